@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -119,3 +120,33 @@ class JobSpec:
     sound: bool = True
     template: str | None = None
     aspect: str = "original"
+
+
+@dataclass(frozen=True, slots=True)
+class JobView:
+    """A job as front-ends see it: everything needed to render a status, result or failure."""
+
+    id: int
+    status: JobStatus
+    spec: JobSpec
+    chat: ChatRef
+    created_at: datetime
+    updated_at: datetime
+    region: str = "cn-beijing"
+    task_id: str | None = None
+    queue_position: int | None = None  # 1 = next to submit; None when not queued locally
+    eta: datetime | None = None  # expected finish (aware UTC)
+    cost_estimate: float = 0.0
+    currency: str = "CNY"
+    cost: float | None = None  # billed cost once known (usage × unit price)
+    orig_prompt: str | None = None
+    actual_prompt: str | None = None
+    seed_used: int | None = None
+    error_code: str | None = None  # core error kind / DashScope code, for logs and mapping
+    error_message: str | None = None  # user-safe text
+    error_subject: str | None = None  # which input a moderation/validation failure concerns
+    video_path: str | None = None  # local MP4 once downloaded
+    video_url: str | None = None  # DashScope URL (expires)
+    video_url_expires_at: datetime | None = None
+    posted_message_id: str | None = None  # the result/failure message, once posted
+    parent_job_id: int | None = None  # set on regenerations
