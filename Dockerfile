@@ -1,0 +1,28 @@
+# Small, non-root, health-checked image (ARCHITECTURE §3.17).
+# Build: docker build -t animate-bot .   Run: docker run --env-file .env -v animate-data:/data animate-bot
+FROM python:3.11-slim AS build
+WORKDIR /src
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
+RUN python -m venv /opt/venv
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY cogs ./cogs
+COPY core ./core
+COPY providers ./providers
+COPY storage ./storage
+COPY emulator ./emulator
+RUN /opt/venv/bin/pip install .
+
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 animate && mkdir /data && chown animate /data
+COPY --from=build /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    DATABASE_PATH=/data/animate.db
+USER animate
+VOLUME ["/data"]
+# The delivery loop touches a heartbeat file next to the database on every pass.
+HEALTHCHECK --interval=60s --timeout=10s --start-period=60s --retries=3 \
+    CMD ["python", "-m", "bot.health"]
+STOPSIGNAL SIGTERM
+CMD ["animate-bot", "run"]
