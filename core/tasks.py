@@ -11,6 +11,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
+from core.errors import ProviderError
+
 
 class TaskStatus(StrEnum):
     """DashScope's task states (reference §8.1)."""
@@ -89,6 +91,9 @@ class TaskInfo:
     scheduled_time: datetime | None = None
     end_time: datetime | None = None
     request_id: str | None = None
+    #: for FAILED (and UNKNOWN) tasks: the task-level code mapped to a typed, user-safe error
+    #: (kind, retryable, subject), so the engine never interprets DashScope codes itself
+    error: ProviderError | None = None
 
 
 @dataclass(frozen=True, slots=True)
