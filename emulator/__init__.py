@@ -1,0 +1,164 @@
+"""A local DashScope-compatible server for the Wan image-to-video API (see emulator/README in code).
+
+Embeddable in tests::
+
+    async with Emulator(EmulatorConfig(time_scale=0.01)) as emu:
+        url = emu.base_url  # "http://127.0.0.1:PORT/api/v1"
+
+or for synchronous clients::
+
+    with Emulator(config).run_in_thread() as emu:
+        ...
+
+Dependency rule: stdlib + aiohttp + Pillow + av only; never core/ or providers/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType, TracebackType
+from typing import Any
+
+from aiohttp import web
+
+from emulator._config import FAULT_KINDS, EmulatorConfig, FaultConfig, FaultKind
+from emulator._media import UploadedFile
+from emulator._rules import MODELS, ModelRule, output_size
+from emulator._server import EmulatorServer, RequestRecord
+from emulator._tasks import TaskView
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "FAULT_KINDS",
+    "MODELS",
+    "Emulator",
+    "EmulatorConfig",
+    "FaultConfig",
+    "FaultKind",
+    "ModelRule",
+    "RequestRecord",
+    "TaskView",
+    "UploadedFile",
+    "output_size",
+]
+
+
+class Emulator:
+    """The emulator server. Start with ``start()``/``async with``, or ``run_in_thread()``."""
+
+    def __init__(self, config: EmulatorConfig | None = None) -> None:
+        self.config = config or EmulatorConfig()
+        self._server = EmulatorServer(self.config)
+        self._runner: web.AppRunner | None = None
+        self._host = "127.0.0.1"
+        self._port = 0
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        if self._runner is not None:
+            raise RuntimeError("emulator already started")
+        runner = web.AppRunner(self._server.app(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        self._runner = runner
+        bound = runner.addresses[0]
+        self._host, self._port = host, int(bound[1])
+        self._server.oss.origin = f"http://{_url_host(host)}:{self._port}"
+        log.info("DashScope emulator listening on %s", self.base_url)
+
+    async def close(self) -> None:
+        runner, self._runner = self._runner, None
+        if runner is not None:
+            await runner.cleanup()
+        await self._server.wait_renders()
+
+    async def __aenter__(self) -> Emulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @contextlib.contextmanager
+    def run_in_thread(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[Emulator]:
+        """Run on a private event loop in a daemon thread (for synchronous clients)."""
+        loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        thread = threading.Thread(
+            target=_serve_forever, args=(loop, ready), name="dashscope-emulator", daemon=True
+        )
+        thread.start()
+        ready.wait()
+        try:
+            asyncio.run_coroutine_threadsafe(self.start(host, port), loop).result()
+            yield self
+        finally:
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self.close(), loop).result()
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            loop.close()
+
+    # ------------------------------------------------------------------ inspection
+    @property
+    def port(self) -> int:
+        return self._port
+
+    @property
+    def origin(self) -> str:
+        return f"http://{_url_host(self._host)}:{self._port}"
+
+    @property
+    def base_url(self) -> str:
+        return self.origin + "/api/v1"
+
+    @property
+    def tasks(self) -> Mapping[str, TaskView]:
+        """Snapshot of every task (including expired ones) at the current clock time."""
+        return MappingProxyType(self._server.store.views(self.config.clock()))
+
+    @property
+    def uploads(self) -> Mapping[str, UploadedFile]:
+        return MappingProxyType(self._server.oss.files)
+
+    @property
+    def request_log(self) -> list[RequestRecord]:
+        return self._server.request_log
+
+    # ------------------------------------------------------------------ faults
+    def inject(self, kind: FaultKind, count: int = 1, **options: Any) -> None:
+        """Make the next ``count`` eligible requests hit fault ``kind``.
+
+        Options: ``code``/``message`` for moderation_*, ip_infringement_* and task_failure;
+        ``seconds`` for latency.
+        """
+        self._server.faults.inject(kind, count, **options)
+
+    def pending_faults(self, kind: FaultKind) -> int:
+        return self._server.faults.pending(kind)
+
+    def clear_faults(self) -> None:
+        self._server.faults.clear()
+
+
+def _serve_forever(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+    asyncio.set_event_loop(loop)
+    loop.call_soon(ready.set)
+    loop.run_forever()
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", ""):  # noqa: S104  # only formatting a URL, not binding
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host

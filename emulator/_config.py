@@ -1,0 +1,137 @@
+"""Configuration of the DashScope emulator: timing, limits, faults and the [uncertain] switches."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Literal, get_args
+
+log = logging.getLogger(__name__)
+
+FaultKind = Literal[
+    "create_500",
+    "create_503",
+    "create_429",
+    "create_500_after_create",
+    "query_500",
+    "query_503",
+    "query_429",
+    "reset_before_create",
+    "reset_after_create",
+    "reset_query",
+    "moderation_create",
+    "moderation_task",
+    "ip_infringement_create",
+    "ip_infringement_task",
+    "malformed_create",
+    "malformed_query",
+    "task_failure",
+    "latency",
+]
+
+FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
+
+Region = Literal["any", "cn-beijing", "ap-southeast-1", "us-east-1", "eu-central-1"]
+ConcurrencyMode = Literal["queue", "reject"]
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    """Probabilities (0..1) of each fault kind per eligible request.
+
+    ``create_*`` apply to the create POST, ``query_*`` to ``GET /tasks/{id}`` (and list/cancel).
+    ``create_500_after_create`` and ``reset_after_create`` first create the task and then fail the
+    response: the ambiguous case where a client retry would duplicate the task.
+    ``moderation_task`` / ``ip_infringement_task`` / ``task_failure`` make the task end FAILED.
+    ``latency`` adds ``latency_seconds`` of real time before the response.
+    """
+
+    create_500: float = 0.0
+    create_503: float = 0.0
+    create_429: float = 0.0
+    create_500_after_create: float = 0.0
+    query_500: float = 0.0
+    query_503: float = 0.0
+    query_429: float = 0.0
+    reset_before_create: float = 0.0
+    reset_after_create: float = 0.0
+    reset_query: float = 0.0
+    moderation_create: float = 0.0
+    moderation_task: float = 0.0
+    ip_infringement_create: float = 0.0
+    ip_infringement_task: float = 0.0
+    malformed_create: float = 0.0
+    malformed_query: float = 0.0
+    task_failure: float = 0.0
+    latency: float = 0.0
+    latency_seconds: float = 0.5
+    task_failure_code: str = "InternalError.Algo"
+    task_failure_message: str = "inference internal error."
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if f.name in FAULT_KINDS:
+                value = getattr(self, f.name)
+                if not 0.0 <= value <= 1.0:
+                    raise ValueError(f"fault probability {f.name}={value} is not within 0..1")
+
+    def probability(self, kind: str) -> float:
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
+        value: float = getattr(self, kind)
+        return value
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Everything that shapes the emulator's behaviour.
+
+    Durations are simulated seconds on ``clock``; ``time_scale`` multiplies all of them (run
+    times, queue delay, the 24 h task and result expiry). Rate-limit windows (1 s) and the
+    upload-policy lifetime are real protocol timings and are *not* scaled.
+    """
+
+    api_key: str | None = None
+    time_scale: float = 1.0
+    clock: Callable[[], float] = time.time
+    durations: Mapping[str, float] | None = None
+    duration_sigma: float = 0.25
+    queue_delay: float = 2.0
+    concurrency_mode: ConcurrencyMode = "queue"
+    enforce_rate_limits: bool = True
+    seed: int | None = None
+    faults: FaultConfig = field(default_factory=FaultConfig)
+    strict_2025_images: bool = False
+    pad_video_to_bytes: int | None = None
+    render_max_side: int | None = None
+    # --- [uncertain] points of the reference, lenient by default ---
+    region: Region = "any"
+    unknown_model_404: bool = False
+    strict_audio_param: bool = False
+    templates_on_singapore_ids: bool = True
+    list_tasks_alias: bool = False
+    timestamp_utc_offset_hours: float = 8.0
+    task_ttl: float = 86400.0
+    result_ttl: float = 86400.0
+    upload_policy_ttl: float = 300.0
+    upload_file_ttl: float = 172800.0
+    query_qps: int = 20
+    policy_qps: int = 100
+    wan25_fps: int = 30
+
+    def __post_init__(self) -> None:
+        if self.time_scale <= 0:
+            raise ValueError("time_scale must be positive")
+        if self.duration_sigma < 0:
+            raise ValueError("duration_sigma must be >= 0")
+        if self.queue_delay < 0:
+            raise ValueError("queue_delay must be >= 0")
+        if self.concurrency_mode not in ("queue", "reject"):
+            raise ValueError("concurrency_mode must be 'queue' or 'reject'")
+        if self.render_max_side is not None and self.render_max_side < 16:
+            raise ValueError("render_max_side must be >= 16")
+
+    def scaled(self, seconds: float) -> float:
+        return seconds * self.time_scale
