@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -58,7 +59,9 @@ async def create(
     http: aiohttp.ClientSession, emu: Emulator, payload: Any, headers: dict[str, str] | None = None
 ) -> tuple[int, dict[str, Any]]:
     url = emu.base_url + "/services/aigc/video-generation/video-synthesis"
-    async with http.post(url, json=payload, headers=ASYNC if headers is None else headers) as r:
+    sent = {"Content-Type": "application/json", **(ASYNC if headers is None else headers)}
+    raw = io.BytesIO(json.dumps(payload).encode())  # BytesIO: large bodies must not warn
+    async with http.post(url, data=raw, headers=sent) as r:
         return r.status, await r.json()
 
 
