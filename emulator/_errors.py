@@ -10,6 +10,9 @@ from aiohttp import web
 
 log = logging.getLogger(__name__)
 
+# Handlers that parse a non-JSON body (the multipart upload) leave its fields here for the log.
+LOG_BODY = web.RequestKey("emulator_log_body", dict[str, str])
+
 RATE_LIMIT_MESSAGE = "Requests rate limit exceeded, please try again later."
 GENERIC_INVALID = "Required parameter(s) missing or invalid, please check the request parameters."
 

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from aiohttp import BodyPartReader, web
 
 from emulator._config import EmulatorConfig
-from emulator._errors import ApiError, oss_error
+from emulator._errors import LOG_BODY, ApiError, oss_error
 from emulator._media import UploadedFile
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class OssStore:
                 file_type = part.headers.get("Content-Type", file_type)
                 break
             fields[part.name or ""] = await part.text()
-        request["log_json"] = fields
+        request[LOG_BODY] = fields
         return self._store_upload(fields, data, file_type)
 
     def _store_upload(

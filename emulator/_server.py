@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from emulator._config import EmulatorConfig
-from emulator._errors import ApiError, new_id, oss_error, rate_limited
+from emulator._errors import LOG_BODY, ApiError, new_id, oss_error, rate_limited
 from emulator._faults import FaultInjector, RateLimiter
 from emulator._oss import RESULT_PREFIX, UPLOAD_PATH, OssStore
 from emulator._render import FPS, RenderJob, render_mp4
@@ -126,7 +126,7 @@ class EmulatorServer:
             k: ("<redacted>" if k.lower() == "authorization" else v)
             for k, v in request.headers.items()
         }
-        logged = request.get("log_json", body)
+        logged = request.get(LOG_BODY, body)
         self.request_log.append(
             RequestRecord(request.method, request.path, dict(request.query), headers, logged)
         )

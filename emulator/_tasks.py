@@ -192,14 +192,14 @@ class TaskStore:
         ttl = self._config.scaled(self._config.task_ttl)
         rows = [
             t
-            for t in self._tasks.values()
+            for t in reversed(self._tasks.values())  # newest first, also for equal timestamps
             if now < t.created + ttl
             and query.get("model_name") in (None, "", t.spec.model)
             and query.get("status") in (None, "", t.status)
             and (start is None or t.created >= start)
             and (end is None or t.created <= end)
         ]
-        rows.sort(key=lambda t: t.created, reverse=True)
+        rows.sort(key=lambda t: t.created, reverse=True)  # stable: ties stay newest first
         total = len(rows)
         page = rows[(page_no - 1) * page_size : page_no * page_size]
         region = self._config.region if self._config.region != "any" else "cn-beijing"

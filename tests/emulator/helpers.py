@@ -70,3 +70,44 @@ async def query(http: aiohttp.ClientSession, emu: Emulator, task_id: str) -> dic
         assert r.status == 200
         result: dict[str, Any] = await r.json()
         return result
+
+
+def wav_bytes(seconds: float, rate: int = 16000) -> bytes:
+    """A mono 16-bit WAV of a 330 Hz tone."""
+    import math
+    import struct
+    import wave
+
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        frames = int(seconds * rate)
+        w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i / rate * 2 * math.pi * 330))) for i in range(frames)))
+    return buf.getvalue()
+
+
+async def upload(
+    http: aiohttp.ClientSession, emu: Emulator, model: str, name: str, data: bytes, content_type: str
+) -> tuple[int, str]:
+    """getPolicy + OSS form POST exactly as the SDK does; returns (upload status, oss:// url)."""
+    async with http.get(emu.base_url + "/uploads", params={"action": "getPolicy", "model": model}, headers=AUTH) as r:
+        assert r.status == 200
+        policy = (await r.json())["data"]
+    key = f"{policy['upload_dir']}/{name}"
+    form = aiohttp.FormData()
+    for field, value in (
+        ("OSSAccessKeyId", policy["oss_access_key_id"]),
+        ("Signature", policy["signature"]),
+        ("policy", policy["policy"]),
+        ("key", key),
+        ("x-oss-object-acl", policy["x_oss_object_acl"]),
+        ("x-oss-forbid-overwrite", policy["x_oss_forbid_overwrite"]),
+        ("success_action_status", "200"),
+        ("x-oss-content-type", content_type),
+    ):
+        form.add_field(field, value)
+    form.add_field("file", io.BytesIO(data), filename=name, content_type=content_type)
+    async with http.post(policy["upload_host"], data=form) as r:
+        return r.status, "oss://" + key
