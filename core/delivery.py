@@ -1,0 +1,155 @@
+"""Handing jobs to the chat front-end through ``DeliveryPort``, exactly once.
+
+Progress edits happen on a state change, at most one per ``progress_interval`` per job. Outcome
+posts (the video, or the failure / cancel / expiry notice) record their intent before posting and
+the posted message id after; after a crash between the two, ``find_posted`` says whether the post
+went out, so nothing is posted twice and nothing is lost. Transient ``DeliveryError``s retry with
+backoff; a permanent one ends the job as ``DELIVERY_FAILED`` with the reason logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from core.jobs import JobStatus, JobView
+from core.lifecycle import OUTCOME_STATUSES, EngineConfig, to_view, transition
+from core.ports import DeliveryError, DeliveryPort
+from core.scheduler import backoff, seconds
+from core.store import JobRecord, JobStore
+
+log = logging.getLogger(__name__)
+
+ViewFn = Callable[[JobRecord, datetime], Awaitable[JobView]]
+
+
+class Deliverer:
+    def __init__(
+        self, *, store: JobStore, config: EngineConfig, view: ViewFn | None = None
+    ) -> None:
+        self.store = store
+        self.config = config
+        self._view = view
+
+    async def view(self, job: JobRecord, now: datetime) -> JobView:
+        return await self._view(job, now) if self._view else to_view(job)
+
+    async def deliver_once(self, port: DeliveryPort, now: datetime) -> int:
+        actions = 0
+        for job in await self.store.deliverable_jobs(now, limit=self.config.batch):
+            try:
+                actions += await self._one(port, job, now)
+            except Exception:
+                log.exception("job %d: delivery step failed unexpectedly", job.id)
+                await self._later(job, now, None)
+        return actions
+
+    async def _one(self, port: DeliveryPort, job: JobRecord, now: datetime) -> int:
+        if job.status in OUTCOME_STATUSES:
+            return await self._outcome(port, job, now)
+        if job.status.final:
+            await self.store.save(job, transition(job, job.status, now, deliver_at=None))
+            return 0
+        return await self._progress(port, job, now)
+
+    async def _progress(self, port: DeliveryPort, job: JobRecord, now: datetime) -> int:
+        if job.progress_status == job.status.value:
+            await self.store.save(job, transition(job, job.status, now, deliver_at=None))
+            return 0
+        last = job.progress_at
+        gap = self.config.progress_interval
+        if last is not None and seconds(now, last) < gap:
+            wait = last + timedelta(seconds=gap)
+            await self.store.save(job, transition(job, job.status, now, deliver_at=wait))
+            return 0
+        try:
+            await port.post_progress(await self.view(job, now))
+        except DeliveryError as exc:
+            if exc.permanent:
+                # the outcome post will meet the same problem and settle the job
+                log.warning("job %d: progress edit refused for good: %s", job.id, exc.reason)
+            else:
+                await self._later(job, now, exc)
+                return 0
+        shown = transition(
+            job,
+            job.status,
+            now,
+            progress_status=job.status.value,
+            progress_at=now,
+            deliver_at=None,
+            delivery_attempts=0,
+        )
+        await self.store.save(job, shown)
+        return 1
+
+    async def _outcome(self, port: DeliveryPort, job: JobRecord, now: datetime) -> int:
+        if job.delivery_intent is not None and job.posted_message_id is None:
+            # we may have crashed after posting: ask before posting again
+            already = await port.find_posted(await self.view(job, now))
+            if already is not None:
+                log.info("job %d: outcome was already posted (%s)", job.id, already)
+                await self._done(job, now, already)
+                return 1
+        intent = "result" if job.status is JobStatus.DOWNLOADED else "failure"
+        if job.delivery_intent != intent:
+            marked = transition(job, job.status, now, delivery_intent=intent)
+            if not await self.store.save(job, marked):
+                return 0
+            job = marked
+        view = await self.view(job, now)
+        try:
+            if intent == "result":
+                message_id = await port.post_result(view)
+            else:
+                message_id = await port.post_failure(view)
+        except DeliveryError as exc:
+            if exc.permanent or job.delivery_attempts + 1 >= self.config.delivery_max_attempts:
+                log.warning("job %d: delivery failed for good: %s", job.id, exc.reason)
+                gone = transition(
+                    job, JobStatus.DELIVERY_FAILED, now, deliver_at=None, delivered_at=now
+                )
+                await self.store.save(job, gone)
+                return 1
+            await self._later(job, now, exc)
+            return 0
+        await self._done(job, now, message_id)
+        return 1
+
+    async def _done(self, job: JobRecord, now: datetime, message_id: str) -> None:
+        done = transition(
+            job,
+            JobStatus.DELIVERED,
+            now,
+            posted_message_id=message_id,
+            delivered_at=now,
+            deliver_at=None,
+        )
+        await self.store.save(job, done)
+
+    async def _later(self, job: JobRecord, now: datetime, exc: DeliveryError | None) -> None:
+        attempts = job.delivery_attempts + 1
+        delay = backoff(attempts, base=self.config.backoff_base, cap=self.config.backoff_cap)
+        if exc is not None and exc.retry_after:
+            delay = max(delay, exc.retry_after)
+        if exc is not None:
+            log.info("job %d: delivery retry in %.1f s: %s", job.id, delay, exc.reason)
+        fresh = await self.store.get_job(job.id)
+        if fresh is None:
+            return
+        if attempts >= self.config.delivery_max_attempts and fresh.status in OUTCOME_STATUSES:
+            log.warning("job %d: delivery kept failing; giving up", job.id)
+            gone = transition(
+                fresh, JobStatus.DELIVERY_FAILED, now, deliver_at=None, delivered_at=now
+            )
+            await self.store.save(fresh, gone)
+            return
+        later = transition(
+            fresh,
+            fresh.status,
+            now,
+            delivery_attempts=attempts,
+            deliver_at=now + timedelta(seconds=delay),
+        )
+        await self.store.save(fresh, later)

@@ -1,0 +1,460 @@
+"""One engine pass: admission and submit, sweeps and polls, downloads, reconciliation, retention.
+
+Every job is handled in its own ``try/except``: one bad job is logged with its id and
+rescheduled with backoff, never the end of the loop. Every state change is one checked
+transition written with a conditional update (``JobStore.save``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from core.catalog import Model, Region, find_model
+from core.errors import AnimateError, Kind, OutcomeUnknownError, ProviderError
+from core.jobs import JobStatus
+from core.lifecycle import (
+    SLOT_STATUSES,
+    EngineConfig,
+    PassReport,
+    expired,
+    failed,
+    transition,
+)
+from core.ports import Clock
+from core.reconcile import Reconciler
+from core.scheduler import TokenBucket, backoff, fair_order, seconds
+from core.store import JobRecord, JobStore
+from core.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, VideoProvider
+from core.tracker import Tracker
+
+log = logging.getLogger(__name__)
+
+_S = JobStatus
+_WATCHED = (_S.PENDING, _S.RUNNING)
+
+
+class Engine:
+    """The background half of ``AnimateService`` (see ``core.service``)."""
+
+    def __init__(
+        self,
+        *,
+        provider: VideoProvider,
+        store: JobStore,
+        media_dir: Path,
+        region: Region,
+        clock: Clock,
+        config: EngineConfig,
+        tracker: Tracker,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.provider = provider
+        self.store = store
+        self.media_dir = media_dir
+        self.region = region
+        self.clock = clock
+        self.config = config
+        self.tracker = tracker
+        self.rng = rng or random.Random()  # noqa: S311 - jitter only
+        self.queries = TokenBucket(config.query_rps)
+        self._submit_buckets: dict[str, TokenBucket] = {}
+        self._paused_until: dict[str, datetime] = {}
+        self._in_flight: set[int] = set()
+        self._last_retention: datetime | None = None
+        self._download_gate = asyncio.Semaphore(max(1, config.parallel_downloads))
+        self.reconciler = Reconciler(provider=provider, store=store, config=config, engine=self)
+        self._wakeups: list[datetime] = []
+        self._errors = 0
+
+    # ------------------------------------------------------------------ helpers
+    def backoff(self, attempt: int) -> timedelta:
+        cfg = self.config
+        return timedelta(
+            seconds=backoff(attempt, base=cfg.backoff_base, cap=cfg.backoff_cap, rng=self.rng)
+        )
+
+    def take_query(self, now: datetime) -> bool:
+        return self.queries.take(now.timestamp())
+
+    def slots(self, model: Model) -> int:
+        return int(self.config.concurrency.get(model.id, model.concurrency))
+
+    def _submit_bucket(self, model: Model) -> TokenBucket:
+        bucket = self._submit_buckets.get(model.id)
+        if bucket is None:
+            rps = float(self.config.submit_rps.get(model.id, model.submit_rps))
+            bucket = self._submit_buckets[model.id] = TokenBucket(rps, burst=1.0)
+        return bucket
+
+    async def save(self, old: JobRecord, new: JobRecord) -> bool:
+        ok = await self.store.save(old, new)
+        if not ok:
+            log.info("job %d changed meanwhile (was %s); skipped", old.id, old.status.value)
+        elif new.next_at is not None:
+            self._wakeups.append(new.next_at)
+        return ok
+
+    async def retry_later(self, job: JobRecord, now: datetime, exc: BaseException) -> None:
+        """Log a failure of one job's step and reschedule it with backoff."""
+        self._errors += 1
+        attempts = job.attempts + 1
+        log.warning(
+            "job %d (%s): step failed (attempt %d): %r", job.id, job.status.value, attempts, exc
+        )
+        delay = self.backoff(attempts)
+        if isinstance(exc, ProviderError) and exc.retry_after:
+            delay = max(delay, timedelta(seconds=exc.retry_after))
+        fresh = await self.store.get_job(job.id)
+        if fresh is None or fresh.status is not job.status:
+            return
+        await self.save(
+            fresh, transition(fresh, fresh.status, now, attempts=attempts, next_at=now + delay)
+        )
+
+    async def _guarded(
+        self, job: JobRecord, now: datetime, step: Callable[[JobRecord, datetime], Awaitable[None]]
+    ) -> None:
+        if job.id in self._in_flight:
+            return  # at most one in-flight external call per job
+        self._in_flight.add(job.id)
+        try:
+            await step(job, now)
+        except Exception as exc:
+            log.exception("job %d: unexpected error in %s", job.id, getattr(step, "__name__", step))
+            try:
+                await self.retry_later(job, now, exc)
+            except Exception:
+                log.exception("job %d: could not reschedule", job.id)
+        finally:
+            self._in_flight.discard(job.id)
+
+    # ------------------------------------------------------------------ the pass
+    async def poll_once(self, now: datetime) -> PassReport:
+        self._wakeups = []
+        self._errors = 0
+        counts = {"swept": 0, "polled": 0, "finished": 0}
+        watched = await self.store.jobs_with_status(_WATCHED)
+        if self.config.sweep:
+            counts["swept"] = await self.tracker.sweep(self, watched, now)
+        due = await self.store.due_jobs(now, _WATCHED, limit=self.config.batch)
+        for job in due:
+            if not self.take_query(now):
+                break  # the rest stay due; the shared query budget refills by the next pass
+            counts["polled"] += 1
+            await self._guarded(job, now, self._poll)
+        submitted = await self._admit(now)
+        downloads = await self.store.due_jobs(now, [_S.SUCCEEDED], limit=self.config.batch)
+        await asyncio.gather(*(self._guarded(j, now, self._download) for j in downloads))
+        reconciled = await self.reconciler.run(now)
+        purged = await self._retention(now)
+        pending = await self.store.due_jobs(
+            now + timedelta(days=3650),
+            [*_WATCHED, _S.QUEUED, _S.SUCCEEDED, _S.SUBMIT_UNKNOWN],
+            limit=1,
+        )
+        wakeups = [w for w in (*self._wakeups, self.tracker.next_sweep()) if w is not None]
+        if pending and pending[0].next_at is not None:
+            wakeups.append(pending[0].next_at)
+        return PassReport(
+            submitted=submitted,
+            polled=counts["polled"],
+            swept=counts["swept"],
+            downloaded=sum(1 for j in downloads if j.id not in self._in_flight),
+            reconciled=reconciled,
+            purged=purged,
+            errors=self._errors,
+            next_wakeup=min(wakeups) if wakeups else None,
+        )
+
+    # ------------------------------------------------------------------ admission
+    async def _admit(self, now: datetime) -> int:
+        queued = await self.store.jobs_with_status([_S.QUEUED])
+        if not queued:
+            return 0
+        counts = defaultdict(int, await self.store.in_flight_counts(SLOT_STATUSES))
+        chosen: list[JobRecord] = []
+        for job in fair_order(queued):
+            if job.next_at is not None and job.next_at > now:
+                continue  # backing off after a 429 / 5xx
+            model = find_model(job.spec.model)
+            if model is None:
+                await self.save(
+                    job, failed(job, now, AnimateError(f"Unknown model {job.spec.model}."))
+                )
+                continue
+            paused = self._paused_until.get(model.id)
+            if paused is not None and paused > now:
+                continue
+            if counts[model.id] >= self.slots(model):
+                continue
+            if not self._submit_bucket(model).take(now.timestamp()):
+                continue
+            counts[model.id] += 1
+            chosen.append(job)
+        await asyncio.gather(*(self._guarded(j, now, self._submit) for j in chosen))
+        return len(chosen)
+
+    async def _request(self, job: JobRecord) -> TaskRequest:
+        if job.image_path is None:
+            raise AnimateError("The input image of this job is gone.", kind=Kind.INVALID_INPUT)
+        image = await asyncio.to_thread(Path(job.image_path).read_bytes)
+        audio = None
+        if job.audio_path is not None:
+            raw = await asyncio.to_thread(Path(job.audio_path).read_bytes)
+            audio = MediaFile(
+                raw, job.audio_mime or "audio/mpeg", job.audio_filename or "audio.mp3"
+            )
+        spec = job.spec
+        return TaskRequest(
+            model=spec.model,
+            image=MediaFile(image, job.image_mime or "image/png", Path(job.image_path).name),
+            prompt=None if spec.template else spec.prompt,
+            negative_prompt=spec.negative_prompt,
+            resolution=spec.resolution,
+            duration=spec.duration,
+            seed=job.seed_used,
+            prompt_extend=spec.prompt_extend,
+            watermark=spec.watermark,
+            sound=spec.sound,
+            audio=audio,
+            template=spec.template,
+        )
+
+    async def _submit(self, job: JobRecord, now: datetime) -> None:
+        try:
+            request = await self._request(job)
+        except (OSError, AnimateError) as exc:
+            error = (
+                exc
+                if isinstance(exc, AnimateError)
+                else AnimateError("The input files of this job are gone; please start a new one.")
+            )
+            await self.save(job, failed(job, now, error))
+            return
+        # The row says SUBMITTING before the create leaves: a crash now is visible and reconciled.
+        sending = transition(job, _S.SUBMITTING, now, submit_started_at=now, next_at=None)
+        if not await self.save(job, sending):
+            return
+        try:
+            info = await self.provider.create_task(request)
+        except OutcomeUnknownError as exc:
+            await self._unknown(sending, exc, max(now, self.clock.now()))
+            return
+        except ProviderError as exc:
+            await self._submit_refused(sending, now, exc)
+            return
+        except Exception as exc:
+            log.exception("job %d: create failed unexpectedly; outcome unknown", job.id)
+            await self._unknown(sending, exc, max(now, self.clock.now()))
+            return
+        await self._accepted(sending, info, max(now, self.clock.now()))
+
+    async def _accepted(self, job: JobRecord, info: TaskInfo, now: datetime) -> None:
+        status = _S.RUNNING if info.status is TaskStatus.RUNNING else _S.PENDING
+        exp = await self.tracker.expectation_for(job)
+        started = transition(
+            job,
+            status,
+            now,
+            task_id=info.task_id,
+            submit_ended_at=now,
+            attempts=0,
+            expected_seconds=exp.mean,
+            next_at=now
+            + timedelta(seconds=self.tracker.first_check(exp, sweeping=self.config.sweep)),
+        )
+        if info.status.terminal:
+            started = transition(started, started.status, now, next_at=now)
+        await self.save(job, started)
+        log.info("job %d submitted as task %s", job.id, info.task_id)
+
+    async def _unknown(self, job: JobRecord, exc: BaseException, now: datetime) -> None:
+        log.warning(
+            "job %d: create outcome unknown (%r); reconciling via the task list", job.id, exc
+        )
+        await self.save(
+            job,
+            transition(
+                job,
+                _S.SUBMIT_UNKNOWN,
+                now,
+                submit_ended_at=now,
+                attempts=0,
+                next_at=now + timedelta(seconds=self.config.reconcile_delay),
+            ),
+        )
+
+    async def _submit_refused(self, job: JobRecord, now: datetime, exc: ProviderError) -> None:
+        model = job.spec.model
+        if exc.retryable and job.attempts + 1 < self.config.submit_max_attempts:
+            delay = self.backoff(job.attempts + 1)
+            if exc.retry_after:
+                delay = max(delay, timedelta(seconds=exc.retry_after))
+            if exc.kind is Kind.RATE_LIMITED:
+                # the whole model is throttled: hold every queued job of it, not just this one
+                self._paused_until[model] = now + delay
+            log.info(
+                "job %d: create refused (%r); back in the queue for %.1f s",
+                job.id,
+                exc,
+                delay.total_seconds(),
+            )
+            back = transition(job, _S.QUEUED, now, attempts=job.attempts + 1, next_at=now + delay)
+            await self.save(job, back)
+            return
+        log.info("job %d: create refused for good: %r", job.id, exc)
+        await self.save(job, failed(job, now, exc))
+
+    # ------------------------------------------------------------------ polling
+    async def _poll(self, job: JobRecord, now: datetime) -> None:
+        assert job.task_id is not None  # noqa: S101 - PENDING/RUNNING rows always carry a task id
+        try:
+            info = await self.provider.get_task(job.task_id)
+        except Exception as exc:  # noqa: BLE001 - 5xx, timeouts, anything: back off, never die
+            if (
+                job.submit_ended_at
+                and seconds(now, job.submit_ended_at) > self.config.task_ttl + 3600
+            ):
+                await self.save(
+                    job,
+                    expired(
+                        job, now, "DashScope no longer knows this job (it is older than 24 hours)."
+                    ),
+                )
+                return
+            await self.retry_later(job, now, exc)
+            return
+        await self.apply(job, info, now)
+
+    async def apply(self, job: JobRecord, info: TaskInfo, now: datetime) -> None:
+        """Record what a task query said about ``job``."""
+        status = info.status
+        if status in (TaskStatus.PENDING, TaskStatus.RUNNING):
+            new_status = _S.RUNNING if status is TaskStatus.RUNNING else job.status
+            delay = await self.tracker.next_check(job, now, sweeping=self.config.sweep)
+            await self.save(
+                job,
+                transition(
+                    job, new_status, now, attempts=0, next_at=now + timedelta(seconds=delay)
+                ),
+            )
+            return
+        self.tracker.forget(job)
+        if status is TaskStatus.SUCCEEDED:
+            await self._succeeded(job, info, now)
+        elif status is TaskStatus.FAILED:
+            error = info.error or ProviderError(
+                "DashScope could not make this video. Try again, or change the image or prompt.",
+                kind=Kind.INTERNAL,
+                retryable=False,
+                code=info.code,
+            )
+            if info.error is None and info.code:
+                error.code = info.code
+            await self.save(job, failed(job, now, error))
+        elif status is TaskStatus.CANCELED:
+            err = AnimateError("The job was canceled.", kind=Kind.CANCELED)
+            await self.save(job, failed(job, now, err, _S.CANCELED))
+        else:
+            await self.save(
+                job,
+                expired(
+                    job, now, "DashScope no longer knows this job (tasks are kept for 24 hours)."
+                ),
+            )
+
+    async def _succeeded(self, job: JobRecord, info: TaskInfo, now: datetime) -> None:
+        if job.status is _S.SUBMIT_UNKNOWN:
+            job_mid = transition(job, _S.RUNNING, now)
+            if not await self.save(job, job_mid):
+                return
+            job = job_mid
+        if not info.video_url:
+            await self.retry_later(job, now, RuntimeError("SUCCEEDED without a video URL"))
+            return
+        await self.tracker.learn(job, info, now)
+        end = info.end_time if info.end_time and abs(seconds(info.end_time, now)) < 3600 else now
+        model = find_model(job.spec.model)
+        cost = None
+        if info.usage is not None and model is not None:
+            cost = model.cost(
+                self.region, job.spec.resolution, round(info.usage.seconds), sound=job.spec.sound
+            )
+        await self.save(
+            job,
+            transition(
+                job,
+                _S.SUCCEEDED,
+                now,
+                attempts=0,
+                finished_at=now,
+                video_url=info.video_url,
+                video_url_expires_at=end + timedelta(seconds=self.config.result_ttl),
+                usage_seconds=info.usage.seconds if info.usage else None,
+                cost=cost,
+                orig_prompt=info.orig_prompt,
+                actual_prompt=info.actual_prompt,
+                next_at=now,
+            ),
+        )
+
+    # ------------------------------------------------------------------ download
+    async def _download(self, job: JobRecord, now: datetime) -> None:
+        if job.video_url is None:
+            await self.save(
+                job,
+                failed(job, now, AnimateError("DashScope gave no video link.", kind=Kind.DOWNLOAD)),
+            )
+            return
+        if job.video_url_expires_at is not None and now >= job.video_url_expires_at:
+            await self.save(
+                job, expired(job, now, "The video link expired (24 h) before it could be fetched.")
+            )
+            return
+        dest = self.media_dir / "videos" / f"job-{job.id}.mp4"
+        part = dest.with_name(dest.name + ".part")
+        await asyncio.to_thread(dest.parent.mkdir, parents=True, exist_ok=True)
+        async with self._download_gate:
+            try:
+                size = await self.provider.download(
+                    job.video_url, part, max_bytes=self.config.max_video_bytes
+                )
+            except ProviderError as exc:
+                if not exc.retryable:
+                    await self.save(job, failed(job, now, exc))
+                    return
+                await self.retry_later(job, now, exc)
+                return
+        await asyncio.to_thread(part.replace, dest)
+        log.info("job %d: video downloaded (%d bytes)", job.id, size)
+        await self.save(
+            job, transition(job, _S.DOWNLOADED, now, attempts=0, next_at=None, video_path=str(dest))
+        )
+
+    # ------------------------------------------------------------------ retention
+    async def _retention(self, now: datetime) -> int:
+        last = self._last_retention
+        if last is not None and seconds(now, last) < self.config.retention_every:
+            return 0
+        self._last_retention = now
+        cutoff = now - timedelta(days=self.config.media_retention_days)
+        purged = 0
+        for job in await self.store.purgeable_jobs(cutoff, limit=self.config.batch):
+            paths = [p for p in (job.image_path, job.audio_path, job.video_path) if p]
+            await asyncio.to_thread(_unlink_all, paths)
+            if await self.save(
+                job, transition(job, job.status, now, media_purged=True, video_path=None)
+            ):
+                purged += 1
+        return purged
+
+
+def _unlink_all(paths: list[str]) -> None:
+    for p in paths:
+        Path(p).unlink(missing_ok=True)

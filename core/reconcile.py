@@ -1,0 +1,143 @@
+"""Reconciling creates whose answer was lost (``SUBMIT_UNKNOWN``) through the task-list endpoint.
+
+Every create is a billed task, so a lost answer is never retried. Instead the engine lists the
+model's tasks in the job's submit window (recorded tightly: just before the request left and just
+after it ended) and claims a task only when the match is unambiguous:
+
+* tasks already claimed by another job are excluded;
+* a job is matched to a task only when that task is its *only* candidate **and** no other unknown
+  job of the same model could claim the same task (several concurrent unknown jobs with
+  overlapping windows stay unresolved rather than risk swapping videos between users);
+* no candidate after a few tries, or still ambiguous: the job fails with a message saying exactly
+  that — nothing is resubmitted silently.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from core.errors import AnimateError, Kind
+from core.jobs import JobStatus
+from core.lifecycle import UNCONFIRMED_MESSAGE, EngineConfig, failed, transition
+from core.store import JobRecord, JobStore
+from core.tasks import TaskStatus, TaskSummary, VideoProvider
+
+if TYPE_CHECKING:
+    from core.engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+def match(
+    jobs: list[JobRecord], tasks: list[TaskSummary], skew: timedelta
+) -> dict[int, TaskSummary]:
+    """job id → its task, for the jobs whose match is unambiguous."""
+    candidates: dict[int, set[str]] = {}
+    by_id = {t.task_id: t for t in tasks}
+    for job in jobs:
+        lo = (job.submit_started_at or job.created_at) - skew
+        hi = (job.submit_ended_at or job.submit_started_at or job.created_at) + skew
+        candidates[job.id] = {
+            t.task_id for t in tasks if t.created_at is not None and lo <= t.created_at <= hi
+        }
+    found: dict[int, TaskSummary] = {}
+    progress = True
+    while progress:
+        progress = False
+        wanted_by: dict[str, int] = defaultdict(int)
+        for cands in candidates.values():
+            for task_id in cands:
+                wanted_by[task_id] += 1
+        for job_id, cands in list(candidates.items()):
+            if len(cands) == 1:
+                (task_id,) = cands
+                if wanted_by[task_id] == 1:
+                    found[job_id] = by_id[task_id]
+                    del candidates[job_id]
+                    progress = True
+    return found
+
+
+class Reconciler:
+    def __init__(
+        self, *, provider: VideoProvider, store: JobStore, config: EngineConfig, engine: Engine
+    ) -> None:
+        self.provider = provider
+        self.store = store
+        self.config = config
+        self.engine = engine
+
+    async def run(self, now: datetime) -> int:
+        due = await self.store.due_jobs(now, [JobStatus.SUBMIT_UNKNOWN], limit=self.config.batch)
+        if not due:
+            return 0
+        # all unknown jobs of a model compete for the same listed tasks, due or not
+        everyone = await self.store.jobs_with_status([JobStatus.SUBMIT_UNKNOWN])
+        by_model: dict[str, list[JobRecord]] = defaultdict(list)
+        for job in everyone:
+            by_model[job.spec.model].append(job)
+        done = 0
+        for model in sorted({j.spec.model for j in due}):
+            if not self.engine.take_query(now):
+                break
+            try:
+                done += await self._model(model, by_model[model], {j.id for j in due}, now)
+            except Exception as exc:  # noqa: BLE001 - listing failed: every job of it retries later
+                log.warning("reconciling %s: task list failed (%r)", model, exc)
+                for job in by_model[model]:
+                    if job.id in {j.id for j in due}:
+                        await self._retry_or_fail(job, now, exc, count=False)
+        return done
+
+    async def _model(
+        self, model: str, jobs: list[JobRecord], due_ids: set[int], now: datetime
+    ) -> int:
+        skew = timedelta(seconds=self.config.reconcile_skew)
+        start = min(j.submit_started_at or j.created_at for j in jobs) - skew
+        end = max(j.submit_ended_at or j.submit_started_at or j.created_at for j in jobs) + skew
+        listed = await self.provider.list_tasks(start=start, end=end, model=model)
+        claimed = await self.store.claimed_task_ids([t.task_id for t in listed])
+        free = [t for t in listed if t.task_id not in claimed]
+        found = match(jobs, free, skew)
+        done = 0
+        for job in jobs:
+            if job.id not in due_ids:
+                continue
+            task = found.get(job.id)
+            if task is None:
+                await self._retry_or_fail(job, now, None, count=True)
+                continue
+            status = JobStatus.PENDING if task.status is TaskStatus.PENDING else JobStatus.RUNNING
+            log.info(
+                "job %d: lost create reconciled to task %s (%s)", job.id, task.task_id, task.status
+            )
+            claimed_job = transition(
+                job, status, now, task_id=task.task_id, attempts=0, next_at=now
+            )
+            if await self.engine.save(job, claimed_job):
+                done += 1
+        return done
+
+    async def _retry_or_fail(
+        self, job: JobRecord, now: datetime, exc: BaseException | None, *, count: bool
+    ) -> None:
+        attempts = job.attempts + 1 if count else job.attempts
+        too_old = job.submit_started_at is not None and (
+            (now - job.submit_started_at).total_seconds() > self.config.task_ttl
+        )
+        if attempts >= self.config.reconcile_attempts or too_old:
+            log.warning(
+                "job %d: create could not be confirmed; failing without resubmitting", job.id
+            )
+            error = AnimateError(UNCONFIRMED_MESSAGE, kind=Kind.OUTCOME_UNKNOWN)
+            await self.engine.save(job, failed(job, now, error))
+            return
+        delay = timedelta(seconds=self.config.reconcile_delay * (2**job.attempts))
+        if exc is not None:
+            delay = max(delay, self.engine.backoff(job.attempts + 1))
+        await self.engine.save(
+            job, transition(job, job.status, now, attempts=attempts, next_at=now + delay)
+        )

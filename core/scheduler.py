@@ -1,0 +1,180 @@
+"""When to submit, poll and retry: rate buckets, learned durations, backoff and the fair queue.
+
+Pure functions and small clock-driven objects; no I/O. The service asks these and persists the
+answers (``next_at``) so a restart changes nothing.
+
+Polling model. Generation time of a task is modelled as log-normal around a median learned per
+(model, resolution, duration) (prior: ``Model.typical_seconds`` scaled by duration and tier). The
+engine spends queries where the completion hazard is high: the interval to the next check is
+``c / sqrt(hazard)`` (the optimum of "queries + λ·detection lag"), clamped between a dense floor
+and a sparse ceiling. Far from the expected finish it looks rarely; near it, densely.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.catalog import Model
+from core.store import DurationStats, JobRecord
+
+#: relative generation time per resolution tier (pixels grow ~2.25× per tier; time less so)
+_TIER = {"480P": 0.55, "720P": 0.75, "1080P": 1.0}
+#: spread of the prior, and the floor of a learned one (log-seconds)
+PRIOR_LOG_SIGMA = 0.35
+MIN_LOG_SIGMA = 0.08
+#: EWMA weight floor: after 1/alpha samples the statistics follow a moving window
+EWMA_ALPHA = 0.1
+_RNG = random.Random()  # noqa: S311 - backoff jitter, not security
+_RNG = random.Random()  # noqa: S311 - backoff jitter, not security
+
+
+class TokenBucket:
+    """A token bucket on an injected time axis (seconds). ``take`` never waits."""
+
+    def __init__(self, rate: float, burst: float | None = None) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self.capacity = burst if burst is not None else rate
+        self._tokens = self.capacity
+        self._at: float | None = None
+
+    def _refill(self, now: float) -> None:
+        if self._at is not None and now > self._at:
+            self._tokens = min(self.capacity, self._tokens + (now - self._at) * self.rate)
+        if self._at is None or now > self._at:
+            self._at = now
+
+    def take(self, now: float, n: float = 1.0) -> bool:
+        self._refill(now)
+        if self._tokens >= n:
+            self._tokens -= n
+            return True
+        return False
+
+    def available(self, now: float) -> float:
+        self._refill(now)
+        return self._tokens
+
+
+def prior_median(model: Model, resolution: str, duration: int) -> float:
+    """Typical seconds scaled from the model's default settings to these ones."""
+    tier = _TIER.get(resolution, 1.0) / _TIER.get(model.default_resolution, 1.0)
+    length = 0.4 + 0.6 * duration / max(model.default_duration, 1)
+    return max(5.0, model.typical_seconds * tier * length)
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """Log-normal belief about a task's generation time."""
+
+    median: float
+    log_sigma: float
+
+    @property
+    def mean(self) -> float:
+        return self.median * math.exp(self.log_sigma**2 / 2)
+
+    def hazard(self, elapsed: float) -> float:
+        """Completion rate (1/s) at ``elapsed`` seconds, given it has not completed yet."""
+        if elapsed <= 0:
+            return 0.0
+        z = (math.log(elapsed) - math.log(self.median)) / self.log_sigma
+        pdf = math.exp(-z * z / 2) / (math.sqrt(2 * math.pi) * self.log_sigma * elapsed)
+        survival = 0.5 * math.erfc(z / math.sqrt(2))
+        if survival < 1e-12:
+            # deep in the tail the log-normal hazard tends to z/(σ·t)
+            return z / (self.log_sigma * elapsed)
+        return pdf / survival
+
+    def quantile(self, p: float) -> float:
+        # inverse normal CDF by bisection on erfc: precise enough for scheduling
+        lo, hi = -10.0, 10.0
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            if 0.5 * math.erfc(-mid / math.sqrt(2)) < p:
+                lo = mid
+            else:
+                hi = mid
+        return self.median * math.exp(self.log_sigma * (lo + hi) / 2)
+
+
+def expectation(
+    model: Model, resolution: str, duration: int, stats: DurationStats | None
+) -> Expectation:
+    prior = prior_median(model, resolution, duration)
+    if stats is None or stats.samples == 0:
+        return Expectation(prior, PRIOR_LOG_SIGMA)
+    # blend the prior in while samples are few (one pseudo-sample of prior weight)
+    w = stats.samples / (stats.samples + 1)
+    log_median = w * stats.log_mean + (1 - w) * math.log(prior)
+    var = w * stats.log_var + (1 - w) * PRIOR_LOG_SIGMA**2
+    return Expectation(math.exp(log_median), max(MIN_LOG_SIGMA, math.sqrt(var)))
+
+
+def learn(stats: DurationStats | None, seconds: float) -> DurationStats:
+    """Fold one observed generation time into the EWMA of log-seconds."""
+    x = math.log(max(seconds, 0.5))
+    if stats is None or stats.samples == 0:
+        return DurationStats(samples=1, log_mean=x, log_var=PRIOR_LOG_SIGMA**2)
+    n = stats.samples + 1
+    alpha = max(1.0 / n, EWMA_ALPHA)
+    delta = x - stats.log_mean
+    mean = stats.log_mean + alpha * delta
+    var = (1 - alpha) * (stats.log_var + alpha * delta * delta)
+    return DurationStats(samples=n, log_mean=mean, log_var=var)
+
+
+def check_interval(hazard: float, *, coefficient: float, floor: float, ceiling: float) -> float:
+    """Seconds until the next look, given the combined completion hazard of what it covers."""
+    if hazard <= 0:
+        return ceiling
+    return min(ceiling, max(floor, coefficient / math.sqrt(hazard)))
+
+
+def backoff(
+    attempt: int, *, base: float = 2.0, cap: float = 300.0, rng: random.Random | None = None
+) -> float:
+    """Exponential backoff with ±20 % jitter; attempt 1 → ~base seconds."""
+    delay = min(cap, base * 2.0 ** max(0, attempt - 1))
+    jitter: float = (rng or _RNG).uniform(0.8, 1.2)
+    return min(cap, delay * jitter)
+
+
+def fair_order(jobs: Iterable[JobRecord]) -> list[JobRecord]:
+    """Round-robin across guilds, and across users within a guild; FIFO per user.
+
+    Guilds take turns in the order of their oldest waiting job; a guild's turn goes to its
+    users in the same way. DMs count as a guild of their own per user.
+    """
+    guilds: OrderedDict[str, OrderedDict[str, list[JobRecord]]] = OrderedDict()
+    for job in sorted(jobs, key=lambda j: j.id):
+        guild = job.chat.guild or f"dm:{job.chat.platform}:{job.chat.user}"
+        users = guilds.setdefault(f"{job.chat.platform}:{guild}", OrderedDict())
+        users.setdefault(job.chat.user, []).append(job)
+    order: list[JobRecord] = []
+    while guilds:
+        for gkey in list(guilds):
+            users = guilds[gkey]
+            user, queue = next(iter(users.items()))
+            order.append(queue.pop(0))
+            users.move_to_end(user)
+            if not queue:
+                del users[user]
+            if not users:
+                del guilds[gkey]
+    return order
+
+
+def combined_hazard(items: Sequence[tuple[Expectation, float]]) -> float:
+    """Sum of hazards of independent tasks: rate at which *some* of them completes."""
+    return sum(exp.hazard(elapsed) for exp, elapsed in items)
+
+
+def seconds(later: datetime, earlier: datetime) -> float:
+    return (later - earlier).total_seconds()

@@ -1,0 +1,414 @@
+"""``AnimateService``: the chat-agnostic job engine front-ends call.
+
+Submit records a ``QUEUED`` row (with the normalised input files on disk) before any external
+call; ``poll_once`` (see ``core.engine``) does the background work one pass at a time;
+``deliver_once`` (see ``core.delivery``) hands outcomes to a ``DeliveryPort``; ``recover`` makes a
+restart change nothing. Front-ends (Discord cogs, the CLI, a future Slack adapter) only see
+``JobView``s and ``AnimateError``s with user-safe messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import secrets
+import shutil
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from core.catalog import CURRENCY, Region, find_model
+from core.delivery import Deliverer
+from core.engine import Engine
+from core.errors import AnimateError, Input, Kind, ProviderError, ValidationError
+from core.jobs import ChatRef, JobSpec, JobStatus, JobView
+from core.lifecycle import (
+    SLOT_STATUSES,
+    EngineConfig,
+    PassReport,
+    estimate_eta,
+    failed,
+    to_view,
+    transition,
+)
+from core.media.audio import prepare_audio
+from core.media.image import normalise_image
+from core.media.pool import MediaPool
+from core.media.video import fit_video
+from core.ports import Clock, DeliveryPort
+from core.scheduler import fair_order
+from core.store import JobRecord, JobStore
+from core.tasks import MediaFile, TaskRequest, VideoProvider
+from core.tracker import Tracker
+from core.validation import SEED_MAX, validate_request
+
+log = logging.getLogger(__name__)
+
+__all__ = ["AnimateService", "EngineConfig", "PassReport"]
+
+_ASPECTS = ("original", "16:9", "9:16", "1:1", "4:3", "3:4")
+_EXT = {"image/png": ".png", "image/jpeg": ".jpg", "audio/mpeg": ".mp3", "audio/wav": ".wav"}
+_S = JobStatus
+
+
+class AnimateService:
+    def __init__(
+        self,
+        *,
+        provider: VideoProvider,
+        store: JobStore,
+        clock: Clock,
+        media_dir: Path,
+        region: Region,
+        config: EngineConfig | None = None,
+        media: MediaPool | None = None,
+    ) -> None:
+        self.provider = provider
+        self.store = store
+        self.clock = clock
+        self.media_dir = Path(media_dir)
+        self.region = Region(region)
+        self.config = config or EngineConfig()
+        self._own_media = media is None
+        self.media = media or MediaPool()
+        self.tracker = Tracker(provider=provider, store=store, config=self.config)
+        self.engine = Engine(
+            provider=provider,
+            store=store,
+            media_dir=self.media_dir,
+            region=self.region,
+            clock=clock,
+            config=self.config,
+            tracker=self.tracker,
+        )
+        self.deliverer = Deliverer(store=store, config=self.config, view=self._view_at)
+
+    async def aclose(self) -> None:
+        """Release what the service created itself (the media pool when none was handed in)."""
+        if self._own_media:
+            await self.media.aclose()
+
+    # ------------------------------------------------------------------ pure checks
+    def validate(self, spec: JobSpec) -> JobSpec:
+        """``spec`` with catalog defaults filled in (empty resolution / zero duration), or a
+        ``ValidationError`` with one clear message. No I/O."""
+        if spec.aspect not in _ASPECTS:
+            raise ValidationError(
+                f"Unknown aspect {spec.aspect!r}; use one of {', '.join(_ASPECTS)}.",
+                subject=Input.IMAGE,
+            )
+        probe = TaskRequest(
+            model=spec.model,
+            image=MediaFile(b"\x00", "image/png", "probe.png"),
+            prompt=spec.prompt,
+            negative_prompt=spec.negative_prompt,
+            resolution=spec.resolution or None,
+            duration=spec.duration or None,
+            seed=spec.seed,
+            prompt_extend=spec.prompt_extend,
+            watermark=spec.watermark,
+            sound=spec.sound,
+            template=spec.template,
+        )
+        checked = validate_request(probe, self.region)
+        return dataclasses.replace(
+            spec,
+            model=checked.model,
+            resolution=checked.resolution or spec.resolution,
+            duration=checked.duration or spec.duration,
+        )
+
+    def estimate(self, spec: JobSpec) -> tuple[float, str]:
+        model = find_model(spec.model)
+        if model is None:
+            raise ValidationError(f"Unknown model {spec.model!r}.")
+        resolution = spec.resolution or model.default_resolution
+        duration = spec.duration or model.default_duration
+        cost = model.cost(self.region, resolution, duration, sound=spec.sound)
+        return cost, CURRENCY[self.region]
+
+    # ------------------------------------------------------------------ submit
+    async def submit(
+        self,
+        *,
+        spec: JobSpec,
+        image: bytes,
+        chat: ChatRef,
+        audio: bytes | None = None,
+        audio_filename: str | None = None,
+        parent_job_id: int | None = None,
+    ) -> JobView:
+        spec = self.validate(spec)
+        model = find_model(spec.model)
+        assert model is not None  # noqa: S101 - validate() resolved it
+        if audio is not None and not model.custom_audio:
+            raise ValidationError(
+                f"{model.id} cannot use an audio file; pick a wan2.5, wan2.6 or wan2.7 model.",
+                subject=Input.AUDIO,
+            )
+        # CPU-heavy decoding runs in the media pool, off the event loop
+        picture = await self.media.run(normalise_image, image, model, aspect=spec.aspect)
+        sound = None
+        if audio is not None:
+            sound = await self.media.run(prepare_audio, audio, audio_filename)
+        written: list[Path] = []
+        try:
+            image_path = await self._write(picture.data, picture.mime, written)
+            audio_path = await self._write(sound.data, sound.mime, written) if sound else None
+            job = await self._record(
+                spec,
+                chat,
+                image_path=image_path,
+                image_mime=picture.mime,
+                audio_path=audio_path,
+                audio_mime=sound.mime if sound else None,
+                audio_filename=sound.filename if sound else None,
+                parent_job_id=parent_job_id,
+            )
+        except BaseException:
+            await asyncio.to_thread(_unlink, written)
+            raise
+        log.info("job %d queued (%s, %s, %d s)", job.id, spec.model, spec.resolution, spec.duration)
+        return await self._view_at(job, self.clock.now())
+
+    async def _write(self, data: bytes, mime: str, written: list[Path]) -> str:
+        folder = self.media_dir / "inputs"
+        path = folder / f"{uuid.uuid4().hex}{_EXT.get(mime, '.bin')}"
+        written.append(path)
+
+        def write() -> None:
+            folder.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+
+        await asyncio.to_thread(write)
+        return str(path)
+
+    async def _record(
+        self,
+        spec: JobSpec,
+        chat: ChatRef,
+        *,
+        image_path: str,
+        image_mime: str,
+        audio_path: str | None,
+        audio_mime: str | None,
+        audio_filename: str | None,
+        parent_job_id: int | None,
+    ) -> JobRecord:
+        now = self.clock.now()
+        cost, currency = self.estimate(spec)
+        seed = spec.seed if spec.seed is not None else secrets.randbelow(SEED_MAX + 1)
+        record = JobRecord(
+            id=0,
+            status=_S.QUEUED,
+            spec=spec,
+            chat=chat,
+            region=self.region.value,
+            created_at=now,
+            updated_at=now,
+            currency=currency,
+            cost_estimate=cost,
+            image_path=image_path,
+            image_mime=image_mime,
+            audio_path=audio_path,
+            audio_mime=audio_mime,
+            audio_filename=audio_filename,
+            seed_used=seed,
+            next_at=now,
+            progress_status=_S.QUEUED.value,
+            parent_job_id=parent_job_id,
+        )
+        return await self.store.insert_job(record)
+
+    async def attach_chat(
+        self, job_id: int, *, thread: str | None, status_message: str | None
+    ) -> JobView:
+        for _ in range(5):
+            job = await self._must(job_id)
+            chat = dataclasses.replace(job.chat, thread=thread, status_message=status_message)
+            if await self.store.save(job, transition(job, job.status, self.clock.now(), chat=chat)):
+                return await self.get_view(job_id)
+        raise AnimateError("The job is busy; try again.", kind=Kind.INTERNAL, retryable=True)
+
+    # ------------------------------------------------------------------ background
+    async def poll_once(self, now: datetime | None = None) -> PassReport:
+        return await self.engine.poll_once(now or self.clock.now())
+
+    async def deliver_once(self, port: DeliveryPort, now: datetime | None = None) -> int:
+        return await self.deliverer.deliver_once(port, now or self.clock.now())
+
+    async def recover(self) -> None:
+        """Resume every non-final job after a start; lost creates go to reconciliation."""
+        now = self.clock.now()
+        cfg = self.config
+        for job in await self.store.jobs_with_status(list(_S)):
+            if job.status.final:
+                continue
+            changes: dict[str, object] = {}
+            status = job.status
+            if job.status is _S.SUBMITTING:
+                # crashed between recording the create and its answer: never resend blindly
+                started = job.submit_started_at or job.created_at
+                ended = min(now, started + timedelta(seconds=cfg.submit_timeout))
+                status = _S.SUBMIT_UNKNOWN
+                changes.update(submit_ended_at=ended, attempts=0, next_at=now)
+                log.warning("job %d was submitting at shutdown; reconciling", job.id)
+            elif job.status.active and job.next_at is None:
+                changes["next_at"] = now
+            elif not job.status.active and job.deliver_at is None:
+                changes["deliver_at"] = now
+            if status is not job.status or changes:
+                await self.store.save(job, transition(job, status, now, **changes))
+
+    # ------------------------------------------------------------------ user actions
+    async def cancel(self, job_id: int, *, user: str, moderator: bool) -> JobView:
+        job = await self._must(job_id)
+        if job.chat.user != user and not moderator:
+            raise AnimateError(
+                "Only the person who started this job (or a moderator) can cancel it.",
+                kind=Kind.PERMISSION,
+            )
+        now = self.clock.now()
+        cancel = AnimateError("The job was canceled.", kind=Kind.CANCELED)
+        if job.status is _S.QUEUED:
+            if not await self.store.save(job, failed(job, now, cancel, _S.CANCELED)):
+                return await self.cancel(job_id, user=user, moderator=moderator)
+        elif job.status is _S.PENDING and job.task_id is not None:
+            try:
+                await self.provider.cancel_task(job.task_id)
+            except ProviderError as exc:
+                if exc.retryable:
+                    raise AnimateError(
+                        "The video service is busy; try canceling again in a moment.",
+                        kind=Kind.BUSY,
+                        retryable=True,
+                    ) from exc
+                raise AnimateError(
+                    "DashScope has already started this video; it can no longer be canceled.",
+                    kind=Kind.INVALID_INPUT,
+                ) from exc
+            fresh = await self._must(job_id)
+            if fresh.status in (_S.PENDING, _S.RUNNING):
+                await self.store.save(fresh, failed(fresh, now, cancel, _S.CANCELED))
+        elif job.status in (_S.SUBMITTING, _S.SUBMIT_UNKNOWN):
+            raise AnimateError(
+                "The job is being handed to DashScope right now; try again in a few seconds.",
+                kind=Kind.BUSY,
+                retryable=True,
+            )
+        elif job.status is _S.RUNNING:
+            raise AnimateError(
+                "DashScope is already generating this video; only waiting jobs can be canceled.",
+                kind=Kind.INVALID_INPUT,
+            )
+        else:
+            raise AnimateError("This job has already finished.", kind=Kind.INVALID_INPUT)
+        return await self.get_view(job_id)
+
+    async def regenerate(self, job_id: int, *, user: str, chat: ChatRef) -> JobView:
+        """Same settings and inputs, a new random seed; a new job pointing at its parent."""
+        job = await self._must(job_id)
+        if job.media_purged or job.image_path is None:
+            raise AnimateError(
+                "The inputs of this job were deleted after the retention period; "
+                "start a new /animate.",
+                kind=Kind.INVALID_INPUT,
+            )
+        spec = dataclasses.replace(job.spec, seed=None)
+        written: list[Path] = []
+        try:
+            image_path = await self._copy(job.image_path, written)
+            audio_path = await self._copy(job.audio_path, written) if job.audio_path else None
+        except OSError as exc:
+            await asyncio.to_thread(_unlink, written)
+            raise AnimateError(
+                "The inputs of this job are no longer on disk; start a new /animate.",
+                kind=Kind.INVALID_INPUT,
+            ) from exc
+        child = await self._record(
+            spec,
+            dataclasses.replace(chat, user=user),
+            image_path=image_path,
+            image_mime=job.image_mime or "image/png",
+            audio_path=audio_path,
+            audio_mime=job.audio_mime,
+            audio_filename=job.audio_filename,
+            parent_job_id=job.id,
+        )
+        return await self._view_at(child, self.clock.now())
+
+    async def _copy(self, source: str, written: list[Path]) -> str:
+        folder = self.media_dir / "inputs"
+        dest = folder / f"{uuid.uuid4().hex}{Path(source).suffix}"
+        written.append(dest)
+
+        def copy() -> None:
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, dest)
+
+        await asyncio.to_thread(copy)
+        return str(dest)
+
+    # ------------------------------------------------------------------ reading
+    async def get(self, job_id: int) -> JobView | None:
+        job = await self.store.get_job(job_id)
+        return None if job is None else await self._view_at(job, self.clock.now())
+
+    async def get_view(self, job_id: int) -> JobView:
+        view = await self.get(job_id)
+        if view is None:
+            raise AnimateError(f"There is no job #{job_id}.", kind=Kind.NOT_FOUND)
+        return view
+
+    async def recent(self, *, platform: str, user: str, limit: int = 10) -> list[JobView]:
+        now = self.clock.now()
+        return [
+            await self._view_at(j, now) for j in await self.store.recent_jobs(platform, user, limit)
+        ]
+
+    async def fit_video(self, job_id: int, max_bytes: int) -> Path | None:
+        job = await self._must(job_id)
+        if job.video_path is None:
+            return None
+        src = Path(job.video_path)
+        if not await asyncio.to_thread(src.exists):
+            return None
+        dest = src.with_name(f"{src.stem}-fit-{max_bytes}.mp4")
+        result = await self.media.run(fit_video, src, dest, max_bytes)
+        return None if result is None else result.path
+
+    async def _must(self, job_id: int) -> JobRecord:
+        job = await self.store.get_job(job_id)
+        if job is None:
+            raise AnimateError(f"There is no job #{job_id}.", kind=Kind.NOT_FOUND)
+        return job
+
+    async def _view_at(self, job: JobRecord, now: datetime) -> JobView:
+        model = find_model(job.spec.model)
+        slots = self.engine.slots(model) if model else 1
+        position: int | None = None
+        if job.status is _S.QUEUED:
+            queued = [
+                j
+                for j in await self.store.jobs_with_status([_S.QUEUED])
+                if j.spec.model == job.spec.model
+            ]
+            order = [j.id for j in fair_order(queued)]
+            position = order.index(job.id) + 1 if job.id in order else None
+            if position is not None:
+                # the slots busy right now delay the queue by about one more round
+                busy = (await self.store.in_flight_counts(SLOT_STATUSES)).get(job.spec.model, 0)
+                position_for_eta = position + min(busy, slots)
+            else:
+                position_for_eta = 1
+        else:
+            position_for_eta = None
+        mean = (await self.tracker.expectation_for(job)).mean
+        eta = estimate_eta(job, now, position=position_for_eta, slots=slots, mean_seconds=mean)
+        return to_view(job, position=position, eta=eta)
+
+
+def _unlink(paths: list[Path]) -> None:
+    for p in paths:
+        p.unlink(missing_ok=True)

@@ -1,0 +1,235 @@
+"""The aiosqlite job store: implements ``core.store.JobStore``. All SQL of the app lives here.
+
+WAL journal, a busy timeout, autocommit mode with explicit transactions: every method is one
+statement or one ``BEGIN IMMEDIATE … COMMIT`` block. Times are stored as epoch seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from core.jobs import ChatRef, JobSpec, JobStatus
+from core.store import DurationKey, DurationStats, JobRecord
+from storage.migrate import migrate
+
+log = logging.getLogger(__name__)
+
+_SPEC = {f.name: f.name for f in dataclasses.fields(JobSpec)}
+_CHAT = {
+    "platform": "platform",
+    "user": "user_id",
+    "channel": "channel_id",
+    "guild": "guild_id",
+    "thread": "thread_id",
+    "status_message": "status_message_id",
+    "locale": "locale",
+}
+_BOOL_SPEC = {"prompt_extend", "watermark", "sound"}
+_PLAIN = [
+    f.name
+    for f in dataclasses.fields(JobRecord)
+    if f.name not in {"id", "spec", "chat", "status", "media_purged"}
+]
+_TIMES = {
+    f.name
+    for f in dataclasses.fields(JobRecord)
+    if f.name.endswith("_at") and f.name not in {"attempts", "delivery_attempts"}
+}
+#: every column of ``jobs`` except ``id``
+COLUMNS: tuple[str, ...] = (
+    "status",
+    *_SPEC.values(),
+    *_CHAT.values(),
+    *_PLAIN,
+    "media_purged",
+)
+_SELECT = "SELECT id, " + ", ".join(COLUMNS) + " FROM jobs"  # noqa: S608 - fixed column names
+
+
+def _ts(value: datetime | None) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+def _dt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def to_row(job: JobRecord) -> dict[str, Any]:
+    """Column → SQL value for every column except ``id``."""
+    row: dict[str, Any] = {"status": job.status.value, "media_purged": int(job.media_purged)}
+    for name, col in _SPEC.items():
+        value = getattr(job.spec, name)
+        row[col] = int(value) if name in _BOOL_SPEC else value
+    for name, col in _CHAT.items():
+        row[col] = getattr(job.chat, name)
+    for name in _PLAIN:
+        value = getattr(job, name)
+        row[name] = _ts(value) if name in _TIMES else value
+    return row
+
+
+def from_row(row: aiosqlite.Row) -> JobRecord:
+    spec_kw: dict[str, Any] = {
+        name: (bool(row[col]) if name in _BOOL_SPEC else row[col]) for name, col in _SPEC.items()
+    }
+    chat_kw: dict[str, Any] = {name: row[col] for name, col in _CHAT.items()}
+    plain: dict[str, Any] = {
+        name: (_dt(row[name]) if name in _TIMES else row[name]) for name in _PLAIN
+    }
+    return JobRecord(
+        id=int(row["id"]),
+        status=JobStatus(row["status"]),
+        spec=JobSpec(**spec_kw),
+        chat=ChatRef(**chat_kw),
+        media_purged=bool(row["media_purged"]),
+        **plain,
+    )
+
+
+class SqliteJobStore:
+    """``JobStore`` over one aiosqlite connection; ``async with SqliteJobStore.open(path)``."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls, path: Path | str, *, busy_timeout_ms: int = 5000
+    ) -> AsyncIterator[SqliteJobStore]:
+        """Open (creating the parent directory), configure, migrate; close on exit."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        async with aiosqlite.connect(path, isolation_level=None) as db:
+            db.row_factory = aiosqlite.Row
+            await db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms):d}")
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA synchronous = NORMAL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            version = await migrate(db)
+            log.debug("job store %s at schema version %d", path, version)
+            yield cls(db)
+
+    @property
+    def connection(self) -> aiosqlite.Connection:
+        return self._db
+
+    async def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[JobRecord]:
+        async with self._db.execute(sql, params) as cur:
+            return [from_row(r) for r in await cur.fetchall()]
+
+    async def insert_job(self, job: JobRecord) -> JobRecord:
+        row = to_row(job)
+        sql = (
+            f"INSERT INTO jobs ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)}) "  # noqa: S608 - column names come from COLUMNS, values are bound
+            "RETURNING id"
+        )
+        async with self._db.execute(sql, list(row.values())) as cur:
+            got = await cur.fetchone()
+        assert got is not None  # noqa: S101 - RETURNING always yields the new row
+        return dataclasses.replace(job, id=int(got[0]))
+
+    async def get_job(self, job_id: int) -> JobRecord | None:
+        rows = await self._fetch(_SELECT + " WHERE id = ?", (job_id,))
+        return rows[0] if rows else None
+
+    async def save(self, old: JobRecord, new: JobRecord) -> bool:
+        if old.id != new.id:
+            raise ValueError("save() compares two versions of the same job")
+        before, after = to_row(old), to_row(new)
+        changed = {k: v for k, v in after.items() if before[k] != v}
+        if not changed:
+            return True
+        sets = ", ".join(f"{k} = ?" for k in changed)
+        sql = f"UPDATE jobs SET {sets} WHERE id = ? AND status = ?"  # noqa: S608 - column names come from COLUMNS, values are bound
+        async with self._db.execute(sql, [*changed.values(), new.id, old.status.value]) as cur:
+            return cur.rowcount == 1
+
+    async def due_jobs(
+        self, now: datetime, statuses: Iterable[JobStatus], *, limit: int
+    ) -> list[JobRecord]:
+        wanted = [s.value for s in statuses]
+        marks = ", ".join("?" for _ in wanted)
+        return await self._fetch(
+            f"{_SELECT} WHERE next_at IS NOT NULL AND next_at <= ? AND status IN ({marks}) "
+            "ORDER BY next_at LIMIT ?",
+            (now.timestamp(), *wanted, limit),
+        )
+
+    async def deliverable_jobs(self, now: datetime, *, limit: int) -> list[JobRecord]:
+        return await self._fetch(
+            f"{_SELECT} WHERE deliver_at IS NOT NULL AND deliver_at <= ? "
+            "ORDER BY deliver_at LIMIT ?",
+            (now.timestamp(), limit),
+        )
+
+    async def jobs_with_status(self, statuses: Iterable[JobStatus]) -> list[JobRecord]:
+        wanted = [s.value for s in statuses]
+        marks = ", ".join("?" for _ in wanted)
+        return await self._fetch(f"{_SELECT} WHERE status IN ({marks}) ORDER BY id", wanted)
+
+    async def in_flight_counts(self, statuses: Iterable[JobStatus]) -> dict[str, int]:
+        wanted = [s.value for s in statuses]
+        marks = ", ".join("?" for _ in wanted)
+        sql = f"SELECT model, COUNT(*) FROM jobs WHERE status IN ({marks}) GROUP BY model"  # noqa: S608 - only placeholders are interpolated
+        async with self._db.execute(sql, wanted) as cur:
+            return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+
+    async def claimed_task_ids(self, task_ids: Sequence[str]) -> set[str]:
+        if not task_ids:
+            return set()
+        marks = ", ".join("?" for _ in task_ids)
+        sql = f"SELECT task_id FROM jobs WHERE task_id IN ({marks})"  # noqa: S608 - only placeholders are interpolated
+        async with self._db.execute(sql, list(task_ids)) as cur:
+            return {str(r[0]) for r in await cur.fetchall()}
+
+    async def recent_jobs(self, platform: str, user: str, limit: int) -> list[JobRecord]:
+        return await self._fetch(
+            f"{_SELECT} WHERE platform = ? AND user_id = ? ORDER BY id DESC LIMIT ?",
+            (platform, user, limit),
+        )
+
+    async def purgeable_jobs(self, before: datetime, *, limit: int) -> list[JobRecord]:
+        return await self._fetch(
+            f"{_SELECT} WHERE media_purged = 0 AND delivered_at IS NOT NULL "
+            "AND delivered_at < ? ORDER BY delivered_at LIMIT ?",
+            (before.timestamp(), limit),
+        )
+
+    async def get_duration_stats(self, key: DurationKey) -> DurationStats | None:
+        async with self._db.execute(
+            "SELECT samples, log_mean, log_var FROM duration_stats "
+            "WHERE model = ? AND resolution = ? AND duration = ?",
+            (key.model, key.resolution, key.duration),
+        ) as cur:
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return DurationStats(samples=int(row[0]), log_mean=float(row[1]), log_var=float(row[2]))
+
+    async def save_duration_stats(
+        self, key: DurationKey, stats: DurationStats, now: datetime
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO duration_stats (model, resolution, duration, samples, log_mean, log_var,"
+            " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model, resolution, duration)"
+            " DO UPDATE SET samples = excluded.samples, log_mean = excluded.log_mean,"
+            " log_var = excluded.log_var, updated_at = excluded.updated_at",
+            (
+                key.model,
+                key.resolution,
+                key.duration,
+                stats.samples,
+                stats.log_mean,
+                stats.log_var,
+                now.timestamp(),
+            ),
+        )
