@@ -84,15 +84,27 @@ def wav_bytes(seconds: float, rate: int = 16000) -> bytes:
         w.setsampwidth(2)
         w.setframerate(rate)
         frames = int(seconds * rate)
-        w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i / rate * 2 * math.pi * 330))) for i in range(frames)))
+        w.writeframes(
+            b"".join(
+                struct.pack("<h", int(8000 * math.sin(i / rate * 2 * math.pi * 330)))
+                for i in range(frames)
+            )
+        )
     return buf.getvalue()
 
 
 async def upload(
-    http: aiohttp.ClientSession, emu: Emulator, model: str, name: str, data: bytes, content_type: str
+    http: aiohttp.ClientSession,
+    emu: Emulator,
+    model: str,
+    name: str,
+    data: bytes,
+    content_type: str,
 ) -> tuple[int, str]:
     """getPolicy + OSS form POST exactly as the SDK does; returns (upload status, oss:// url)."""
-    async with http.get(emu.base_url + "/uploads", params={"action": "getPolicy", "model": model}, headers=AUTH) as r:
+    async with http.get(
+        emu.base_url + "/uploads", params={"action": "getPolicy", "model": model}, headers=AUTH
+    ) as r:
         assert r.status == 200
         policy = (await r.json())["data"]
     key = f"{policy['upload_dir']}/{name}"

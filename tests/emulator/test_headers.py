@@ -21,16 +21,24 @@ async def _error(resp: aiohttp.ClientResponse) -> dict[str, str]:
     return payload
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer "}, {"Authorization": "Basic x"}])
-async def test_missing_key_is_401(emu: Emulator, http: aiohttp.ClientSession, headers: dict[str, str]) -> None:
-    async with http.post(emu.base_url + CREATE, json=body(), headers={**headers, "X-DashScope-Async": "enable"}) as r:
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer "}, {"Authorization": "Basic x"}]
+)
+async def test_missing_key_is_401(
+    emu: Emulator, http: aiohttp.ClientSession, headers: dict[str, str]
+) -> None:
+    async with http.post(
+        emu.base_url + CREATE, json=body(), headers={**headers, "X-DashScope-Async": "enable"}
+    ) as r:
         assert r.status == 401
         err = await _error(r)
     assert err["code"] == "InvalidApiKey"
     assert err["message"] == "No API-key provided."
 
 
-async def test_wrong_key_is_401_when_key_configured(make_emulator: EmulatorFactory, http: aiohttp.ClientSession) -> None:
+async def test_wrong_key_is_401_when_key_configured(
+    make_emulator: EmulatorFactory, http: aiohttp.ClientSession
+) -> None:
     emu = await make_emulator(api_key=KEY)
     for path in (CREATE, "/tasks/abc", "/tasks", "/uploads?action=getPolicy&model=m"):
         method = http.post if path == CREATE else http.get
@@ -41,8 +49,12 @@ async def test_wrong_key_is_401_when_key_configured(make_emulator: EmulatorFacto
     assert status == 200
 
 
-async def test_any_key_accepted_without_configured_key(emu: Emulator, http: aiohttp.ClientSession) -> None:
-    status, _ = await create(http, emu, body(), {"Authorization": "Bearer whatever", "X-DashScope-Async": "enable"})
+async def test_any_key_accepted_without_configured_key(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    status, _ = await create(
+        http, emu, body(), {"Authorization": "Bearer whatever", "X-DashScope-Async": "enable"}
+    )
     assert status == 200
 
 
@@ -50,12 +62,18 @@ async def test_missing_async_header_is_403(emu: Emulator, http: aiohttp.ClientSe
     async with http.post(emu.base_url + CREATE, json=body(), headers=AUTH) as r:
         assert r.status == 403
         err = await _error(r)
-    assert err == {**err, "code": "AccessDenied", "message": "current user api does not support synchronous calls."}
+    assert err == {
+        **err,
+        "code": "AccessDenied",
+        "message": "current user api does not support synchronous calls.",
+    }
     assert not emu.tasks
 
 
 @pytest.mark.parametrize("raw", [b"not json", b"[1, 2]", b""])
-async def test_non_json_body_is_illegal_input(emu: Emulator, http: aiohttp.ClientSession, raw: bytes) -> None:
+async def test_non_json_body_is_illegal_input(
+    emu: Emulator, http: aiohttp.ClientSession, raw: bytes
+) -> None:
     headers = {**AUTH, "X-DashScope-Async": "enable", "Content-Type": "application/json"}
     async with http.post(emu.base_url + CREATE, data=raw, headers=headers) as r:
         assert r.status == 400

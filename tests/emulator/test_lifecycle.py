@@ -14,7 +14,9 @@ from tests.emulator.helpers import AUTH, FakeClock, body, create, query
 STAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}$")
 
 
-async def test_create_returns_pending_with_uuid_ids(emu: Emulator, http: aiohttp.ClientSession) -> None:
+async def test_create_returns_pending_with_uuid_ids(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
     status, payload = await create(http, emu, body())
     assert status == 200
     assert payload["output"]["task_status"] == "PENDING"

@@ -14,9 +14,15 @@ def test_documented_output_size_example() -> None:
 
 @pytest.mark.parametrize(
     ("size", "tier", "expected"),
-    [((1280, 720), "720P", (1280, 720)), ((1920, 1080), "1080P", (1920, 1072)), ((832, 480), "480P", (832, 480))],
+    [
+        ((1280, 720), "720P", (1280, 720)),
+        ((1920, 1080), "1080P", (1920, 1072)),
+        ((832, 480), "480P", (832, 480)),
+    ],
 )
-def test_output_sizes_are_multiples_of_16(size: tuple[int, int], tier: str, expected: tuple[int, int]) -> None:
+def test_output_sizes_are_multiples_of_16(
+    size: tuple[int, int], tier: str, expected: tuple[int, int]
+) -> None:
     got = output_size(*size, tier)
     assert got == expected
     assert got[0] % 16 == 0 and got[1] % 16 == 0
@@ -34,7 +40,9 @@ def test_region_specific_ids() -> None:
 
 
 def test_limits_and_durations_match_reference() -> None:
-    assert MODELS["wan2.6-i2v-flash"].submit_rps == 5 and MODELS["wan2.6-i2v-flash"].concurrency == 5
+    assert (
+        MODELS["wan2.6-i2v-flash"].submit_rps == 5 and MODELS["wan2.6-i2v-flash"].concurrency == 5
+    )
     assert MODELS["wan2.2-i2v-plus"].submit_rps == 2 and MODELS["wan2.2-i2v-plus"].concurrency == 2
     assert MODELS["wan2.6-i2v"].durations_for("us-east-1") == frozenset({5, 10, 15})
     assert MODELS["wan2.6-i2v"].durations_for("cn-beijing") == frozenset(range(2, 16))

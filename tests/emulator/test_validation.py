@@ -12,11 +12,19 @@ from tests.emulator.helpers import PNG_URI, EmulatorFactory, create, data_uri, i
 
 
 def _body(model: str, inp: dict[str, Any] | None = None, **params: Any) -> dict[str, Any]:
-    return {"model": model, "input": {"prompt": "p", "img_url": PNG_URI, **(inp or {})}, "parameters": params}
+    return {
+        "model": model,
+        "input": {"prompt": "p", "img_url": PNG_URI, **(inp or {})},
+        "parameters": params,
+    }
 
 
 async def _expect(
-    http: aiohttp.ClientSession, emu: Emulator, payload: Any, status: int = 400, code: str = "InvalidParameter"
+    http: aiohttp.ClientSession,
+    emu: Emulator,
+    payload: Any,
+    status: int = 400,
+    code: str = "InvalidParameter",
 ) -> dict[str, Any]:
     got_status, got = await create(http, emu, payload)
     assert (got_status, got.get("code")) == (status, code), got
@@ -35,7 +43,9 @@ async def _expect(
         ("wan2.5-i2v-preview", "4K"),
     ],
 )
-async def test_bad_resolution(emu: Emulator, http: aiohttp.ClientSession, model: str, resolution: str) -> None:
+async def test_bad_resolution(
+    emu: Emulator, http: aiohttp.ClientSession, model: str, resolution: str
+) -> None:
     err = await _expect(http, emu, _body(model, resolution=resolution))
     assert "resolution" in err["message"]
 
@@ -54,7 +64,9 @@ async def test_bad_resolution(emu: Emulator, http: aiohttp.ClientSession, model:
         ("wan2.6-i2v", True),
     ],
 )
-async def test_bad_duration(emu: Emulator, http: aiohttp.ClientSession, model: str, duration: object) -> None:
+async def test_bad_duration(
+    emu: Emulator, http: aiohttp.ClientSession, model: str, duration: object
+) -> None:
     err = await _expect(http, emu, _body(model, duration=duration))
     assert "duration" in err["message"]
 
@@ -70,7 +82,10 @@ async def test_bad_duration(emu: Emulator, http: aiohttp.ClientSession, model: s
         ("wanx2.1-i2v-turbo", {"duration": 3, "resolution": "480P"}),
         ("wan2.1-i2v-turbo", {"duration": 4}),
         ("wan2.1-i2v-plus", {}),
-        ("wan2.6-i2v-flash", {"seed": 0, "watermark": True, "prompt_extend": False, "shot_type": "multi"}),
+        (
+            "wan2.6-i2v-flash",
+            {"seed": 0, "watermark": True, "prompt_extend": False, "shot_type": "multi"},
+        ),
         ("wan2.2-i2v-flash", {"seed": 2147483647, "audio": True}),  # audio ignored leniently
     ],
 )
@@ -87,10 +102,17 @@ async def test_seed_range(emu: Emulator, http: aiohttp.ClientSession, seed: obje
     await _expect(http, emu, _body("wan2.6-i2v", seed=seed))
 
 
-async def test_unknown_keys_null_prompt_and_absent_parameters(emu: Emulator, http: aiohttp.ClientSession) -> None:
+async def test_unknown_keys_null_prompt_and_absent_parameters(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
     payload = {
         "model": "wan2.5-i2v-preview",
-        "input": {"prompt": None, "img_url": PNG_URI, "extend_prompt": True, "function": "video-synthesis"},
+        "input": {
+            "prompt": None,
+            "img_url": PNG_URI,
+            "extend_prompt": True,
+            "function": "video-synthesis",
+        },
     }
     status, got = await create(http, emu, payload)
     assert status == 200, got
@@ -100,7 +122,9 @@ async def test_unknown_keys_null_prompt_and_absent_parameters(emu: Emulator, htt
 
 
 async def test_prompt_is_truncated_not_rejected(emu: Emulator, http: aiohttp.ClientSession) -> None:
-    status, got = await create(http, emu, _body("wan2.2-i2v-flash", {"prompt": "x" * 5000, "negative_prompt": "n" * 900}))
+    status, got = await create(
+        http, emu, _body("wan2.2-i2v-flash", {"prompt": "x" * 5000, "negative_prompt": "n" * 900})
+    )
     assert status == 200
     spec = emu.tasks[got["output"]["task_id"]].spec
     assert spec.prompt == "x" * 800 and spec.negative_prompt == "n" * 500
@@ -109,13 +133,17 @@ async def test_prompt_is_truncated_not_rejected(emu: Emulator, http: aiohttp.Cli
 
 
 @pytest.mark.parametrize("model", ["wan2.2-i2v-plus", "wanx2.1-i2v-turbo"])
-async def test_audio_url_only_on_wan25_and_wan26(emu: Emulator, http: aiohttp.ClientSession, model: str) -> None:
+async def test_audio_url_only_on_wan25_and_wan26(
+    emu: Emulator, http: aiohttp.ClientSession, model: str
+) -> None:
     err = await _expect(http, emu, _body(model, {"audio_url": "https://example.com/a.mp3"}))
     assert "audio_url" in err["message"]
 
 
 async def test_audio_url_accepted_on_wan25(emu: Emulator, http: aiohttp.ClientSession) -> None:
-    status, _ = await create(http, emu, _body("wan2.5-i2v-preview", {"audio_url": "https://example.com/a.mp3"}))
+    status, _ = await create(
+        http, emu, _body("wan2.5-i2v-preview", {"audio_url": "https://example.com/a.mp3"})
+    )
     assert status == 200
 
 
@@ -144,7 +172,9 @@ async def test_audio_param(make_emulator: EmulatorFactory, http: aiohttp.ClientS
         ("wan2.2-i2v-plus", "flying", False),
     ],
 )
-async def test_templates(emu: Emulator, http: aiohttp.ClientSession, model: str, template: str, ok: bool) -> None:
+async def test_templates(
+    emu: Emulator, http: aiohttp.ClientSession, model: str, template: str, ok: bool
+) -> None:
     payload = {"model": model, "input": {"prompt": None, "img_url": PNG_URI, "template": template}}
     status, got = await create(http, emu, payload)
     assert (status == 200) is ok, got
@@ -152,16 +182,22 @@ async def test_templates(emu: Emulator, http: aiohttp.ClientSession, model: str,
         assert got["code"] == "InvalidParameter" and "template" in got["message"]
 
 
-async def test_template_on_singapore_ids_can_be_strict(make_emulator: EmulatorFactory, http: aiohttp.ClientSession) -> None:
+async def test_template_on_singapore_ids_can_be_strict(
+    make_emulator: EmulatorFactory, http: aiohttp.ClientSession
+) -> None:
     emu = await make_emulator(templates_on_singapore_ids=False)
-    await _expect(http, emu, {"model": "wan2.1-i2v-plus", "input": {"img_url": PNG_URI, "template": "flying"}})
+    await _expect(
+        http, emu, {"model": "wan2.1-i2v-plus", "input": {"img_url": PNG_URI, "template": "flying"}}
+    )
 
 
 async def test_missing_model_input_and_image(emu: Emulator, http: aiohttp.ClientSession) -> None:
     await _expect(http, emu, {"input": {"img_url": PNG_URI}}, code="BadRequest.EmptyModel")
     await _expect(http, emu, {"model": "wan2.6-i2v"}, code="BadRequest.EmptyInput")
     await _expect(http, emu, {"model": "wan2.6-i2v", "input": {"prompt": "p"}})
-    await _expect(http, emu, {"model": "wan2.6-i2v", "input": {"img_url": PNG_URI}, "parameters": [1]})
+    await _expect(
+        http, emu, {"model": "wan2.6-i2v", "input": {"img_url": PNG_URI}, "parameters": [1]}
+    )
 
 
 async def test_unknown_model(make_emulator: EmulatorFactory, http: aiohttp.ClientSession) -> None:
@@ -182,9 +218,12 @@ async def test_strict_region(make_emulator: EmulatorFactory, http: aiohttp.Clien
 
 
 @pytest.mark.parametrize(
-    ("fmt", "mime"), [("JPEG", "image/jpeg"), ("BMP", "image/bmp"), ("WEBP", "image/webp"), ("PNG", "image/png")]
+    ("fmt", "mime"),
+    [("JPEG", "image/jpeg"), ("BMP", "image/bmp"), ("WEBP", "image/webp"), ("PNG", "image/png")],
 )
-async def test_image_formats_accepted(emu: Emulator, http: aiohttp.ClientSession, fmt: str, mime: str) -> None:
+async def test_image_formats_accepted(
+    emu: Emulator, http: aiohttp.ClientSession, fmt: str, mime: str
+) -> None:
     uri = data_uri(image_bytes(300, 260, fmt), mime)
     status, got = await create(http, emu, _body("wan2.2-i2v-flash", {"img_url": uri}))
     assert status == 200, got
@@ -195,30 +234,46 @@ async def test_image_formats_accepted(emu: Emulator, http: aiohttp.ClientSession
     [
         (data_uri(image_bytes(300, 300, "PNG", "RGBA")), "InvalidParameter"),  # alpha
         (data_uri(image_bytes(200, 300)), "InvalidParameter"),  # below 240 px
-        (data_uri(image_bytes(8100, 240, "JPEG"), "image/jpeg"), "InvalidParameter"),  # above 8000 px
+        (
+            data_uri(image_bytes(8100, 240, "JPEG"), "image/jpeg"),
+            "InvalidParameter",
+        ),  # above 8000 px
         (data_uri(image_bytes(300, 300, "GIF"), "image/gif"), "InvalidParameter"),
-        (data_uri(image_bytes(300, 300, "GIF"), "image/png"), "InvalidParameter"),  # lies about type
+        (
+            data_uri(image_bytes(300, 300, "GIF"), "image/png"),
+            "InvalidParameter",
+        ),  # lies about type
         (data_uri(b"not an image"), "InvalidParameter.DataInspection"),
         ("data:image/png;base64,@@@", "InvalidParameter"),
         (PNG_URI.removeprefix("data:image/png;base64,"), "InvalidParameter"),  # bare base64
         ("ftp://example.com/a.png", "InvalidParameter"),
     ],
 )
-async def test_bad_images(emu: Emulator, http: aiohttp.ClientSession, img_url: str, code: str) -> None:
+async def test_bad_images(
+    emu: Emulator, http: aiohttp.ClientSession, img_url: str, code: str
+) -> None:
     await _expect(http, emu, _body("wan2.2-i2v-flash", {"img_url": img_url}), code=code)
 
 
-async def test_image_byte_limit_per_model_and_strict_2025(make_emulator: EmulatorFactory, http: aiohttp.ClientSession) -> None:
+async def test_image_byte_limit_per_model_and_strict_2025(
+    make_emulator: EmulatorFactory, http: aiohttp.ClientSession
+) -> None:
     emu = await make_emulator()
     big = image_bytes(2100, 400, "BMP")  # ~2.5 MB, 2100 px wide
-    assert (await create(http, emu, _body("wan2.6-i2v", {"img_url": data_uri(big, "image/bmp")})))[0] == 200
+    assert (await create(http, emu, _body("wan2.6-i2v", {"img_url": data_uri(big, "image/bmp")})))[
+        0
+    ] == 200
     strict = await make_emulator(strict_2025_images=True)
     err = await _expect(http, strict, _body("wan2.6-i2v", {"img_url": data_uri(big, "image/bmp")}))
     assert "2000" in err["message"]
 
 
-async def test_http_image_is_accepted_without_fetching(emu: Emulator, http: aiohttp.ClientSession) -> None:
-    status, got = await create(http, emu, _body("wan2.6-i2v", {"img_url": "https://203.0.113.9/cat.png"}))
+async def test_http_image_is_accepted_without_fetching(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    status, got = await create(
+        http, emu, _body("wan2.6-i2v", {"img_url": "https://203.0.113.9/cat.png"})
+    )
     assert status == 200
     spec = emu.tasks[got["output"]["task_id"]].spec
     assert spec.image is None and (spec.width, spec.height) == (1920, 1072)
@@ -228,18 +283,36 @@ async def test_http_image_is_accepted_without_fetching(emu: Emulator, http: aioh
     ("media", "ok"),
     [
         ([{"type": "first_frame", "url": PNG_URI}], True),
-        ([{"type": "first_frame", "url": PNG_URI}, {"type": "driving_audio", "url": "https://e/a.mp3"}], True),
+        (
+            [
+                {"type": "first_frame", "url": PNG_URI},
+                {"type": "driving_audio", "url": "https://e/a.mp3"},
+            ],
+            True,
+        ),
         ([{"type": "first_frame", "url": PNG_URI}, {"type": "last_frame", "url": PNG_URI}], True),
         ([{"type": "first_clip", "url": "https://e/a.mp4"}], True),
         ([{"type": "last_frame", "url": PNG_URI}], False),
         ([{"type": "first_frame", "url": PNG_URI}, {"type": "first_frame", "url": PNG_URI}], False),
-        ([{"type": "first_frame", "url": PNG_URI}, {"type": "first_clip", "url": "https://e/a.mp4"}], False),
+        (
+            [
+                {"type": "first_frame", "url": PNG_URI},
+                {"type": "first_clip", "url": "https://e/a.mp4"},
+            ],
+            False,
+        ),
         ([{"type": "poster", "url": PNG_URI}], False),
         ([], False),
     ],
 )
-async def test_wan27_media(emu: Emulator, http: aiohttp.ClientSession, media: list[dict[str, str]], ok: bool) -> None:
-    payload = {"model": "wan2.7-i2v", "input": {"prompt": "p", "media": media}, "parameters": {"duration": 2}}
+async def test_wan27_media(
+    emu: Emulator, http: aiohttp.ClientSession, media: list[dict[str, str]], ok: bool
+) -> None:
+    payload = {
+        "model": "wan2.7-i2v",
+        "input": {"prompt": "p", "media": media},
+        "parameters": {"duration": 2},
+    }
     status, got = await create(http, emu, payload)
     assert (status == 200) is ok, got
 
