@@ -230,9 +230,10 @@ class DashScopeClient:
         )
 
     def _scrub(self, text: str | None) -> str | None:
-        if text is None:
-            return None
-        return text.replace(self._key.value, "<api-key>")
+        key = self._key.value.strip()
+        if text is None or len(key) < 8:  # a blank or toy key would mangle ordinary text
+            return text
+        return text.replace(key, "<api-key>")
 
     def _mapped(self, reply: _Reply, body: ErrorBody, ctx: Context) -> ProviderError:
         body = ErrorBody(body.code, self._scrub(body.message), body.request_id)

@@ -9,6 +9,7 @@ import struct
 import wave
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -36,6 +37,11 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+def listing(directory: Path) -> list[Path]:
+    """Files left in ``directory`` (sync helper: tests assert nothing partial remains)."""
+    return sorted(directory.iterdir())
 
 
 def png(width: int = 320, height: int = 240, color: tuple[int, int, int] = (200, 80, 40)) -> bytes:
