@@ -1,0 +1,31 @@
+"""``/animate-sync``: the owner's way to push command changes to Discord on demand.
+
+A slash command rather than an ``@bot sync`` text command: text commands would need the
+message intents, and the bot runs with the GUILDS intent only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+if TYPE_CHECKING:
+    from bot.bot import AnimateBot
+
+
+class AdminCog(commands.Cog, name="Admin"):
+    def __init__(self, bot: AnimateBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="animate-sync", description="Owner only: sync the bot's commands")
+    @app_commands.default_permissions(administrator=True)
+    async def animate_sync(self, interaction: discord.Interaction) -> None:
+        if not await self.bot.is_owner(interaction.user):
+            raise app_commands.CheckFailure("Only the bot's owner can sync its commands.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        scopes = await self.bot.sync_commands(force=True)
+        text = f"Synced: {', '.join(scopes)}." if scopes else "Sync failed; see the bot's log."
+        await interaction.followup.send(text, ephemeral=True)

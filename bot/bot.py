@@ -1,0 +1,126 @@
+"""``AnimateBot``: the ``commands.Bot`` subclass, with everything handed in by the runner."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.admin import AdminCog
+from bot.tree import AnimateTree
+from cogs._service import Service
+from cogs.animate import AnimateCog
+from cogs.buttons import BUTTONS
+from cogs.delivery import DeliveryCog
+from cogs.jobs import JobsCog
+from core.catalog import Region
+
+log = logging.getLogger(__name__)
+
+
+def intents() -> discord.Intents:
+    """Guilds only: slash commands, buttons and threads need nothing privileged."""
+    out = discord.Intents.none()
+    out.guilds = True
+    return out
+
+
+class AnimateBot(commands.Bot):
+    def __init__(
+        self,
+        *,
+        service: Service,
+        region: Region,
+        state_dir: Path,
+        dev_guild_id: int | None = None,
+        force_sync: bool = False,
+        loop_interval: float = 5.0,
+        heartbeat: Callable[[], None] | None = None,
+        guild_ready_timeout: float = 2.0,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=AnimateTree,
+            help_command=None,
+            guild_ready_timeout=guild_ready_timeout,
+        )
+        self.service = service
+        self.region = region
+        self.state_dir = state_dir
+        self.dev_guild_id = dev_guild_id
+        self.force_sync = force_sync
+        self.loop_interval = loop_interval
+        self.heartbeat = heartbeat
+        self.synced: list[str] = []  # scopes synced by this process (for logs and tests)
+
+    async def setup_hook(self) -> None:
+        # Cogs get their dependencies through the constructor rather than load_extension(),
+        # which can only hand them the bot (ARCHITECTURE §3.1: nothing below bot/ builds its own).
+        await self.add_cog(AnimateCog(self, self.service, self.region))
+        await self.add_cog(JobsCog(self, self.service))
+        await self.add_cog(AdminCog(self))
+        await self.add_cog(
+            DeliveryCog(self, self.service, interval=self.loop_interval, heartbeat=self.heartbeat)
+        )
+        self.add_dynamic_items(*BUTTONS)
+        await self.sync_commands(force=self.force_sync)
+
+    # ------------------------------------------------------------------ command sync
+    @property
+    def _sync_state(self) -> Path:
+        return self.state_dir / "commands.sync.json"
+
+    def command_hash(self, guild: discord.abc.Snowflake | None) -> str:
+        payload = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
+        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+    async def sync_commands(self, *, force: bool = False) -> list[str]:
+        """Sync only when the command signatures changed since the last sync (or forced).
+
+        Discord allows 200 command creates per guild per day; syncing blindly on every start
+        burns them (reference §A.2). The hash of the payload lives next to the database.
+        """
+        guild = discord.Object(self.dev_guild_id) if self.dev_guild_id else None
+        if guild is not None:
+            self.tree.copy_global_to(guild=guild)
+        scope = str(self.dev_guild_id) if guild else "global"
+        digest = self.command_hash(guild)
+        state = self._read_sync_state()
+        if not force and state.get(scope) == digest:
+            log.info("application commands unchanged (%s); not syncing", scope)
+            return []
+        try:
+            await self.tree.sync(guild=guild)
+        except (discord.HTTPException, app_commands.CommandSyncFailure) as exc:
+            log.error("command sync (%s) failed: %s", scope, exc)
+            return []
+        state[scope] = digest
+        self._write_sync_state(state)
+        self.synced.append(scope)
+        log.info("application commands synced (%s)", scope)
+        return [scope]
+
+    def _read_sync_state(self) -> dict[str, str]:
+        try:
+            data = json.loads(self._sync_state.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def _write_sync_state(self, state: dict[str, str]) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self._sync_state.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
+        tmp.replace(self._sync_state)
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))

@@ -1,0 +1,119 @@
+"""The composition root: settings → aiohttp session + SQLite store → client, store, service → bot.
+
+``animate-bot run`` / ``python -m bot`` land in :func:`main`. The process needs nothing but its
+environment variables (or a ``.env`` file in the working directory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Mapping
+
+import aiohttp
+import discord
+import yarl
+from dotenv import load_dotenv
+
+from bot import health
+from bot.bot import AnimateBot
+from bot.log import configure_logging
+from bot.settings import Settings, from_env
+from core.errors import ConfigError
+from core.ports import SystemClock
+from core.service import AnimateService
+from providers.dashscope import DashScopeClient
+from storage import SqliteJobStore
+
+log = logging.getLogger(__name__)
+EXIT_CONFIG = 2
+
+
+def use_dev_endpoints(env: Mapping[str, str]) -> None:
+    """For development only: talk to a local Discord stand-in instead of discord.com.
+
+    ``DISCORD_API_BASE`` (e.g. ``http://127.0.0.1:8080/api/v10``) and ``DISCORD_GATEWAY_URL``
+    (e.g. ``ws://127.0.0.1:8080/gateway``). Unset in production.
+    """
+    if api := env.get("DISCORD_API_BASE"):
+        discord.http.Route.BASE = api.rstrip("/")
+    if gateway := env.get("DISCORD_GATEWAY_URL"):
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+
+
+async def run(settings: Settings, *, force_sync: bool = False) -> None:
+    """Open every resource with ``async with``, run the bot until closed or SIGTERM."""
+    assert settings.discord_token is not None  # noqa: S101 - from_env(need_discord=True) checked it
+    assert settings.dashscope.api_key is not None  # noqa: S101 - same
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=15)
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as session,
+        SqliteJobStore.open(settings.database_path) as store,
+    ):
+        provider = DashScopeClient(
+            session,
+            api_key=settings.dashscope.api_key,
+            region=settings.dashscope.region,
+            base_url=settings.dashscope.base_url,
+        )
+        service = AnimateService(
+            provider=provider,
+            store=store,
+            clock=SystemClock(),
+            media_dir=settings.media_dir,
+            region=settings.dashscope.region,
+        )
+        bot = AnimateBot(
+            service=service,
+            region=settings.dashscope.region,
+            state_dir=settings.database_path.parent,
+            dev_guild_id=settings.dev_guild_id,
+            force_sync=force_sync,
+            heartbeat=lambda: health.touch(settings.database_path),
+        )
+        async with bot:
+            loop = asyncio.get_running_loop()
+            closing: set[asyncio.Task[None]] = set()
+
+            def on_sigterm() -> None:
+                log.info("SIGTERM: closing")
+                task = loop.create_task(bot.close())
+                closing.add(task)
+                task.add_done_callback(closing.discard)
+
+            with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+                loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+            await bot.start(settings.discord_token)
+            for task in list(closing):
+                await task
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="animate-bot run", description="Run the Discord bot.")
+    parser.add_argument(
+        "--sync", action="store_true", help="push the application commands to Discord now"
+    )
+    args = parser.parse_args(argv)
+    load_dotenv()
+    try:
+        settings = from_env()
+    except ConfigError as exc:
+        sys.stderr.write(f"animate-bot: {exc.message}\n")
+        return EXIT_CONFIG
+    configure_logging(
+        settings.log_level, secrets=(settings.discord_token, settings.dashscope.api_key)
+    )
+    use_dev_endpoints(os.environ)
+    try:
+        asyncio.run(run(settings, force_sync=args.sync))
+    except KeyboardInterrupt:
+        pass
+    except discord.LoginFailure:
+        sys.stderr.write("animate-bot: Discord refused DISCORD_TOKEN (login failed).\n")
+        return EXIT_CONFIG
+    return 0

@@ -1,0 +1,52 @@
+"""The part of ``core.service.AnimateService`` the Discord adapter calls (the shared contract).
+
+Cogs depend on this protocol rather than on the concrete class so the adapter can be read and
+type-checked on its own; ``bot/runner.py`` hands in the real service, which satisfies it
+structurally.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+from core.jobs import ChatRef, JobSpec, JobView
+from core.ports import DeliveryPort
+
+
+class Service(Protocol):
+    def validate(self, spec: JobSpec) -> JobSpec: ...
+
+    def estimate(self, spec: JobSpec) -> tuple[float, str]: ...
+
+    async def submit(
+        self,
+        *,
+        spec: JobSpec,
+        image: bytes,
+        chat: ChatRef,
+        audio: bytes | None = None,
+        audio_filename: str | None = None,
+        parent_job_id: int | None = None,
+    ) -> JobView: ...
+
+    async def attach_chat(
+        self, job_id: int, *, thread: str | None, status_message: str | None
+    ) -> JobView: ...
+
+    async def poll_once(self, now: datetime | None = None) -> object: ...
+
+    async def deliver_once(self, port: DeliveryPort, now: datetime | None = None) -> int: ...
+
+    async def recover(self) -> None: ...
+
+    async def cancel(self, job_id: int, *, user: str, moderator: bool) -> JobView: ...
+
+    async def regenerate(self, job_id: int, *, user: str, chat: ChatRef) -> JobView: ...
+
+    async def get(self, job_id: int) -> JobView | None: ...
+
+    async def recent(self, *, platform: str, user: str, limit: int = 10) -> list[JobView]: ...
+
+    async def fit_video(self, job_id: int, max_bytes: int) -> Path | None: ...

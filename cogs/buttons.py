@@ -1,0 +1,128 @@
+"""Restart-proof buttons: the job id lives in ``custom_id`` and each click is rebuilt from it.
+
+Registered with ``bot.add_dynamic_items`` in ``setup_hook``, so buttons on messages posted by an
+earlier process keep working (reference §A.6). No state lives in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from cogs.errors import report_error
+from core.jobs import JobView
+
+if TYPE_CHECKING:
+    from cogs.animate import AnimateCog
+
+log = logging.getLogger(__name__)
+
+
+def _service_cog(interaction: discord.Interaction) -> AnimateCog:
+    from cogs.animate import AnimateCog  # late: cogs.animate imports this module
+
+    cog = interaction.client.get_cog("Animate")  # type: ignore[attr-defined]  # a commands.Bot
+    if not isinstance(cog, AnimateCog):
+        raise RuntimeError("the Animate cog is not loaded")
+    return cog
+
+
+class _JobButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]],
+    template=r"animate:_base:(?P<job>[0-9]+)",  # never registered; subclasses set their own
+):
+    action = ""
+    label = ""
+    style = discord.ButtonStyle.secondary
+
+    def __init__(self, job_id: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=self.label, style=self.style, custom_id=f"animate:{self.action}:{job_id}"
+            )
+        )
+        self.job_id = job_id
+
+    @classmethod
+    async def from_custom_id(
+        cls,
+        interaction: discord.Interaction,
+        item: discord.ui.Item[Any],
+        match: re.Match[str],
+        /,
+    ) -> _JobButton:
+        return cls(int(match["job"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await self.run(interaction)
+        except Exception as exc:  # noqa: BLE001 - the error boundary for buttons
+            await report_error(interaction, exc)
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
+
+
+class CancelButton(_JobButton, template=r"animate:cancel:(?P<job>[0-9]+)"):
+    action, label, style = "cancel", "Cancel", discord.ButtonStyle.danger
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        perms = interaction.permissions
+        job = await _service_cog(interaction).service.cancel(
+            self.job_id, user=str(interaction.user.id), moderator=perms.manage_messages
+        )
+        log.info("job %s canceled by %s", job.id, interaction.user.id)
+        await interaction.followup.send(f"Job #{job.id} is canceled.", ephemeral=True)
+
+
+class RegenerateButton(_JobButton, template=r"animate:regen:(?P<job>[0-9]+)"):
+    action, label, style = "regen", "Regenerate", discord.ButtonStyle.primary
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        from cogs import _inputs
+
+        await interaction.response.defer(thinking=True)
+        cog = _service_cog(interaction)
+        _inputs.check_can_deliver(interaction)
+        job = await cog.service.regenerate(
+            self.job_id, user=str(interaction.user.id), chat=_inputs.chat_ref(interaction)
+        )
+        log.info("job %s regenerated as %s by %s", self.job_id, job.id, interaction.user.id)
+        await cog.publish(interaction, job)
+
+
+class ShowAgainButton(_JobButton, template=r"animate:show:(?P<job>[0-9]+)"):
+    action, label = "show", "Show again"
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        from cogs.jobs import show_again
+
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await show_again(interaction, _service_cog(interaction).service, self.job_id)
+
+
+BUTTONS: tuple[type[_JobButton], ...] = (CancelButton, RegenerateButton, ShowAgainButton)
+
+
+def status_view(job: JobView) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    if job.status.active:
+        view.add_item(CancelButton(job.id))
+    return view
+
+
+def result_view(job: JobView) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(RegenerateButton(job.id))
+    view.add_item(ShowAgainButton(job.id))
+    return view
+
+
+def failure_view(job: JobView) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(RegenerateButton(job.id))
+    return view

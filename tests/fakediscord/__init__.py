@@ -1,0 +1,47 @@
+"""A fake Discord (REST + gateway + CDN) on 127.0.0.1 for driving the real discord.py client."""
+
+from tests.fakediscord._model import (
+    ATTACH_FILES,
+    BOT_DEFAULT,
+    CREATE_PUBLIC_THREADS,
+    EMBED_LINKS,
+    MANAGE_MESSAGES,
+    MEMBER_DEFAULT,
+    MIB,
+    SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
+    ChannelType,
+    FakeAttachment,
+    FakeChannel,
+    FakeGuild,
+    FakeInteraction,
+    FakeMessage,
+    FakeUser,
+    Recorded,
+    UploadedFile,
+    pings,
+)
+from tests.fakediscord._server import FakeDiscord
+
+__all__ = [
+    "ATTACH_FILES",
+    "BOT_DEFAULT",
+    "CREATE_PUBLIC_THREADS",
+    "EMBED_LINKS",
+    "MANAGE_MESSAGES",
+    "MEMBER_DEFAULT",
+    "MIB",
+    "SEND_MESSAGES",
+    "SEND_MESSAGES_IN_THREADS",
+    "ChannelType",
+    "FakeAttachment",
+    "FakeChannel",
+    "FakeDiscord",
+    "FakeGuild",
+    "FakeInteraction",
+    "FakeMessage",
+    "FakeUser",
+    "Recorded",
+    "UploadedFile",
+    "pings",
+]
