@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -207,3 +208,34 @@ async def test_padding_and_render_cap(
     got = probe(data)
     assert max(got.width, got.height) <= 320
     assert got.seconds == pytest.approx(5.0, abs=0.1)
+
+
+async def test_render_runs_off_the_event_loop(
+    emu: Emulator, http: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    payload = {
+        "model": "wan2.2-i2v-flash",
+        "input": {"img_url": PORTRAIT},
+        "parameters": {"resolution": "480P"},
+    }
+    url = await _finished_url(http, emu, clock, payload)
+    download = asyncio.create_task(_download(http, url))
+    await asyncio.sleep(0)  # let the download request start the render
+    for _ in range(3):
+        assert (await query(http, emu, "x"))["output"]["task_status"] == "UNKNOWN"
+    assert not download.done()  # a 150-frame render takes far longer than three queries
+    got = probe(await download)
+    assert (got.width, got.height) == (544, 720)
+
+
+async def test_wan25_fps_is_configurable(
+    make_emulator: EmulatorFactory, http: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    emu = await make_emulator(wan25_fps=24, render_max_side=64)
+    payload = {
+        "model": "wan2.5-i2v-preview",
+        "input": {"img_url": PORTRAIT},
+        "parameters": {"resolution": "480P"},
+    }
+    got = probe(await _download(http, await _finished_url(http, emu, clock, payload)))
+    assert got.fps == 24.0 and got.seconds == pytest.approx(5.0, abs=0.1)

@@ -146,7 +146,11 @@ async def test_aio_async_call_and_wait(monkeypatch: pytest.MonkeyPatch) -> None:
             assert task.status_code == 200, task
             result = await AioVideoSynthesis.wait(task, api_key=KEY)
             assert result.output.task_status == "SUCCEEDED"
-            assert result.usage.duration == 2 or result.usage["duration"] == 2
+            assert (result.usage["duration"], result.usage["audio"], result.usage["SR"]) == (
+                2,
+                False,
+                720,
+            )
             bad = await AioVideoSynthesis.async_call(
                 model="wan2.6-i2v-flash", img_url=PNG_URI, duration=20, api_key=KEY
             )

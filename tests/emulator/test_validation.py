@@ -319,3 +319,12 @@ async def test_wan27_media(
 
 async def test_wan27_requires_media(emu: Emulator, http: aiohttp.ClientSession) -> None:
     await _expect(http, emu, _body("wan2.7-i2v"))
+
+
+async def test_image_byte_limit_depends_on_generation(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    uri = data_uri(image_bytes(1900, 1900, "BMP"), "image/bmp")  # ~10.8 MB: over 10 MB, under 20 MB
+    err = await _expect(http, emu, _body("wan2.2-i2v-flash", {"img_url": uri}))
+    assert "exceeds" in err["message"]
+    assert (await create(http, emu, _body("wan2.6-i2v", {"img_url": uri})))[0] == 200
