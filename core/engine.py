@@ -70,6 +70,7 @@ class Engine:
         self._download_gate = asyncio.Semaphore(max(1, config.parallel_downloads))
         self.reconciler = Reconciler(provider=provider, store=store, config=config, engine=self)
         self._wakeups: list[datetime] = []
+        self._admit_wakeup: datetime | None = None
         self._errors = 0
 
     # ------------------------------------------------------------------ helpers
@@ -153,19 +154,17 @@ class Engine:
         await asyncio.gather(*(self._guarded(j, now, self._download) for j in downloads))
         reconciled = await self.reconciler.run(now)
         purged = await self._retention(now)
-        pending = await self.store.due_jobs(
-            now + timedelta(days=3650),
-            [*_WATCHED, _S.QUEUED, _S.SUCCEEDED, _S.SUBMIT_UNKNOWN],
-            limit=1,
-        )
         wakeups = [w for w in (*self._wakeups, self.tracker.next_sweep()) if w is not None]
-        if pending and pending[0].next_at is not None:
-            wakeups.append(pending[0].next_at)
+        scheduled = await self.store.next_due([*_WATCHED, _S.SUCCEEDED, _S.SUBMIT_UNKNOWN])
+        if scheduled is not None:
+            wakeups.append(scheduled)
+        if self._admit_wakeup is not None:
+            wakeups.append(self._admit_wakeup)
         return PassReport(
             submitted=submitted,
             polled=counts["polled"],
             swept=counts["swept"],
-            downloaded=sum(1 for j in downloads if j.id not in self._in_flight),
+            downloaded=len(downloads),
             reconciled=reconciled,
             purged=purged,
             errors=self._errors,
@@ -174,31 +173,46 @@ class Engine:
 
     # ------------------------------------------------------------------ admission
     async def _admit(self, now: datetime) -> int:
-        queued = await self.store.jobs_with_status([_S.QUEUED])
-        if not queued:
+        """Submit queued jobs, fairly, while their model has a free slot and submit budget."""
+        self._admit_wakeup = None
+        waiting = await self.store.in_flight_counts([_S.QUEUED])
+        if not waiting:
             return 0
         counts = defaultdict(int, await self.store.in_flight_counts(SLOT_STATUSES))
+        if all(counts[m] >= self._slots_of(m) for m in waiting):
+            return 0  # every slot is busy: a finishing task (seen by a poll) wakes us
+        queued = await self.store.jobs_with_status([_S.QUEUED])
         chosen: list[JobRecord] = []
         for job in fair_order(queued):
-            if job.next_at is not None and job.next_at > now:
-                continue  # backing off after a 429 / 5xx
             model = find_model(job.spec.model)
             if model is None:
-                await self.save(
-                    job, failed(job, now, AnimateError(f"Unknown model {job.spec.model}."))
-                )
-                continue
-            paused = self._paused_until.get(model.id)
-            if paused is not None and paused > now:
+                error = AnimateError(f"Unknown model {job.spec.model}.")
+                await self.save(job, failed(job, now, error))
                 continue
             if counts[model.id] >= self.slots(model):
                 continue
+            if job.next_at is not None and job.next_at > now:
+                self._wake(job.next_at)  # backing off after a 429 / 5xx
+                continue
+            paused = self._paused_until.get(model.id)
+            if paused is not None and paused > now:
+                self._wake(paused)
+                continue
             if not self._submit_bucket(model).take(now.timestamp()):
+                self._wake(now + timedelta(seconds=1.0 / self._submit_bucket(model).rate))
                 continue
             counts[model.id] += 1
             chosen.append(job)
         await asyncio.gather(*(self._guarded(j, now, self._submit) for j in chosen))
         return len(chosen)
+
+    def _slots_of(self, model_id: str) -> int:
+        model = find_model(model_id)
+        return self.slots(model) if model else 0
+
+    def _wake(self, when: datetime) -> None:
+        if self._admit_wakeup is None or when < self._admit_wakeup:
+            self._admit_wakeup = when
 
     async def _request(self, job: JobRecord) -> TaskRequest:
         if job.image_path is None:

@@ -105,6 +105,10 @@ class JobStore(Protocol):
         """Jobs in ``statuses`` whose ``next_at`` is due, oldest first (indexed)."""
         ...
 
+    async def next_due(self, statuses: Iterable[JobStatus]) -> datetime | None:
+        """The earliest ``next_at`` among jobs in ``statuses``."""
+        ...
+
     async def deliverable_jobs(self, now: datetime, *, limit: int) -> list[JobRecord]:
         """Jobs whose ``deliver_at`` is due, oldest first (indexed)."""
         ...

@@ -164,6 +164,14 @@ class SqliteJobStore:
             (now.timestamp(), *wanted, limit),
         )
 
+    async def next_due(self, statuses: Iterable[JobStatus]) -> datetime | None:
+        wanted = [s.value for s in statuses]
+        marks = ", ".join("?" for _ in wanted)
+        sql = f"SELECT MIN(next_at) FROM jobs WHERE next_at IS NOT NULL AND status IN ({marks})"  # noqa: S608 - only placeholders are interpolated
+        async with self._db.execute(sql, wanted) as cur:
+            row = await cur.fetchone()
+        return _dt(row[0]) if row and row[0] is not None else None
+
     async def deliverable_jobs(self, now: datetime, *, limit: int) -> list[JobRecord]:
         return await self._fetch(
             f"{_SELECT} WHERE deliver_at IS NOT NULL AND deliver_at <= ? "

@@ -66,8 +66,8 @@ CREATE TABLE jobs (
     parent_job_id        INTEGER REFERENCES jobs(id)
 );
 
--- the engine's due-work query: WHERE next_at <= ? ORDER BY next_at
-CREATE INDEX jobs_next_at ON jobs(next_at) WHERE next_at IS NOT NULL;
+-- the engine's due-work query: WHERE status IN (…) AND next_at <= ? ORDER BY next_at
+CREATE INDEX jobs_due ON jobs(status, next_at) WHERE next_at IS NOT NULL;
 -- the delivery loop's query: WHERE deliver_at <= ? ORDER BY deliver_at
 CREATE INDEX jobs_deliver_at ON jobs(deliver_at) WHERE deliver_at IS NOT NULL;
 -- admission, in-flight counts and recovery look jobs up by state

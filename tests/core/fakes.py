@@ -47,11 +47,27 @@ def tiny_mp4(frames: int = 6, size: tuple[int, int] = (64, 48)) -> bytes:
         stream.pix_fmt = "yuv420p"
         for i in range(frames):
             img = Image.new("RGB", size, (40 * i % 255, 80, 160))
-            for packet in stream.encode(av.VideoFrame.from_image(img)):
+            frame = av.VideoFrame.from_image(img)  # type: ignore[no-untyped-call]  # PyAV leaves it unannotated
+            for packet in stream.encode(frame):
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
     return buf.getvalue()
+
+
+def write_file(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+
+
+def decoded_codec(path: str | Path) -> str | None:
+    """The video codec PyAV decodes from the file at ``path`` (None: no file / not a video)."""
+    p = Path(path)
+    if not p.exists():
+        return None
+    with av.open(str(p)) as container:
+        stream = container.streams.video[0]
+        frames = sum(1 for _ in container.decode(stream))
+        return stream.codec_context.name if frames > 0 else None
 
 
 def png(width: int = 640, height: int = 480) -> bytes:
@@ -198,7 +214,7 @@ class FakeVideoProvider:
             raise self.download_errors.popleft()
         if len(self.video) > max_bytes:
             raise ProviderError("too big", kind=Kind.DOWNLOAD, retryable=False)
-        dest.write_bytes(self.video)
+        write_file(dest, self.video)
         return len(self.video)
 
     def count(self, kind: str) -> int:

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
-
-import av
-
 from core.jobs import ChatRef, JobSpec, JobStatus
 from core.service import AnimateService
-from tests.core.fakes import FakeClock, FakeVideoProvider, RecordingPort, png
+from tests.core.fakes import FakeClock, FakeVideoProvider, RecordingPort, decoded_codec, png
 
 CHAT = ChatRef(platform="discord", user="u1", channel="c1", guild="g1")
 SPEC = JobSpec(model="wan2.6-i2v-flash", prompt="a cat surfing", resolution="", duration=0)
@@ -52,9 +47,7 @@ async def test_full_lifecycle_queued_to_delivered(
     assert done is not None
     assert done.task_id is not None and provider.count("create") == 1
     assert done.posted_message_id == f"msg-{view.id}"
-    assert done.video_path is not None and Path(done.video_path).exists()
-    with av.open(io.BytesIO(Path(done.video_path).read_bytes())) as container:
-        assert container.streams.video[0].codec_context.name == "h264"
+    assert done.video_path is not None and decoded_codec(done.video_path) == "h264"
     assert done.cost == 2.5
     assert [r.id for r in port.results] == [view.id]
     shown = [s for i, s in port.progress if i == view.id]

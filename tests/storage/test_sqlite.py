@@ -1,0 +1,135 @@
+"""The SQLite store on real files: migrations, round trips, conditional writes, indexed queries."""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from core.jobs import ChatRef, JobSpec, JobStatus
+from core.store import DurationKey, DurationStats, JobRecord
+from storage.migrate import migrations
+from storage.sqlite import SqliteJobStore
+from tests.core.fakes import T0
+
+
+def record(**kw: object) -> JobRecord:
+    base = JobRecord(
+        id=0,
+        status=JobStatus.QUEUED,
+        spec=JobSpec(model="wan2.6-i2v-flash", prompt="p", resolution="720P", duration=5),
+        chat=ChatRef(platform="discord", user="u", channel="c", guild="g"),
+        region="cn-beijing",
+        created_at=T0,
+        updated_at=T0,
+        currency="CNY",
+    )
+    return dataclasses.replace(base, **kw)  # type: ignore[arg-type]  # test helper: any field
+
+
+async def test_migrations_set_user_version_and_reopen_is_idempotent(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "dir" / "a.db"
+    async with SqliteJobStore.open(path) as store:
+        await store.insert_job(record())
+    async with SqliteJobStore.open(path) as store:
+        assert await store.get_job(1) is not None
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == len(migrations())
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_round_trip_keeps_every_field_and_aware_times(tmp_path: Path) -> None:
+    async with SqliteJobStore.open(tmp_path / "a.db") as store:
+        full = record(
+            spec=JobSpec("wan2.6-i2v", "p", "1080P", 10, "neg", 7, False, True, False, None, "1:1"),
+            chat=ChatRef("discord", "u", "c", None, "t", "m", "zh-CN"),
+            task_id="t-1",
+            next_at=T0 + timedelta(seconds=1.5),
+            video_url_expires_at=T0 + timedelta(days=1),
+            usage_seconds=10.0,
+            cost=10.0,
+            media_purged=True,
+            parent_job_id=None,
+        )
+        saved = await store.insert_job(full)
+        got = await store.get_job(saved.id)
+        assert got == saved
+        assert got is not None and got.next_at is not None and got.next_at.tzinfo is not None
+
+
+async def test_save_is_conditional_on_status_and_writes_only_changes(tmp_path: Path) -> None:
+    async with SqliteJobStore.open(tmp_path / "a.db") as store:
+        job = await store.insert_job(record())
+        moved = dataclasses.replace(job, status=JobStatus.SUBMITTING)
+        assert await store.save(job, moved)
+        # a stale writer that still believes the job is QUEUED is refused
+        stale = dataclasses.replace(job, status=JobStatus.CANCELED)
+        assert not await store.save(job, stale)
+        # a concurrent writer touching another field does not undo the first one
+        chat = dataclasses.replace(moved, chat=dataclasses.replace(moved.chat, thread="th"))
+        assert await store.save(moved, chat)
+        later = dataclasses.replace(moved, attempts=3)
+        assert await store.save(moved, later)
+        got = await store.get_job(job.id)
+        assert got is not None
+        assert (got.status, got.chat.thread, got.attempts) == (JobStatus.SUBMITTING, "th", 3)
+
+
+async def test_due_query_uses_the_index_and_orders_by_time(tmp_path: Path) -> None:
+    async with SqliteJobStore.open(tmp_path / "a.db") as store:
+        for i in range(5):
+            await store.insert_job(
+                record(
+                    status=JobStatus.RUNNING, next_at=T0 + timedelta(seconds=5 - i), task_id=f"t{i}"
+                )
+            )
+        await store.insert_job(record(status=JobStatus.QUEUED, next_at=T0))
+        due = await store.due_jobs(T0 + timedelta(seconds=3), [JobStatus.RUNNING], limit=10)
+        assert [j.task_id for j in due] == ["t4", "t3", "t2"]
+        async with store.connection.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM jobs WHERE next_at IS NOT NULL AND next_at <= 1 "
+            "AND status IN ('running') ORDER BY next_at LIMIT 5"
+        ) as cur:
+            plan = " ".join(str(r[3]) for r in await cur.fetchall())
+        assert "jobs_due" in plan and "SCAN" not in plan
+        assert await store.next_due([JobStatus.RUNNING]) == T0 + timedelta(seconds=1)
+        assert await store.in_flight_counts([JobStatus.RUNNING]) == {"wan2.6-i2v-flash": 5}
+        assert await store.claimed_task_ids(["t1", "zz"]) == {"t1"}
+
+
+async def test_task_id_is_unique(tmp_path: Path) -> None:
+    async with SqliteJobStore.open(tmp_path / "a.db") as store:
+        await store.insert_job(record(task_id="same"))
+        with pytest.raises(sqlite3.IntegrityError):
+            await store.insert_job(record(task_id="same"))
+
+
+async def test_duration_stats_upsert(tmp_path: Path) -> None:
+    async with SqliteJobStore.open(tmp_path / "a.db") as store:
+        key = DurationKey("wan2.6-i2v-flash", "720P", 5)
+        assert await store.get_duration_stats(key) is None
+        await store.save_duration_stats(key, DurationStats(1, 4.0, 0.1), T0)
+        await store.save_duration_stats(key, DurationStats(2, 4.2, 0.05), T0)
+        assert await store.get_duration_stats(key) == DurationStats(2, 4.2, 0.05)
+
+
+async def test_failed_migration_leaves_the_database_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storage.migrate as m
+
+    good = m.migrations()
+    monkeypatch.setattr(
+        m,
+        "migrations",
+        lambda: [*good, (len(good) + 1, "9999_bad.sql", "CREATE TABLE x (; nonsense")],
+    )
+    with pytest.raises(sqlite3.OperationalError):
+        async with SqliteJobStore.open(tmp_path / "a.db"):
+            pass
+    with sqlite3.connect(tmp_path / "a.db") as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == 0
+        assert raw.execute("SELECT name FROM sqlite_master WHERE name = 'jobs'").fetchone() is None
