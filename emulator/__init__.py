@@ -1,4 +1,4 @@
-"""A local DashScope-compatible server for the Wan image-to-video API (see emulator/README in code).
+"""A local DashScope-compatible server for the Wan image-to-video API (reference §15 checklist).
 
 Embeddable in tests::
 
@@ -19,9 +19,9 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType, TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -32,6 +32,8 @@ from emulator._server import EmulatorServer, RequestRecord
 from emulator._tasks import TaskView
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 __all__ = [
     "FAULT_KINDS",
@@ -57,6 +59,7 @@ class Emulator:
         self._runner: web.AppRunner | None = None
         self._host = "127.0.0.1"
         self._port = 0
+        self._thread_loop: asyncio.AbstractEventLoop | None = None
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -102,12 +105,15 @@ class Emulator:
         ready.wait()
         try:
             asyncio.run_coroutine_threadsafe(self.start(host, port), loop).result()
+            self._thread_loop = loop
             yield self
         finally:
+            self._thread_loop = None
             with contextlib.suppress(Exception):
                 asyncio.run_coroutine_threadsafe(self.close(), loop).result()
             loop.call_soon_threadsafe(loop.stop)
             thread.join()
+            _loop_threads.pop(loop, None)
             loop.close()
 
     # ------------------------------------------------------------------ inspection
@@ -126,7 +132,9 @@ class Emulator:
     @property
     def tasks(self) -> Mapping[str, TaskView]:
         """Snapshot of every task (including expired ones) at the current clock time."""
-        return MappingProxyType(self._server.store.views(self.config.clock()))
+        return MappingProxyType(
+            self._on_loop(lambda: self._server.store.views(self.config.clock()))
+        )
 
     @property
     def uploads(self) -> Mapping[str, UploadedFile]:
@@ -134,7 +142,21 @@ class Emulator:
 
     @property
     def request_log(self) -> list[RequestRecord]:
-        return self._server.request_log
+        """Every request received so far, oldest first (a copy when running in a thread)."""
+        if self._thread_loop is None:
+            return self._server.request_log
+        return self._on_loop(lambda: list(self._server.request_log))
+
+    def _on_loop(self, read: Callable[[], T]) -> T:
+        """Run ``read`` on the server's loop when it lives in another thread (no data races)."""
+        loop = self._thread_loop
+        if loop is None or _loop_threads.get(loop) is threading.current_thread():
+            return read()
+
+        async def call() -> T:
+            return read()
+
+        return asyncio.run_coroutine_threadsafe(call(), loop).result()
 
     # ------------------------------------------------------------------ faults
     def inject(self, kind: FaultKind, count: int = 1, **options: Any) -> None:
@@ -152,7 +174,11 @@ class Emulator:
         self._server.faults.clear()
 
 
+_loop_threads: dict[asyncio.AbstractEventLoop, threading.Thread] = {}
+
+
 def _serve_forever(loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+    _loop_threads[loop] = threading.current_thread()
     asyncio.set_event_loop(loop)
     loop.call_soon(ready.set)
     loop.run_forever()

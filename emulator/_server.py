@@ -21,7 +21,7 @@ from emulator._faults import FaultInjector, RateLimiter
 from emulator._oss import RESULT_PREFIX, UPLOAD_PATH, OssStore
 from emulator._render import FPS, RenderJob, render_mp4
 from emulator._rules import lookup
-from emulator._tasks import TaskStore, _Task
+from emulator._tasks import TaskRecord, TaskStore
 from emulator._validate import resolve_model, validate_create
 
 log = logging.getLogger(__name__)
@@ -264,7 +264,7 @@ class EmulatorServer:
             raise rate_limited()
         return _ok({"data": self.oss.policy(model, account)})
 
-    def _video_url(self, task: _Task) -> str:
+    def _video_url(self, task: TaskRecord) -> str:
         return self.oss.result_url(task.task_id, self.store.result_expires_at(task))
 
     async def _download(self, request: web.Request) -> web.Response:

@@ -26,7 +26,7 @@ EXTEND_SUFFIX = (
 
 
 @dataclass
-class _Task:
+class TaskRecord:
     task_id: str
     spec: TaskSpec
     body: Mapping[str, Any]
@@ -60,9 +60,9 @@ class TaskStore:
     def __init__(self, config: EmulatorConfig, rng: random.Random) -> None:
         self._config = config
         self._rng = rng
-        self._tasks: dict[str, _Task] = {}
-        self._pending: dict[str, deque[_Task]] = {}
-        self._running: dict[str, list[_Task]] = {}
+        self._tasks: dict[str, TaskRecord] = {}
+        self._pending: dict[str, deque[TaskRecord]] = {}
+        self._running: dict[str, list[TaskRecord]] = {}
         self._cursor: dict[str, float] = {}
         self._limits: dict[str, int] = {}
         self._tz = timezone(timedelta(hours=config.timestamp_utc_offset_hours))
@@ -75,13 +75,13 @@ class TaskStore:
         now: float,
         api_key_id: str,
         failure: tuple[str, str] | None,
-    ) -> _Task:
+    ) -> TaskRecord:
         cfg = self._config
         median = (cfg.durations or {}).get(spec.model, spec.rule.median_seconds)
         spread = (
             math.exp(cfg.duration_sigma * self._rng.gauss(0.0, 1.0)) if cfg.duration_sigma else 1
         )
-        task = _Task(
+        task = TaskRecord(
             task_id=new_id(),
             spec=spec,
             body=body,
@@ -124,7 +124,7 @@ class TaskStore:
                     running.append(task)
             self._cursor[model] = cursor
 
-    def get(self, task_id: str, now: float) -> _Task | None:
+    def get(self, task_id: str, now: float) -> TaskRecord | None:
         """The live task, or None when unknown or older than the (scaled) 24 h visibility."""
         self.advance(now)
         task = self._tasks.get(task_id)
@@ -132,7 +132,7 @@ class TaskStore:
             return None
         return task
 
-    def find(self, task_id: str) -> _Task | None:
+    def find(self, task_id: str) -> TaskRecord | None:
         return self._tasks.get(task_id)
 
     def cancel(self, task_id: str, now: float) -> None:
@@ -146,7 +146,7 @@ class TaskStore:
         self.advance(now)
         return len(self._pending.get(model, ())) + len(self._running.get(model, ()))
 
-    def result_expires_at(self, task: _Task) -> float:
+    def result_expires_at(self, task: TaskRecord) -> float:
         assert task.ended_at is not None  # noqa: S101  # only called for finished tasks
         return task.ended_at + self._config.scaled(self._config.result_ttl)
 
@@ -159,7 +159,7 @@ class TaskStore:
         moment = datetime.fromtimestamp(t, tz=self._tz)
         return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
 
-    def output(self, task: _Task, video_url: Callable[[_Task], str]) -> dict[str, Any]:
+    def output(self, task: TaskRecord, video_url: Callable[[TaskRecord], str]) -> dict[str, Any]:
         """``{"output": …, "usage"?: …}`` for ``GET /tasks/{id}`` (§7.3)."""
         out: dict[str, Any] = {
             "task_id": task.task_id,
@@ -216,12 +216,12 @@ class TaskStore:
         return result
 
 
-def _end_time(task: _Task | None) -> float:
+def _end_time(task: TaskRecord | None) -> float:
     assert task is not None and task.started_at is not None  # noqa: S101  # running tasks only
     return task.started_at + task.run_seconds
 
 
-def _view(t: _Task) -> TaskView:
+def _view(t: TaskRecord) -> TaskView:
     return TaskView(
         task_id=t.task_id,
         model=t.spec.model,
@@ -255,7 +255,7 @@ def _usage(spec: TaskSpec) -> dict[str, Any]:
     return usage
 
 
-def _list_row(t: _Task, region: str) -> dict[str, Any]:
+def _list_row(t: TaskRecord, region: str) -> dict[str, Any]:
     def ms(value: float | None) -> int | None:
         return None if value is None else int(value * 1000)
 
