@@ -29,7 +29,8 @@ MAX_INPUT_BYTES = 64 * _MB
 #: Peak below this (16-bit full scale 32767, about -60 dBFS) counts as silence.
 SILENCE_PEAK = 33
 _MP3_RATES = frozenset({32000, 44100, 48000})
-_MP3_BITRATE = {1: 128_000, 2: 192_000}
+#: MPEG-1 layer III bitrates tried, best first; the first whose size fits ``max_bytes`` is used.
+_MP3_BITRATES = (192_000, 160_000, 128_000, 96_000, 64_000, 48_000, 32_000)
 #: WAV codecs DashScope's "wav" surely means: plain PCM.
 _PCM_CODECS = frozenset({"pcm_s16le", "pcm_s24le", "pcm_u8"})
 _MP3_CODECS = frozenset({"mp3", "mp3float"})
@@ -76,7 +77,7 @@ class _Pcm:
         return len(self.data) / (2 * self.channels * self.rate)
 
 
-def _decode(data: bytes, limit_seconds: float) -> tuple[_Pcm, str, str]:
+def _decode(data: bytes, limit_seconds: float) -> tuple[_Pcm, str, str, bool]:
     """Decode up to ``limit_seconds`` (+1 s, to tell "longer") of the first audio stream."""
     try:
         container = av.open(io.BytesIO(data), mode="r")
@@ -91,6 +92,7 @@ def _decode(data: bytes, limit_seconds: float) -> tuple[_Pcm, str, str]:
         stream = container.streams.audio[0]
         codec = stream.codec_context.name
         fmt = container.format.name
+        has_video = bool(container.streams.video)
         channels = 1 if stream.codec_context.channels == 1 else 2
         rate = stream.codec_context.sample_rate or 44100
         rate = rate if rate in _MP3_RATES else 44100
@@ -113,7 +115,7 @@ def _decode(data: bytes, limit_seconds: float) -> tuple[_Pcm, str, str]:
         except (av.error.FFmpegError, ValueError, OSError):
             log.debug("audio decode stopped early", exc_info=True)
             pcm.complete = False
-    return pcm, fmt, codec
+    return pcm, fmt, codec, has_video
 
 
 def _peak(pcm: bytes) -> int:
@@ -124,12 +126,21 @@ def _peak(pcm: bytes) -> int:
     return max(max(samples), -min(samples))
 
 
-def _encode_mp3(pcm: bytes, rate: int, channels: int) -> bytes:
+def _mp3_bitrate(seconds: float, channels: int, max_bytes: int) -> int | None:
+    """Best bitrate whose stream (plus 2 % for headers) fits ``max_bytes``; mono needs less."""
+    ceiling = 128_000 if channels == 1 else _MP3_BITRATES[0]
+    for rate in _MP3_BITRATES:
+        if rate <= ceiling and seconds * rate / 8 * 1.02 + 4096 <= max_bytes:
+            return rate
+    return None
+
+
+def _encode_mp3(pcm: bytes, rate: int, channels: int, bitrate: int) -> bytes:
     layout = "mono" if channels == 1 else "stereo"
     buf = io.BytesIO()
     with av.open(buf, mode="w", format="mp3") as out:
         stream = out.add_stream("libmp3lame", rate=rate, layout=layout)
-        stream.bit_rate = _MP3_BITRATE[channels]
+        stream.bit_rate = bitrate
         step = _MP3_FRAME * 2 * channels
         pts = 0
         for start in range(0, len(pcm), step):
@@ -151,9 +162,9 @@ def _safe_name(filename: str | None, ext: str) -> str:
     return f"{stem}.{ext}"
 
 
-def _label(fmt: str, codec: str) -> str:
+def _label(fmt: str, codec: str, has_video: bool) -> str:
     if fmt.startswith("mov,mp4"):
-        return "M4A" if codec in ("aac", "alac") else "MP4"
+        return "MP4" if has_video or codec not in ("aac", "alac") else "M4A"
     if fmt == "ogg":
         return "OPUS" if codec == "opus" else "OGG"
     return fmt.split(",")[0].upper()
@@ -171,8 +182,8 @@ def prepare_audio(
             "is accepted. Trim it to under 30 seconds and try again.",
             "too_big",
         )
-    pcm, fmt, codec = _decode(data, limits.max_seconds)
-    label = _label(fmt, codec)
+    pcm, fmt, codec, has_video = _decode(data, limits.max_seconds)
+    label = _label(fmt, codec, has_video)
     seconds = pcm.seconds
     notes: list[str] = []
     if not pcm.data:
@@ -208,7 +219,16 @@ def prepare_audio(
         ext = "wav" if fmt == "wav" else "mp3"
         mime = "audio/wav" if ext == "wav" else "audio/mpeg"
         return PreparedAudio(data, mime, _safe_name(filename, ext), seconds, tuple(notes), fmt)
-    encoded = _encode_mp3(bytes(pcm.data), pcm.rate, pcm.channels)
+    bitrate = _mp3_bitrate(seconds, pcm.channels, limits.max_bytes)
+    encoded = (
+        b"" if bitrate is None else _encode_mp3(bytes(pcm.data), pcm.rate, pcm.channels, bitrate)
+    )
+    if not encoded or len(encoded) > limits.max_bytes:
+        raise _refuse(
+            f"The sound can't be made smaller than {limits.max_bytes // _MB or 1} MB. "
+            "Send a shorter clip.",
+            "too_big",
+        )
     if label != "MP3":
         notes.insert(0, f"converted from {label} to MP3")
     return PreparedAudio(

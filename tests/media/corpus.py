@@ -38,7 +38,9 @@ def photo(width: int, height: int, seed: int = 1) -> Image.Image:
     return Image.merge("RGB", (base, noise, Image.linear_gradient("L").resize((width, height))))
 
 
-def halves(width: int, height: int, left: tuple[int, int, int], right: tuple[int, int, int]) -> Image.Image:
+def halves(
+    width: int, height: int, left: tuple[int, int, int], right: tuple[int, int, int]
+) -> Image.Image:
     im = Image.new("RGB", (width, height), left)
     im.paste(right, (width // 2, 0, width, height))
     return im
@@ -70,8 +72,11 @@ def png48_rgb(width: int = 400, height: int = 300) -> bytes:
     """A 16-bit-per-channel RGB PNG, hand-built (Pillow can read but not write this depth)."""
 
     def chunk(kind: bytes, payload: bytes) -> bytes:
-        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(
-            ">I", zlib.crc32(kind + payload) & 0xFFFFFFFF
+        return (
+            struct.pack(">I", len(payload))
+            + kind
+            + payload
+            + struct.pack(">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
         )
 
     pixel = struct.pack(">HHH", 60000, 30000, 5000)
@@ -169,9 +174,15 @@ BAD_IMAGES: dict[str, tuple[Callable[[], bytes], str]] = {
         lambda: b"\xff\xd8\xff\xe0" + bytes(random.Random(5).randrange(256) for _ in range(4000)),
         "image.damaged",
     ),
-    "random_bytes": (lambda: bytes(random.Random(9).randrange(256) for _ in range(3000)), "image.unreadable"),
+    "random_bytes": (
+        lambda: bytes(random.Random(9).randrange(256) for _ in range(3000)),
+        "image.unreadable",
+    ),
     "text_file": (lambda: b"hello, this is not a picture\n" * 20, "image.unreadable"),
-    "svg": (lambda: b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', "image.svg"),
+    "svg": (
+        lambda: b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>',
+        "image.svg",
+    ),
     "one_pixel": (lambda: save(Image.new("RGB", (1, 1), RED), "PNG"), "image.too_small"),
     "bomb_header_900mp": (png_bomb_header, "image.bomb"),
 }
@@ -199,6 +210,7 @@ def encode_audio(
     buf = io.BytesIO()
     with av.open(buf, mode="w", format=fmt) as out:
         stream = out.add_stream(codec, rate=rate, layout=layout)
+        assert isinstance(stream, av.AudioStream)
         step = 1024 * 2 * channels
         pts = 0
         for start in range(0, len(pcm), step):

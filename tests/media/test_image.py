@@ -1,4 +1,4 @@
-"""normalise_image over the generated corpus: every upload becomes a valid input or a clear refusal."""
+"""normalise_image over a generated corpus: each upload becomes a valid input or a clear refusal."""
 
 from __future__ import annotations
 
@@ -8,15 +8,14 @@ from collections.abc import Callable
 import pytest
 from PIL import Image
 
-from core.catalog import SAFE_MAX_SIDE, SAFE_MIN_SIDE, Model, find_model
+from core.catalog import MODELS, SAFE_MAX_SIDE, SAFE_MIN_SIDE, Model
 from core.errors import Input, ValidationError
 from core.media import ASPECTS, NormalisedImage, normalise_image
 from core.media.image import MAX_OUTPUT_BYTES
 from tests.media import corpus
 
-FLASH = find_model("wan2.6-i2v-flash")
-PLUS21 = find_model("wanx2.1-i2v-plus")  # 10 MB image limit
-assert FLASH is not None and PLUS21 is not None
+FLASH = MODELS["wan2.6-i2v-flash"]
+PLUS21 = MODELS["wanx2.1-i2v-plus"]  # 10 MB image limit
 
 
 def assert_ready(result: NormalisedImage, model: Model) -> Image.Image:
