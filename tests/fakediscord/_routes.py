@@ -69,8 +69,15 @@ async def application(fake: FakeDiscord, rec: Recorded) -> web.Response:
 async def _sync(fake: FakeDiscord, rec: Recorded, scope: str) -> web.Response:
     commands = rec.json if isinstance(rec.json, list) else []
     fake.synced[scope] = commands
+    defaults = {"type": 1, "description": "", "options": [], "dm_permission": True, "nsfw": False}
     out = [
-        {**c, "id": str(snowflake()), "application_id": str(fake.app_id), "version": "1"}
+        {
+            **defaults,
+            **c,
+            "id": str(snowflake()),
+            "application_id": str(fake.app_id),
+            "version": "1",
+        }
         for c in commands
     ]
     return J(out)

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import warnings
+
+import aiohttp
+import pytest
+
+with warnings.catch_warnings():
+    # discord.py 2.7.1 imports the deprecated stdlib audioop; the suite makes warnings errors
+    warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
+    import discord
+
+from emulator import Emulator, EmulatorConfig
+from tests.e2e.harness import API_KEY, SharedClock, World, new_world_channels
+from tests.fakediscord import FakeDiscord
+
+
+@pytest.fixture
+async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
+    clock = SharedClock()
+    emu_config = EmulatorConfig(
+        api_key=API_KEY,
+        clock=clock,
+        duration_sigma=0.0,
+        queue_delay=0.0,
+        durations={"wan2.6-i2v-flash": 20.0, "wanx2.1-i2v-plus": 20.0, "wan2.2-i2v-flash": 20.0},
+        seed=7,
+        render_max_side=96,
+    )
+    async with (
+        FakeDiscord() as fake,
+        Emulator(emu_config) as emu,
+        aiohttp.ClientSession() as session,
+    ):
+        # the only redirection: discord.py's own two class attributes (no code under test changes)
+        monkeypatch.setattr(discord.http.Route, "BASE", fake.api_base)
+        monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY", fake.gateway_url)
+        guild, text = new_world_channels(fake)
+        w = World(fake, emu, clock, tmp_path, session, guild, text, fake.user("alice"))
+        try:
+            yield w
+        finally:
+            await w.stop_bot()

@@ -1,0 +1,231 @@
+"""One world for end-to-end tests: fake Discord + DashScope emulator + real SQLite + real bot.
+
+Time is a shared fake clock (the emulator's task progress and the engine's schedule both read
+it); the delivery loop is driven one pass at a time with ``World.drive`` instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from PIL import Image
+
+from bot.bot import AnimateBot
+from cogs.delivery import DeliveryCog
+from core.catalog import Region
+from core.lifecycle import EngineConfig
+from core.media.pool import MediaPool
+from core.service import AnimateService
+from emulator import Emulator
+from providers.dashscope import DashScopeClient
+from storage import SqliteJobStore
+from tests.fakediscord import (
+    ChannelType,
+    FakeAttachment,
+    FakeChannel,
+    FakeDiscord,
+    FakeGuild,
+    FakeMessage,
+    FakeUser,
+)
+
+API_KEY = "sk-e2e-test-key-0123456789"
+
+
+class SharedClock:
+    """``now()`` for the engine (aware UTC) and ``()`` for the emulator (epoch seconds)."""
+
+    def __init__(self, start: float = 1_790_000_000.0) -> None:
+        self.t = start
+
+    def __call__(self) -> float:
+        return self.t
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.t, UTC)
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+def png(
+    width: int = 320, height: int = 240, colour: tuple[int, int, int] = (30, 140, 200)
+) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buf, "PNG")
+    return buf.getvalue()
+
+
+@dataclass
+class Running:
+    bot: AnimateBot
+    service: AnimateService
+    task: asyncio.Task[None]
+    stack: AsyncExitStack
+
+    @property
+    def delivery(self) -> DeliveryCog:
+        cog = self.bot.get_cog("Delivery")
+        assert isinstance(cog, DeliveryCog)
+        return cog
+
+
+@dataclass
+class World:
+    fake: FakeDiscord
+    emu: Emulator
+    clock: SharedClock
+    tmp: Path
+    session: aiohttp.ClientSession
+    guild: FakeGuild
+    text: FakeChannel
+    alice: FakeUser
+    running: Running | None = None
+    config: EngineConfig = field(default_factory=lambda: EngineConfig(progress_interval=10.0))
+
+    @property
+    def db(self) -> Path:
+        return self.tmp / "data" / "animate.db"
+
+    @property
+    def bot(self) -> AnimateBot:
+        assert self.running is not None
+        return self.running.bot
+
+    @property
+    def service(self) -> AnimateService:
+        assert self.running is not None
+        return self.running.service
+
+    async def start_bot(self) -> Running:
+        stack = AsyncExitStack()
+        store = await stack.enter_async_context(SqliteJobStore.open(self.db))
+        pool = MediaPool(max_workers=1)
+        stack.push_async_callback(pool.aclose)
+        provider = DashScopeClient(
+            self.session, api_key=API_KEY, base_url=self.emu.base_url, retry_delay=0.0
+        )
+        service = AnimateService(
+            provider=provider,
+            store=store,
+            clock=self.clock,
+            media_dir=self.tmp / "data" / "media",
+            region=Region.BEIJING,
+            config=self.config,
+            media=pool,
+        )
+        bot = AnimateBot(
+            service=service,
+            region=Region.BEIJING,
+            state_dir=self.db.parent,
+            loop_interval=3600.0,  # the test drives passes itself
+            guild_ready_timeout=0.1,
+        )
+        task = asyncio.create_task(bot.start(self.fake.token))
+        running = Running(bot, service, task, stack)
+        ready = asyncio.ensure_future(bot.wait_until_ready())
+        await asyncio.wait({task, ready}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            ready.cancel()
+            await stack.aclose()
+            task.result()  # raises what stopped the bot
+        await asyncio.wait_for(ready, 10)
+        await asyncio.wait_for(running.delivery.started.wait(), 10)
+        self.running = running
+        return running
+
+    async def stop_bot(self) -> None:
+        running, self.running = self.running, None
+        if running is None:
+            return
+        await running.bot.close()
+        await running.task
+        await running.stack.aclose()
+
+    async def drive(self, until: Callable[[], Any], *, step: float = 15.0, passes: int = 40) -> Any:
+        """Advance fake time and run delivery passes until ``until()`` is truthy."""
+        assert self.running is not None
+        for _ in range(passes):
+            if result := until():
+                return result
+            self.clock.advance(step)
+            await self.running.delivery.run_once()
+        result = until()
+        assert result, f"condition not reached after {passes} passes"
+        return result
+
+    # ------------------------------------------------------------------ user actions
+    def image(
+        self, data: bytes | None = None, name: str = "cat.png", ctype: str = "image/png"
+    ) -> FakeAttachment:
+        data = png() if data is None else data
+        return self.fake.add_attachment(data, name, ctype, width=320, height=240)
+
+    async def animate(
+        self, *, channel: FakeChannel | None = None, user: FakeUser | None = None, **options: Any
+    ) -> Any:
+        """Run ``/animate`` and wait until the command finished (either way)."""
+        options.setdefault("image", self.image())
+        options.setdefault("prompt", "the cat waves")
+        return await self.run_slash("animate", channel=channel, user=user, **options)
+
+    async def run_slash(
+        self,
+        name: str,
+        *,
+        channel: FakeChannel | None = None,
+        user: FakeUser | None = None,
+        **options: Any,
+    ) -> Any:
+        done = asyncio.get_running_loop().create_future()
+
+        async def on_completion(*_: Any) -> None:
+            if not done.done():
+                done.set_result(True)
+
+        self.bot.add_listener(on_completion, "on_app_command_completion")
+        try:
+            inter = await self.fake.slash(name, channel or self.text, user or self.alice, **options)
+            # success fires app_command_completion; a refusal ends in an ephemeral followup
+            waiter = asyncio.ensure_future(
+                self.fake.wait_for(
+                    lambda: (
+                        inter.followups or (inter.responses and inter.responses[0].get("type") == 4)
+                    )
+                )
+            )
+            try:
+                await asyncio.wait_for(
+                    asyncio.wait({done, waiter}, return_when=asyncio.FIRST_COMPLETED), 15
+                )
+            finally:
+                waiter.cancel()
+        finally:
+            self.bot.remove_listener(on_completion, "on_app_command_completion")
+        return inter
+
+    def thread_of(self, status: FakeMessage) -> FakeChannel | None:
+        return self.fake.channels.get(status.id)
+
+
+def results_in(fake: FakeDiscord, channel: FakeChannel) -> list[FakeMessage]:
+    """Result / failure posts (they carry the job marker in an embed footer)."""
+    return [
+        m
+        for m in fake.messages_in(channel)
+        if any("animate job #" in ((e.get("footer") or {}).get("text") or "") for e in m.embeds)
+    ]
+
+
+def new_world_channels(fake: FakeDiscord) -> tuple[FakeGuild, FakeChannel]:
+    guild = fake.add_guild("test guild")
+    text = fake.add_channel(guild, ChannelType.GUILD_TEXT, "general")
+    return guild, text

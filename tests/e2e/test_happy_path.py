@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import io
+
+import av
+
+from tests.e2e.harness import World, results_in
+
+
+async def test_animate_posts_the_mp4_in_a_thread(world: World) -> None:
+    await world.start_bot()
+    inter = await world.animate(prompt="the cat waves", resolution="720P", duration=2)
+    assert inter.response_types == [5]  # deferred first, within the 3 s window
+    status = world.fake.find_message(inter.original_id or 0)
+    assert status is not None and status.embeds, "the deferred reply became the status message"
+    thread = world.thread_of(status)
+    assert thread is not None, "a public thread was opened on the status message"
+
+    posted = await world.drive(lambda: results_in(world.fake, thread))
+    result = posted[0]
+    assert len(result.attachments) == 1
+    upload = next(
+        r for r in world.fake.requests("POST", f"/channels/{thread.id}/messages") if r.files
+    )
+    assert upload.authorized, "posted with the bot token, not the interaction token"
+    data = upload.files[0].data
+    with av.open(io.BytesIO(data)) as container:
+        assert container.streams.video[0].codec_context.name == "h264"
+        assert sum(1 for _ in container.decode(video=0)) > 0
+    fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
+    assert fields["Resolution"] == "720P" and fields["Duration"] == "2 s"
+    assert fields["Model"] == "Wan 2.6 Flash"
