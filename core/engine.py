@@ -181,9 +181,8 @@ class Engine:
         counts = defaultdict(int, await self.store.in_flight_counts(SLOT_STATUSES))
         if all(counts[m] >= self._slots_of(m) for m in waiting):
             return 0  # every slot is busy: a finishing task (seen by a poll) wakes us
-        queued = await self.store.jobs_with_status([_S.QUEUED])
         chosen: list[JobRecord] = []
-        for job in fair_order(queued):
+        for job in await self.fair_queue(now):
             model = find_model(job.spec.model)
             if model is None:
                 error = AnimateError(f"Unknown model {job.spec.model}.")
@@ -205,6 +204,16 @@ class Engine:
             chosen.append(job)
         await asyncio.gather(*(self._guarded(j, now, self._submit) for j in chosen))
         return len(chosen)
+
+    async def fair_queue(self, now: datetime, model: str | None = None) -> list[JobRecord]:
+        """Queued jobs in the order they get slots (see ``core.scheduler.fair_order``)."""
+        queued = await self.store.jobs_with_status([_S.QUEUED])
+        since = now - timedelta(seconds=self.config.fairness_window)
+        served = await self.store.submitted_since(since)
+        if model is not None:
+            queued = [j for j in queued if j.spec.model == model]
+            served = [j for j in served if j.spec.model == model]
+        return fair_order(queued, served)
 
     def _slots_of(self, model_id: str) -> int:
         model = find_model(model_id)

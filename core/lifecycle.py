@@ -64,6 +64,8 @@ class EngineConfig:
     media_retention_days: float = 7.0
     retention_every: float = 3600.0
     batch: int = 200
+    #: how far back submissions count as turns already taken in the fair queue
+    fairness_window: float = 3600.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections import OrderedDict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -146,28 +146,41 @@ def backoff(
     return min(cap, delay * jitter)
 
 
-def fair_order(jobs: Iterable[JobRecord]) -> list[JobRecord]:
+def _guild(job: JobRecord) -> str:
+    # DMs count as a guild of their own per user
+    return f"{job.chat.platform}:{job.chat.guild or 'dm:' + job.chat.user}"
+
+
+def _user(job: JobRecord) -> str:
+    return f"{job.chat.platform}:{job.chat.user}"
+
+
+def fair_order(jobs: Iterable[JobRecord], served: Iterable[JobRecord] = ()) -> list[JobRecord]:
     """Round-robin across guilds, and across users within a guild; FIFO per user.
 
-    Guilds take turns in the order of their oldest waiting job; a guild's turn goes to its
-    users in the same way. DMs count as a guild of their own per user.
+    Stateless, so a restart changes nothing: ``served`` (recently submitted jobs) count as turns
+    already taken. The next turn goes to the guild with the fewest turns (ties: the oldest
+    waiting job), inside it to the user with the fewest turns, and that user's oldest job.
     """
-    guilds: OrderedDict[str, OrderedDict[str, list[JobRecord]]] = OrderedDict()
+    turns: Counter[str] = Counter()
+    for job in served:
+        turns[_guild(job)] += 1
+        turns[_user(job)] += 1
+    waiting: dict[str, dict[str, list[JobRecord]]] = {}
     for job in sorted(jobs, key=lambda j: j.id):
-        guild = job.chat.guild or f"dm:{job.chat.platform}:{job.chat.user}"
-        users = guilds.setdefault(f"{job.chat.platform}:{guild}", OrderedDict())
-        users.setdefault(job.chat.user, []).append(job)
+        waiting.setdefault(_guild(job), {}).setdefault(_user(job), []).append(job)
     order: list[JobRecord] = []
-    while guilds:
-        for gkey in list(guilds):
-            users = guilds[gkey]
-            user, queue = next(iter(users.items()))
-            order.append(queue.pop(0))
-            users.move_to_end(user)
-            if not queue:
-                del users[user]
-            if not users:
-                del guilds[gkey]
+    while waiting:
+        guild = min(waiting, key=lambda g: (turns[g], min(q[0].id for q in waiting[g].values())))
+        users = waiting[guild]
+        user = min(users, key=lambda u: (turns[u], users[u][0].id))
+        order.append(users[user].pop(0))
+        turns[guild] += 1
+        turns[user] += 1
+        if not users[user]:
+            del users[user]
+        if not users:
+            del waiting[guild]
     return order
 
 

@@ -37,7 +37,6 @@ from core.media.image import normalise_image
 from core.media.pool import MediaPool
 from core.media.video import fit_video
 from core.ports import Clock, DeliveryPort
-from core.scheduler import fair_order
 from core.store import JobRecord, JobStore
 from core.tasks import MediaFile, TaskRequest, VideoProvider
 from core.tracker import Tracker
@@ -389,12 +388,7 @@ class AnimateService:
         slots = self.engine.slots(model) if model else 1
         position: int | None = None
         if job.status is _S.QUEUED:
-            queued = [
-                j
-                for j in await self.store.jobs_with_status([_S.QUEUED])
-                if j.spec.model == job.spec.model
-            ]
-            order = [j.id for j in fair_order(queued)]
+            order = [j.id for j in await self.engine.fair_queue(now, job.spec.model)]
             position = order.index(job.id) + 1 if job.id in order else None
             if position is not None:
                 # the slots busy right now delay the queue by about one more round

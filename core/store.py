@@ -109,6 +109,10 @@ class JobStore(Protocol):
         """The earliest ``next_at`` among jobs in ``statuses``."""
         ...
 
+    async def submitted_since(self, since: datetime) -> list[JobRecord]:
+        """Jobs whose create was sent at or after ``since`` (fair-queue history)."""
+        ...
+
     async def deliverable_jobs(self, now: datetime, *, limit: int) -> list[JobRecord]:
         """Jobs whose ``deliver_at`` is due, oldest first (indexed)."""
         ...

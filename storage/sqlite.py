@@ -172,6 +172,12 @@ class SqliteJobStore:
             row = await cur.fetchone()
         return _dt(row[0]) if row and row[0] is not None else None
 
+    async def submitted_since(self, since: datetime) -> list[JobRecord]:
+        return await self._fetch(
+            f"{_SELECT} WHERE submit_started_at IS NOT NULL AND submit_started_at >= ?",
+            (since.timestamp(),),
+        )
+
     async def deliverable_jobs(self, now: datetime, *, limit: int) -> list[JobRecord]:
         return await self._fetch(
             f"{_SELECT} WHERE deliver_at IS NOT NULL AND deliver_at <= ? "

@@ -72,6 +72,8 @@ CREATE INDEX jobs_due ON jobs(status, next_at) WHERE next_at IS NOT NULL;
 CREATE INDEX jobs_deliver_at ON jobs(deliver_at) WHERE deliver_at IS NOT NULL;
 -- admission, in-flight counts and recovery look jobs up by state
 CREATE INDEX jobs_status ON jobs(status, model);
+-- fairness: who was served recently
+CREATE INDEX jobs_submitted ON jobs(submit_started_at) WHERE submit_started_at IS NOT NULL;
 -- /jobs: a user's recent jobs
 CREATE INDEX jobs_user ON jobs(platform, user_id, id);
 -- retention: delivered jobs whose media is still on disk

@@ -19,10 +19,12 @@ async def run_until(
     *,
     step: float = 1.0,
     limit: int = 2000,
+    deliver: bool = True,
 ) -> None:
     for _ in range(limit):
         await service.poll_once()
-        await service.deliver_once(port)
+        if deliver:
+            await service.deliver_once(port)
         views = [await service.get(i) for i in job_ids]
         if all(v is not None and v.status in done for v in views):
             return
