@@ -49,6 +49,8 @@ PROG = "animate-bot animate"
 EMULATOR_KEY = "sk-emulator"
 #: wall-clock seconds a demo task should take on the in-process emulator
 EMULATOR_DEMO_SECONDS = 2.0
+#: first poll delay against the real service (grows to 15 s, the documented cadence)
+POLL_SECONDS = 5.0
 
 
 class _UsageError(Exception):
@@ -233,13 +235,14 @@ class _Progress:
 async def _poll(client: DashScopeClient, info: TaskInfo, interval: float) -> TaskInfo:
     progress = _Progress()
     wait = interval
+    cap = 15.0 if interval >= POLL_SECONDS else interval * 3  # 15 s: DashScope's advice
     try:
         while True:
             progress.show(info.status)
             if info.status.terminal:
                 return info
             await asyncio.sleep(wait)
-            wait = min(wait * 1.5, max(interval, 15.0))
+            wait = min(wait * 1.5, cap)
             info = await client.get_task(info.task_id)
     finally:
         progress.done()
@@ -322,7 +325,10 @@ def main(argv: list[str]) -> int:
 
 
 def _main(argv: list[str]) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help / --version printed and asked to exit
+        return exc.code if isinstance(exc.code, int) else 0
     load_dotenv(find_dotenv(usecwd=True))
     settings = dashscope_from_env()
     region = _region(args.region, settings.region)
@@ -336,5 +342,10 @@ def _main(argv: list[str]) -> int:
         return asyncio.run(run_on_emulator(job))
     assert settings.api_key is not None  # noqa: S101  # checked above
     return asyncio.run(
-        run(job, api_key=settings.api_key, base_url=settings.base_url_override, poll_interval=5.0)
+        run(
+            job,
+            api_key=settings.api_key,
+            base_url=settings.base_url_override,
+            poll_interval=POLL_SECONDS,
+        )
     )
