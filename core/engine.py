@@ -12,7 +12,7 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from core.catalog import Model, Region, find_model
@@ -28,7 +28,7 @@ from core.lifecycle import (
 )
 from core.ports import Clock
 from core.reconcile import Reconciler
-from core.scheduler import TokenBucket, backoff, fair_order, seconds
+from core.scheduler import RateWindow, backoff, fair_order, seconds
 from core.store import JobRecord, JobStore
 from core.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, VideoProvider
 from core.tracker import Tracker
@@ -62,8 +62,8 @@ class Engine:
         self.config = config
         self.tracker = tracker
         self.rng = rng or random.Random()  # noqa: S311 - jitter only
-        self.queries = TokenBucket(config.query_rps)
-        self._submit_buckets: dict[str, TokenBucket] = {}
+        self.queries = RateWindow(config.query_limit, config.rate_window)
+        self._submit_buckets: dict[str, RateWindow] = {}
         self._paused_until: dict[str, datetime] = {}
         self._in_flight: set[int] = set()
         self._last_retention: datetime | None = None
@@ -86,11 +86,11 @@ class Engine:
     def slots(self, model: Model) -> int:
         return int(self.config.concurrency.get(model.id, model.concurrency))
 
-    def _submit_bucket(self, model: Model) -> TokenBucket:
+    def _submit_bucket(self, model: Model) -> RateWindow:
         bucket = self._submit_buckets.get(model.id)
         if bucket is None:
-            rps = float(self.config.submit_rps.get(model.id, model.submit_rps))
-            bucket = self._submit_buckets[model.id] = TokenBucket(rps, burst=1.0)
+            rps = int(self.config.submit_rps.get(model.id, model.submit_rps))
+            bucket = self._submit_buckets[model.id] = RateWindow(rps, self.config.rate_window)
         return bucket
 
     async def save(self, old: JobRecord, new: JobRecord) -> bool:
@@ -197,8 +197,9 @@ class Engine:
             if paused is not None and paused > now:
                 self._wake(paused)
                 continue
-            if not self._submit_bucket(model).take(now.timestamp()):
-                self._wake(now + timedelta(seconds=1.0 / self._submit_bucket(model).rate))
+            bucket = self._submit_bucket(model)
+            if not bucket.take(now.timestamp()):
+                self._wake(datetime.fromtimestamp(bucket.next_free(now.timestamp()), UTC))
                 continue
             counts[model.id] += 1
             chosen.append(job)

@@ -33,9 +33,11 @@ class EngineConfig:
 
     #: per-model overrides of ``Model.concurrency`` / ``Model.submit_rps``
     concurrency: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
-    submit_rps: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
-    #: task query/list/cancel budget shared by everything (DashScope allows 20 QPS per account)
-    query_rps: float = 15.0
+    submit_rps: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    #: task query/list/cancel budget shared by everything: at most ``query_limit`` calls in any
+    #: ``rate_window`` seconds (DashScope allows 20 per second per account)
+    query_limit: int = 15
+    rate_window: float = 1.1
     #: detection tuning: interval = coefficient / sqrt(hazard), clamped to [floor, ceiling]
     poll_coefficient: float = 0.9
     poll_floor: float = 1.0

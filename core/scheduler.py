@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,33 +33,38 @@ _RNG = random.Random()  # noqa: S311 - backoff jitter, not security
 _RNG = random.Random()  # noqa: S311 - backoff jitter, not security
 
 
-class TokenBucket:
-    """A token bucket on an injected time axis (seconds). ``take`` never waits."""
+class RateWindow:
+    """At most ``limit`` events in any ``window`` seconds, on an injected time axis.
 
-    def __init__(self, rate: float, burst: float | None = None) -> None:
-        if rate <= 0:
-            raise ValueError("rate must be positive")
-        self.rate = rate
-        self.capacity = burst if burst is not None else rate
-        self._tokens = self.capacity
-        self._at: float | None = None
+    The same rule DashScope's limiter applies (N per rolling second); a window a little longer
+    than the server's absorbs network jitter, so the server never sees a burst over its limit.
+    ``take`` never waits: callers leave the work due for the next pass.
+    """
 
-    def _refill(self, now: float) -> None:
-        if self._at is not None and now > self._at:
-            self._tokens = min(self.capacity, self._tokens + (now - self._at) * self.rate)
-        if self._at is None or now > self._at:
-            self._at = now
+    def __init__(self, limit: int, window: float = 1.1) -> None:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        self.limit = limit
+        self.window = window
+        self._events: deque[float] = deque()
 
-    def take(self, now: float, n: float = 1.0) -> bool:
-        self._refill(now)
-        if self._tokens >= n:
-            self._tokens -= n
-            return True
-        return False
+    def _trim(self, now: float) -> None:
+        while self._events and self._events[0] <= now - self.window:
+            self._events.popleft()
 
-    def available(self, now: float) -> float:
-        self._refill(now)
-        return self._tokens
+    def take(self, now: float) -> bool:
+        self._trim(now)
+        if len(self._events) >= self.limit:
+            return False
+        self._events.append(now)
+        return True
+
+    def next_free(self, now: float) -> float:
+        """The earliest time ``take`` can succeed."""
+        self._trim(now)
+        if len(self._events) < self.limit:
+            return now
+        return self._events[0] + self.window
 
 
 def prior_median(model: Model, resolution: str, duration: int) -> float:
