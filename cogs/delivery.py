@@ -85,7 +85,12 @@ class DiscordDelivery:
         channel = self.bot.get_partial_messageable(int(job.chat.channel))
         message = channel.get_partial_message(int(job.chat.status_message))
         try:
-            await message.edit(embed=_render.status_embed(job), view=status_view(job))
+            await message.edit(
+                embed=_render.status_embed(job),
+                view=status_view(job),
+                # PartialMessage.edit does not merge the client-wide default; say it explicitly
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
         except discord.HTTPException as exc:
             err = delivery_error(exc)
             if not err.permanent:

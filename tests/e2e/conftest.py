@@ -1,9 +1,9 @@
 from __future__ import annotations
 
+import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
-
-import warnings
+from typing import Any
 
 import aiohttp
 import pytest
@@ -19,17 +19,27 @@ from tests.fakediscord import FakeDiscord
 
 
 @pytest.fixture
-async def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
+def emulator_overrides() -> dict[str, Any]:
+    """Override per test with ``@pytest.mark.parametrize("emulator_overrides", [{...}])``."""
+    return {}
+
+
+@pytest.fixture
+async def world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator_overrides: dict[str, Any]
+) -> AsyncIterator[World]:
     clock = SharedClock()
-    emu_config = EmulatorConfig(
-        api_key=API_KEY,
-        clock=clock,
-        duration_sigma=0.0,
-        queue_delay=0.0,
-        durations={"wan2.6-i2v-flash": 20.0, "wanx2.1-i2v-plus": 20.0, "wan2.2-i2v-flash": 20.0},
-        seed=7,
-        render_max_side=96,
-    )
+    settings: dict[str, Any] = {
+        "api_key": API_KEY,
+        "clock": clock,
+        "duration_sigma": 0.0,
+        "queue_delay": 0.0,
+        "durations": {"wan2.6-i2v-flash": 20.0, "wanx2.1-i2v-plus": 20.0, "wan2.2-i2v-flash": 20.0},
+        "seed": 7,
+        "render_max_side": 96,  # tiny MP4s keep the suite fast
+    }
+    settings.update(emulator_overrides)
+    emu_config = EmulatorConfig(**settings)
     async with (
         FakeDiscord() as fake,
         Emulator(emu_config) as emu,

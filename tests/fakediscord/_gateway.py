@@ -47,6 +47,7 @@ class Gateway:
                 self.resumes.append(payload["d"])
                 await self.dispatch("RESUMED", {})
                 self.ready.set()
+                await self.fake._notify()
         if self.ws is ws:
             self.ws = None
         return ws
@@ -72,6 +73,7 @@ class Gateway:
         for guild_id in fake.guilds:
             await self.dispatch("GUILD_CREATE", fake.guild_payload(guild_id))
         self.ready.set()
+        await fake._notify()
 
     async def _send(self, op: int, d: Any = None, t: str | None = None) -> None:
         if self.ws is None or self.ws.closed:

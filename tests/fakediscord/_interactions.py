@@ -151,16 +151,23 @@ class InteractionsMixin:
     async def submit_modal(
         self: _Host,
         opened_by: FakeInteraction,
-        values: dict[str, str],
+        values: list[str],
     ) -> FakeInteraction:
+        """Fill the modal the bot opened with ``values`` (one per text input, in order)."""
         modal = opened_by.responses[-1]
         assert modal["type"] == 9, f"interaction answered {modal['type']}, not a modal"
-        custom_id = modal["data"]["custom_id"]
-        rows = [
-            {"type": 1, "components": [{"type": 4, "custom_id": k, "value": v}]}
-            for k, v in values.items()
-        ]
-        data: Json = {"custom_id": custom_id, "components": rows}
+        answers = iter(values)
+        rows: list[Json] = []
+        for comp in modal["data"]["components"]:
+            if comp["type"] == 1:  # action row holding a text input
+                inner = comp["components"][0]
+                filled = {"type": 4, "custom_id": inner["custom_id"], "value": next(answers)}
+                rows.append({"type": 1, "components": [filled]})
+            elif comp["type"] == 18:  # label wrapping a text input
+                inner = comp["component"]
+                filled = {"type": 4, "custom_id": inner["custom_id"], "value": next(answers)}
+                rows.append({"type": 18, "component": filled})
+        data: Json = {"custom_id": modal["data"]["custom_id"], "components": rows}
         return await self._inject(MODAL_SUBMIT, opened_by.channel, opened_by.user, data)
 
     async def click(

@@ -184,6 +184,8 @@ class FakeChannel:
     recipient: FakeUser | None = None  # DMs
     messages: dict[int, FakeMessage] = field(default_factory=dict)
     position: int = 0
+    #: the bot's user id: per-channel rights are sent as a member overwrite, as Discord does
+    bot_id: int | None = None
 
     def payload(self) -> Json:
         out: Json = {"id": str(self.id), "type": int(self.type), "name": self.name}
@@ -196,6 +198,15 @@ class FakeChannel:
             return out
         out["position"] = self.position
         out["permission_overwrites"] = []
+        if self.bot_id is not None and not self.type.is_thread:
+            out["permission_overwrites"] = [
+                {
+                    "id": str(self.bot_id),
+                    "type": 1,
+                    "allow": str(self.bot_permissions),
+                    "deny": str(BOT_DEFAULT & ~self.bot_permissions),
+                }
+            ]
         out["nsfw"] = False
         if self.type is ChannelType.GUILD_VOICE:
             out |= {"bitrate": 64000, "user_limit": 0, "rtc_region": None}

@@ -145,6 +145,7 @@ class FakeDiscord(InteractionsMixin):
             bot_permissions=parent.bot_permissions if parent else bot_permissions,
             recipient=recipient,
             position=len(guild.channels) if guild else 0,
+            bot_id=self.bot_id,
         )
         self.channels[channel.id] = channel
         if guild is not None and not kind.is_thread:
