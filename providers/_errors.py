@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from core.errors import Input, Kind, OutcomeUnknownError, ProviderError
+from core.tasks import TaskInfo, TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -247,8 +248,15 @@ def map_error(
         return err(Kind.BUSY, _BUSY_TEXT, retryable=True)
     if status >= 500:
         return err(Kind.BUSY, _BUSY_TEXT, retryable=True)
-    if status in {400, 200} or code.startswith(("InvalidParameter", "BadRequest", "InvalidURL")):
+    if status == 400 or code.startswith(("InvalidParameter", "BadRequest", "InvalidURL")):
         return _invalid_input(err, code, low)
+    if status == 200:  # a FAILED task with a code we do not know
+        return err(
+            Kind.INTERNAL,
+            "DashScope could not make this video. Try again; if it keeps failing, try another "
+            "image or prompt.",
+            retryable=True,
+        )
     return err(Kind.INTERNAL, f"The video service answered unexpectedly (HTTP {status}).")
 
 
@@ -303,3 +311,19 @@ def outcome_unknown(
         request_id=body.request_id if body else None,
         provider_message=reason,
     )
+
+
+def task_error(info: TaskInfo, ctx: Context) -> ProviderError | None:
+    """The typed error of a task that ended without a video (FAILED, CANCELED, UNKNOWN)."""
+    if info.status is TaskStatus.FAILED:
+        return map_error(200, ErrorBody(info.code, info.message, info.request_id), ctx)
+    if info.status is TaskStatus.UNKNOWN:
+        return ProviderError(
+            "DashScope no longer knows this job (it keeps tasks for 24 hours).",
+            kind=Kind.EXPIRED,
+            retryable=False,
+            request_id=info.request_id,
+        )
+    if info.status is TaskStatus.CANCELED:
+        return ProviderError("The job was canceled.", kind=Kind.CANCELED, retryable=False)
+    return None

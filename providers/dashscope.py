@@ -43,6 +43,7 @@ from providers._errors import (
     outcome_unknown,
     parse_error_body,
     retry_after_seconds,
+    task_error,
 )
 from providers._parse import MalformedResponse, format_time, parse_task, parse_task_list
 from providers._wire import create_body
@@ -250,21 +251,9 @@ class DashScopeClient:
 
     def _with_error(self, info: TaskInfo) -> TaskInfo:
         """Attach the typed error to FAILED / CANCELED / UNKNOWN tasks."""
-        if info.status is TaskStatus.FAILED:
-            body = ErrorBody(info.code, self._scrub(info.message), info.request_id)
-            error = map_error(200, body, self._ctx(None, "task"))
-        elif info.status is TaskStatus.UNKNOWN:
-            error = ProviderError(
-                "DashScope no longer knows this job (it keeps tasks for 24 hours).",
-                kind=Kind.EXPIRED,
-                retryable=False,
-                request_id=info.request_id,
-            )
-        elif info.status is TaskStatus.CANCELED:
-            error = ProviderError("The job was canceled.", kind=Kind.CANCELED, retryable=False)
-        else:
-            return info
-        return replace(info, error=error)
+        scrubbed = replace(info, message=self._scrub(info.message))
+        error = task_error(scrubbed, self._ctx(None, "task"))
+        return info if error is None else replace(info, error=error)
 
     def _headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         headers = {

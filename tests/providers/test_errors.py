@@ -370,3 +370,33 @@ async def test_model_missing_in_region_is_refused(
         await client.create_task(request("wan2.6-i2v-flash"))
     assert "not available in region us-east-1" in caught.value.message
     assert emu.request_log == []
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "kind", "retryable", "words"),
+    [
+        ("InvalidParameter", "The size is not match xxxxxx", Kind.INVALID_INPUT, False,
+         "settings"),
+        ("InternalError.Timeout", "An internal timeout error has occured during execution.",
+         Kind.BUSY, True, "gave up"),
+        ("SomethingNew", "?", Kind.INTERNAL, True, "could not make this video"),
+    ],
+)  # fmt: skip
+async def test_task_level_failure_codes(
+    client: DashScopeClient,
+    emu: Emulator,
+    clock: FakeClock,
+    code: str,
+    message: str,
+    kind: Kind,
+    retryable: bool,
+    words: str,
+) -> None:
+    emu.inject("task_failure", code=code, message=message)
+    info = await client.create_task(request())
+    clock.advance(3600)
+    done = await client.get_task(info.task_id)
+    assert done.status is TaskStatus.FAILED
+    assert done.error is not None
+    assert (done.error.kind, done.error.retryable, done.error.code) == (kind, retryable, code)
+    assert words in done.error.message
