@@ -190,6 +190,14 @@ async def followup(fake: FakeDiscord, rec: Recorded, app: str, token: str) -> An
         return error(404, 10015, "Unknown Webhook")
     if (bad := fake.check_body(inter.channel, rec)) is not None:
         return bad
+    original = fake.find_message(inter.original_id) if inter.original_id else None
+    if original is not None and original.flags & LOADING:
+        # the first followup after a "thinking…" defer replaces it (docs: §Create Followup)
+        body = {k: v for k, v in _body(rec).items() if k != "flags"}
+        fake.apply_edit(original, body, rec.files)
+        original.flags &= ~LOADING
+        inter.followups.append(original.id)
+        return J(original.payload(fake.cdn))
     msg = fake.new_message(inter.channel, _body(rec), rec.files, token=token)
     inter.followups.append(msg.id)
     return J(msg.payload(fake.cdn))
