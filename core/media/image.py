@@ -304,7 +304,8 @@ def normalise_image(
         if min(upright) < MIN_SOURCE_SIDE:
             raise _refuse(
                 f"The picture is only {upright[0]}×{upright[1]} pixels, too small to animate. "
-                f"Send one at least {SAFE_MIN_SIDE} pixels on its shorter side.",
+                f"Send one at least {MIN_SOURCE_SIDE} pixels on its shorter side "
+                f"({SAFE_MIN_SIDE} or more looks good).",
                 "too_small",
                 width=upright[0],
                 height=upright[1],
@@ -351,7 +352,7 @@ def _describe_geometry(
 ) -> None:
     src = f"{upright[0]}×{upright[1]}"
     if p.cropped_ratio:
-        notes.append(f"cropped a very long picture to {p.width}:{p.height} to fit the limits")
+        notes.append(f"cut the middle out of a very long picture ({src}) to fit the size limits")
     if aspect != "original":
         if fill == "blur" and p.padded:
             notes.append(f"padded to {aspect} with a blurred background")
