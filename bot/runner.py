@@ -88,9 +88,13 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
 
             with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
                 loop.add_signal_handler(signal.SIGTERM, on_sigterm)
-            await bot.start(settings.discord_token)
-            for task in list(closing):
-                await task
+            try:
+                await bot.start(settings.discord_token)
+                for task in list(closing):
+                    await task
+            finally:
+                with contextlib.suppress(NotImplementedError):
+                    loop.remove_signal_handler(signal.SIGTERM)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -194,7 +194,9 @@ class DeliveryCog(commands.Cog, name="Delivery"):
     @tasks.loop(seconds=5.0)
     async def ticker(self) -> None:
         await self.run_once()
-        self.started.set()
+        if not self.started.is_set():
+            log.info("delivery loop running (every %.0f s)", self.ticker.seconds or 0)
+            self.started.set()
 
     @ticker.before_loop
     async def _before(self) -> None:

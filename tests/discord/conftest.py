@@ -7,3 +7,5 @@ import warnings
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
     import discord  # noqa: F401
+
+from tests.e2e.conftest import emulator_overrides, world  # noqa: F401 - shared fixtures

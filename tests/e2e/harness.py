@@ -105,7 +105,7 @@ class World:
         assert self.running is not None
         return self.running.service
 
-    async def start_bot(self) -> Running:
+    async def start_bot(self, **bot_options: Any) -> Running:
         stack = AsyncExitStack()
         store = await stack.enter_async_context(SqliteJobStore.open(self.db))
         pool = MediaPool(max_workers=1)
@@ -128,6 +128,7 @@ class World:
             state_dir=self.db.parent,
             loop_interval=3600.0,  # the test drives passes itself
             guild_ready_timeout=0.1,
+            **bot_options,
         )
         task = asyncio.create_task(bot.start(self.fake.token))
         running = Running(bot, service, task, stack)

@@ -7,7 +7,7 @@ from tests.fakediscord import MANAGE_MESSAGES, MEMBER_DEFAULT, FakeInteraction, 
 
 
 def button(msg: FakeMessage, action: str) -> str:
-    ids = [c["custom_id"] for row in msg.components for c in row.get("components", [])]
+    ids = [str(c["custom_id"]) for row in msg.components for c in row.get("components", [])]
     return next(i for i in ids if i.startswith(f"animate:{action}:"))
 
 
