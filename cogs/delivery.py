@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from discord.ext import commands, tasks
 from cogs import _render
 from cogs._service import Service
 from cogs.buttons import failure_view, result_view, status_view
-from core.jobs import JobView
+from core.jobs import JobStatus, JobView
 from core.ports import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -80,23 +81,41 @@ class DiscordDelivery:
         return channel.permissions_for(guild.me).attach_files
 
     async def post_progress(self, job: JobView) -> None:
-        if not job.chat.status_message:
-            return
-        channel = self.bot.get_partial_messageable(int(job.chat.channel))
-        message = channel.get_partial_message(int(job.chat.status_message))
         try:
-            await message.edit(
-                embed=_render.status_embed(job),
-                view=status_view(job),
-                # PartialMessage.edit does not merge the client-wide default; say it explicitly
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
+            await self._edit_status(job)
         except discord.HTTPException as exc:
             err = delivery_error(exc)
             if not err.permanent:
                 raise err from exc
             # the status message is cosmetic: a deleted one must not fail the job
             log.info("job %s: status message not editable (%s)", job.id, exc)
+
+    async def _edit_status(self, job: JobView, *, result_url: str | None = None) -> None:
+        if not job.chat.status_message:
+            return
+        channel = self.bot.get_partial_messageable(int(job.chat.channel))
+        # fetched so the input thumbnail (an attachment of this message) stays in the embed
+        message = await channel.fetch_message(int(job.chat.status_message))
+        thumb = f"attachment://{message.attachments[0].filename}" if message.attachments else None
+        embed = _render.status_embed(job, thumbnail=thumb)
+        if result_url:
+            embed.add_field(name="Result", value=f"[open]({result_url})", inline=False)
+        await message.edit(
+            embed=embed,
+            view=status_view(job),
+            # Message.edit from a fetched message does not always merge the client default
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    async def _finish_status(self, job: JobView, posted_id: str, *, ok: bool) -> None:
+        """After the outcome is posted, show the final state on the status message (best effort)."""
+        final = replace(job, status=JobStatus.DELIVERED) if ok else job
+        where = job.chat.thread or job.chat.channel
+        url = f"https://discord.com/channels/{job.chat.guild or '@me'}/{where}/{posted_id}"
+        try:
+            await self._edit_status(final, result_url=url)
+        except Exception as exc:  # noqa: BLE001 - cosmetic; must never undo a post that happened
+            log.info("job %s: final status edit skipped (%s)", job.id, exc)
 
     async def _video_file(self, job: JobView) -> Path | None:
         if not job.video_path or not self.can_attach(job):
@@ -125,6 +144,7 @@ class DiscordDelivery:
                         view=result_view(job),
                         allowed_mentions=self._mentions(job),
                     )
+                    await self._finish_status(job, str(message.id), ok=True)
                     return str(message.id)
                 except discord.Forbidden as exc:
                     if exc.code != 50013:
@@ -136,9 +156,10 @@ class DiscordDelivery:
                 view=result_view(job),
                 allowed_mentions=self._mentions(job),
             )
-            return str(message.id)
         except discord.HTTPException as exc:
             raise delivery_error(exc) from exc
+        await self._finish_status(job, str(message.id), ok=True)
+        return str(message.id)
 
     async def post_failure(self, job: JobView) -> str:
         try:
@@ -150,6 +171,7 @@ class DiscordDelivery:
             )
         except discord.HTTPException as exc:
             raise delivery_error(exc) from exc
+        await self._finish_status(job, str(message.id), ok=False)
         return str(message.id)
 
     async def find_posted(self, job: JobView) -> str | None:

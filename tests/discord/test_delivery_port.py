@@ -86,4 +86,4 @@ async def test_progress_on_a_deleted_status_message_is_ignored(world: World) -> 
         chat=replace(failed_job(world, world.text.id).chat, status_message="123"),
     )
     await delivery.post_progress(job)  # 404 Unknown Message: cosmetic, must not raise
-    assert world.fake.requests("PATCH", f"/channels/{world.text.id}/messages/123")[0].status == 404
+    assert world.fake.requests("GET", f"/channels/{world.text.id}/messages/123")[0].status == 404

@@ -31,3 +31,15 @@ async def test_animate_posts_the_mp4_in_a_thread(world: World) -> None:
     fields = {f["name"]: f["value"] for f in result.embeds[0]["fields"]}
     assert fields["Resolution"] == "720P" and fields["Duration"] == "2 s"
     assert fields["Model"] == "Wan 2.6 Flash"
+
+    # the status message ends in its final state, keeps the input thumbnail, links the result
+    final = status.embeds[0]
+    assert final["title"] == "✅ Done" and not any(r["components"] for r in status.components)
+    assert final["thumbnail"]["url"] == "attachment://input.png" and status.attachments
+    assert any(f["name"] == "Result" and str(result.id) in f["value"] for f in final["fields"])
+    titles = [
+        r.json["embeds"][0]["title"] for r in world.fake.requests("PATCH", f"/messages/{status.id}")
+    ]
+    assert titles == ["⏳ Waiting at the video service", "🎬 Generating", "✅ Done"], (
+        "edits on change only"
+    )
