@@ -108,3 +108,11 @@ async def test_too_large_result_is_re_encoded_to_fit(world: World) -> None:
     assert not any(r.status == 413 for r in world.fake.log), "413 never reached"
     with av.open(io.BytesIO(result.attachments[0].data)) as container:
         assert container.streams.video, "still a playable video"
+
+
+async def test_voice_channel_chat_posts_in_place(world: World) -> None:
+    voice = world.fake.add_channel(world.guild, ChannelType.GUILD_VOICE, "lounge")
+    await world.start_bot()
+    await world.animate(channel=voice)
+    assert not world.fake.requests("POST", "/threads")
+    assert (await world.drive(lambda: results_in(world.fake, voice)))[0].attachments
