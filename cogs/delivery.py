@@ -94,9 +94,15 @@ class DiscordDelivery:
         if not job.chat.status_message:
             return
         channel = self.bot.get_partial_messageable(int(job.chat.channel))
-        # fetched so the input thumbnail (an attachment of this message) stays in the embed
-        message = await channel.fetch_message(int(job.chat.status_message))
-        thumb = f"attachment://{message.attachments[0].filename}" if message.attachments else None
+        message: discord.Message | discord.PartialMessage
+        thumb = None
+        try:
+            # fetched so the input thumbnail (an attachment of this message) stays in the embed
+            message = await channel.fetch_message(int(job.chat.status_message))
+            if message.attachments:
+                thumb = f"attachment://{message.attachments[0].filename}"
+        except discord.Forbidden:  # no Read Message History: edit blind, without the thumbnail
+            message = channel.get_partial_message(int(job.chat.status_message))
         embed = _render.status_embed(job, thumbnail=thumb)
         if result_url:
             embed.add_field(name="Result", value=f"[open]({result_url})", inline=False)

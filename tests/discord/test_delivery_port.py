@@ -11,7 +11,7 @@ from cogs.delivery import DiscordDelivery
 from core.jobs import ChatRef, JobSpec, JobStatus, JobView
 from core.ports import DeliveryError
 from tests.e2e.harness import World
-from tests.fakediscord import BOT_DEFAULT, SEND_MESSAGES, pings
+from tests.fakediscord import BOT_DEFAULT, READ_MESSAGE_HISTORY, SEND_MESSAGES, pings
 
 T0 = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -87,3 +87,18 @@ async def test_progress_on_a_deleted_status_message_is_ignored(world: World) -> 
     )
     await delivery.post_progress(job)  # 404 Unknown Message: cosmetic, must not raise
     assert world.fake.requests("GET", f"/channels/{world.text.id}/messages/123")[0].status == 404
+
+
+async def test_progress_without_read_history_still_edits(world: World) -> None:
+    blind = world.fake.add_channel(
+        world.guild, name="blind", bot_permissions=BOT_DEFAULT & ~READ_MESSAGE_HISTORY
+    )
+    delivery = await port(world)
+    sent = await world.bot.get_partial_messageable(blind.id).send("status")
+    base = failed_job(world, blind.id)
+    job = replace(
+        base, status=JobStatus.RUNNING, chat=replace(base.chat, status_message=str(sent.id))
+    )
+    await delivery.post_progress(job)
+    edited = world.fake.find_message(sent.id)
+    assert edited is not None and edited.embeds[0]["title"] == "🎬 Generating"

@@ -245,6 +245,8 @@ async def get_message(fake: FakeDiscord, rec: Recorded, cid: str, mid: str) -> w
     channel = _channel(fake, cid)
     if channel is None:
         return error(404, 10003, "Unknown Channel")
+    if not fake.effective_permissions(channel) & READ_MESSAGE_HISTORY:
+        return error(403, 50001, "Missing Access")
     msg = channel.messages.get(int(mid))
     if msg is None:
         return error(404, 10008, "Unknown Message")
