@@ -203,7 +203,10 @@ class Engine:
                 continue
             counts[model.id] += 1
             chosen.append(job)
-        await asyncio.gather(*(self._guarded(j, now, self._submit) for j in chosen))
+        # One create at a time: after a crash at most one row per process is SUBMITTING, so
+        # its submit window holds at most one unclaimed task and reconciliation stays unambiguous.
+        for job in chosen:
+            await self._guarded(job, now, self._submit)
         return len(chosen)
 
     async def fair_queue(self, now: datetime, model: str | None = None) -> list[JobRecord]:

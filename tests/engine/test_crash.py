@@ -1,0 +1,144 @@
+"""Kill the engine (SIGKILL) at many points of a multi-job run, restart it, and check nothing
+was lost: every job delivered exactly once, one DashScope task per job, every video playable."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from core.catalog import Region
+from core.jobs import ChatRef, JobSpec, JobStatus
+from core.media.pool import MediaPool
+from core.service import AnimateService
+from emulator import Emulator, EmulatorConfig
+from providers.dashscope import DashScopeClient
+from storage.sqlite import SqliteJobStore
+from tests.core.fakes import decoded_codec, png
+from tests.engine.crash_runner import KEY, ScaledClock
+
+SPEED = 30.0  # simulated seconds per real second
+ROOT = Path(__file__).resolve().parents[2]
+#: where the runner kills itself on each successive launch
+CRASHES = [
+    "create:1:after",  # DashScope made the task; the id never reached the database
+    "download:1:after",  # the MP4 is on disk, the row still says SUCCEEDED
+    "post:1:after",  # posted in the chat, not yet recorded as delivered
+    "create:1:before",
+    "get:2:after",
+    "list:2:after",
+    "pass:4:before",
+    "progress:2:after",
+    "post:1:before",
+    "download:1:before",
+    "create:1:after",
+    "post:1:after",
+    "pass:30:before",
+]
+
+
+async def launch(env: dict[str, str], crash: str) -> int:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.engine.crash_runner",
+        env={**os.environ, **env, "CRASH": crash},
+        cwd=ROOT,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    return await asyncio.wait_for(proc.wait(), timeout=40)
+
+
+async def test_sigkill_at_many_points_loses_nothing_and_duplicates_nothing(
+    tmp_path: Path,
+) -> None:
+    clock = ScaledClock(sim_start=1_772_352_000.0, real_start=time.time(), speed=SPEED)
+    emu = Emulator(
+        EmulatorConfig(api_key=KEY, clock=clock, seed=3, render_max_side=64, queue_delay=1.0)
+    )
+    await emu.start()
+    env = {
+        "DB_PATH": str(tmp_path / "animate.db"),
+        "MEDIA_DIR": str(tmp_path / "media"),
+        "POSTS": str(tmp_path / "posts.jsonl"),
+        "BASE_URL": emu.base_url,
+        "SIM_START": str(clock.sim_start),
+        "REAL_START": str(clock.real_start),
+        "SPEED": str(SPEED),
+        "RUN_SECONDS": "30",
+    }
+    try:
+        ids = await submit_jobs(env, clock, emu.base_url)
+        kills: list[str] = []
+        final = -1
+        for crash in CRASHES:
+            code = await launch(env, crash)
+            if code == 0:  # everything finished before this crash point came up
+                final = 0
+                break
+            assert code == -9
+            kills.append(crash)
+        for _ in range(3):  # then run to the end
+            if final == 0:
+                break
+            final = await launch(env, "")
+    finally:
+        await emu.close()
+
+    assert final == 0
+    assert len(kills) >= 8 and set(CRASHES[:3]) <= set(kills)  # the kills really happened
+    posts = read_posts(Path(env["POSTS"]))
+    outcomes = [p for p in posts if p["kind"] in ("result", "failure")]
+    # every job's outcome posted exactly once
+    assert sorted(p["job"] for p in outcomes) == ids
+    # one DashScope task per job at most, never two; every task belongs to exactly one job
+    creates = [r for r in emu.request_log if r.method == "POST" and r.path.endswith("synthesis")]
+    assert len(emu.tasks) <= len(ids)
+    async with SqliteJobStore.open(env["DB_PATH"]) as store:
+        jobs = await store.jobs_with_status(list(JobStatus))
+    assert {j.status for j in jobs} == {JobStatus.DELIVERED}
+    task_ids = [j.task_id for j in jobs if j.task_id]
+    assert len(task_ids) == len(set(task_ids)) and set(task_ids) == set(emu.tasks)
+    assert len(creates) >= len(emu.tasks)  # refused creates (if any) made no task
+    # no video lost: every task that succeeded reached its user as a playable MP4
+    succeeded = {t for t, v in emu.tasks.items() if v.status == "SUCCEEDED"}
+    delivered = {p["task"]: p for p in outcomes if p["kind"] == "result"}
+    assert succeeded == set(delivered)
+    for post in delivered.values():
+        assert decoded_codec(post["video"]) == "h264"
+
+
+async def submit_jobs(env: dict[str, str], clock: ScaledClock, base_url: str) -> list[int]:
+    pool = MediaPool(max_workers=1)
+    ids: list[int] = []
+    async with (
+        aiohttp.ClientSession() as session,
+        SqliteJobStore.open(env["DB_PATH"]) as store,
+    ):
+        client = DashScopeClient(session, api_key=KEY, base_url=base_url, attempts=1)
+        service = AnimateService(
+            provider=client,
+            store=store,
+            clock=clock,
+            media_dir=Path(env["MEDIA_DIR"]),
+            region=Region.BEIJING,
+            media=pool,
+        )
+        for i in range(12):
+            model = "wan2.6-i2v-flash" if i % 2 else "wan2.2-i2v-flash"
+            spec = JobSpec(model=model, prompt=f"job {i}", resolution="720P", duration=5)
+            chat = ChatRef("discord", f"user{i % 3}", "chan", guild=f"g{i % 2}")
+            view = await service.submit(spec=spec, image=png(320, 240), chat=chat)
+            ids.append(view.id)
+    await pool.aclose()
+    return sorted(ids)
+
+
+def read_posts(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
