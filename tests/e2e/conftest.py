@@ -1,17 +1,12 @@
 from __future__ import annotations
 
-import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import discord
 import pytest
-
-with warnings.catch_warnings():
-    # discord.py 2.7.1 imports the deprecated stdlib audioop; the suite makes warnings errors
-    warnings.filterwarnings("ignore", "'audioop' is deprecated", DeprecationWarning)
-    import discord
 
 from emulator import Emulator, EmulatorConfig
 from tests.e2e.harness import API_KEY, SharedClock, World, new_world_channels
