@@ -299,6 +299,7 @@ class Engine:
         if info.status.terminal:
             started = transition(started, started.status, now, next_at=now)
         await self.save(job, started)
+        self.tracker.watch(job.spec.model, now)
         log.info("job %d submitted as task %s", job.id, info.task_id)
 
     async def _unknown(self, job: JobRecord, exc: BaseException, now: datetime) -> None:

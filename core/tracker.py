@@ -123,6 +123,11 @@ class Tracker:
     def forget(self, job: JobRecord) -> None:
         """Nothing per job is kept in memory; kept as the hook for finished tasks."""
 
+    def watch(self, model: str, now: datetime) -> None:
+        """A task of ``model`` was just created: make sure a sweep covers it soon."""
+        if self.sweeping and model not in self._next_sweep:
+            self._next_sweep[model] = now + timedelta(seconds=self.config.poll_floor)
+
     def next_sweep(self) -> datetime | None:
         if not self.sweeping or not self._next_sweep:
             return None
