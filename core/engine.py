@@ -10,16 +10,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from core.admission import AdmissionMixin
 from core.catalog import Model, Region, find_model
-from core.errors import AnimateError, Kind, OutcomeUnknownError, ProviderError
+from core.errors import AnimateError, Kind, ProviderError
 from core.jobs import JobStatus
 from core.lifecycle import (
-    SLOT_STATUSES,
     EngineConfig,
     PassReport,
     expired,
@@ -28,9 +27,9 @@ from core.lifecycle import (
 )
 from core.ports import Clock
 from core.reconcile import Reconciler
-from core.scheduler import RateWindow, backoff, fair_order, seconds
+from core.scheduler import RateWindow, backoff, seconds
 from core.store import JobRecord, JobStore
-from core.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, VideoProvider
+from core.tasks import TaskInfo, TaskStatus, VideoProvider
 from core.tracker import Tracker
 
 log = logging.getLogger(__name__)
@@ -39,7 +38,7 @@ _S = JobStatus
 _WATCHED = (_S.PENDING, _S.RUNNING)
 
 
-class Engine:
+class Engine(AdmissionMixin):
     """The background half of ``AnimateService`` (see ``core.service``)."""
 
     def __init__(
@@ -139,7 +138,7 @@ class Engine:
     async def poll_once(self, now: datetime) -> PassReport:
         self._wakeups = []
         self._errors = 0
-        counts = {"swept": 0, "polled": 0, "finished": 0}
+        counts = {"swept": 0, "polled": 0}
         watched = await self.store.jobs_with_status(_WATCHED)
         if self.config.sweep:
             counts["swept"] = await self.tracker.sweep(self, watched, now)
@@ -170,174 +169,6 @@ class Engine:
             errors=self._errors,
             next_wakeup=min(wakeups) if wakeups else None,
         )
-
-    # ------------------------------------------------------------------ admission
-    async def _admit(self, now: datetime) -> int:
-        """Submit queued jobs, fairly, while their model has a free slot and submit budget."""
-        self._admit_wakeup = None
-        waiting = await self.store.in_flight_counts([_S.QUEUED])
-        if not waiting:
-            return 0
-        counts = defaultdict(int, await self.store.in_flight_counts(SLOT_STATUSES))
-        if all(counts[m] >= self._slots_of(m) for m in waiting):
-            return 0  # every slot is busy: a finishing task (seen by a poll) wakes us
-        chosen: list[JobRecord] = []
-        for job in await self.fair_queue(now):
-            model = find_model(job.spec.model)
-            if model is None:
-                error = AnimateError(f"Unknown model {job.spec.model}.")
-                await self.save(job, failed(job, now, error))
-                continue
-            if counts[model.id] >= self.slots(model):
-                continue
-            if job.next_at is not None and job.next_at > now:
-                self._wake(job.next_at)  # backing off after a 429 / 5xx
-                continue
-            paused = self._paused_until.get(model.id)
-            if paused is not None and paused > now:
-                self._wake(paused)
-                continue
-            bucket = self._submit_bucket(model)
-            if not bucket.take(now.timestamp()):
-                self._wake(datetime.fromtimestamp(bucket.next_free(now.timestamp()), UTC))
-                continue
-            counts[model.id] += 1
-            chosen.append(job)
-        # One create at a time: after a crash at most one row per process is SUBMITTING, so
-        # its submit window holds at most one unclaimed task and reconciliation stays unambiguous.
-        for job in chosen:
-            await self._guarded(job, now, self._submit)
-        return len(chosen)
-
-    async def fair_queue(self, now: datetime, model: str | None = None) -> list[JobRecord]:
-        """Queued jobs in the order they get slots (see ``core.scheduler.fair_order``)."""
-        queued = await self.store.jobs_with_status([_S.QUEUED])
-        since = now - timedelta(seconds=self.config.fairness_window)
-        served = await self.store.submitted_since(since)
-        if model is not None:
-            queued = [j for j in queued if j.spec.model == model]
-            served = [j for j in served if j.spec.model == model]
-        return fair_order(queued, served)
-
-    def _slots_of(self, model_id: str) -> int:
-        model = find_model(model_id)
-        return self.slots(model) if model else 0
-
-    def _wake(self, when: datetime) -> None:
-        if self._admit_wakeup is None or when < self._admit_wakeup:
-            self._admit_wakeup = when
-
-    async def _request(self, job: JobRecord) -> TaskRequest:
-        if job.image_path is None:
-            raise AnimateError("The input image of this job is gone.", kind=Kind.INVALID_INPUT)
-        image = await asyncio.to_thread(Path(job.image_path).read_bytes)
-        audio = None
-        if job.audio_path is not None:
-            raw = await asyncio.to_thread(Path(job.audio_path).read_bytes)
-            audio = MediaFile(
-                raw, job.audio_mime or "audio/mpeg", job.audio_filename or "audio.mp3"
-            )
-        spec = job.spec
-        return TaskRequest(
-            model=spec.model,
-            image=MediaFile(image, job.image_mime or "image/png", Path(job.image_path).name),
-            prompt=None if spec.template else spec.prompt,
-            negative_prompt=spec.negative_prompt,
-            resolution=spec.resolution,
-            duration=spec.duration,
-            seed=job.seed_used,
-            prompt_extend=spec.prompt_extend,
-            watermark=spec.watermark,
-            sound=spec.sound,
-            audio=audio,
-            template=spec.template,
-        )
-
-    async def _submit(self, job: JobRecord, now: datetime) -> None:
-        try:
-            request = await self._request(job)
-        except (OSError, AnimateError) as exc:
-            error = (
-                exc
-                if isinstance(exc, AnimateError)
-                else AnimateError("The input files of this job are gone; please start a new one.")
-            )
-            await self.save(job, failed(job, now, error))
-            return
-        # The row says SUBMITTING before the create leaves: a crash now is visible and reconciled.
-        sending = transition(job, _S.SUBMITTING, now, submit_started_at=now, next_at=None)
-        if not await self.save(job, sending):
-            return
-        try:
-            info = await self.provider.create_task(request)
-        except OutcomeUnknownError as exc:
-            await self._unknown(sending, exc, max(now, self.clock.now()))
-            return
-        except ProviderError as exc:
-            await self._submit_refused(sending, now, exc)
-            return
-        except Exception as exc:
-            log.exception("job %d: create failed unexpectedly; outcome unknown", job.id)
-            await self._unknown(sending, exc, max(now, self.clock.now()))
-            return
-        await self._accepted(sending, info, max(now, self.clock.now()))
-
-    async def _accepted(self, job: JobRecord, info: TaskInfo, now: datetime) -> None:
-        status = _S.RUNNING if info.status is TaskStatus.RUNNING else _S.PENDING
-        exp = await self.tracker.expectation_for(job)
-        started = transition(
-            job,
-            status,
-            now,
-            task_id=info.task_id,
-            submit_ended_at=now,
-            attempts=0,
-            expected_seconds=exp.mean,
-            next_at=now
-            + timedelta(seconds=self.tracker.first_check(exp, sweeping=self.config.sweep)),
-        )
-        if info.status.terminal:
-            started = transition(started, started.status, now, next_at=now)
-        await self.save(job, started)
-        self.tracker.watch(job.spec.model, now)
-        log.info("job %d submitted as task %s", job.id, info.task_id)
-
-    async def _unknown(self, job: JobRecord, exc: BaseException, now: datetime) -> None:
-        log.warning(
-            "job %d: create outcome unknown (%r); reconciling via the task list", job.id, exc
-        )
-        await self.save(
-            job,
-            transition(
-                job,
-                _S.SUBMIT_UNKNOWN,
-                now,
-                submit_ended_at=now,
-                attempts=0,
-                next_at=now + timedelta(seconds=self.config.reconcile_delay),
-            ),
-        )
-
-    async def _submit_refused(self, job: JobRecord, now: datetime, exc: ProviderError) -> None:
-        model = job.spec.model
-        if exc.retryable and job.attempts + 1 < self.config.submit_max_attempts:
-            delay = self.backoff(job.attempts + 1)
-            if exc.retry_after:
-                delay = max(delay, timedelta(seconds=exc.retry_after))
-            if exc.kind is Kind.RATE_LIMITED:
-                # the whole model is throttled: hold every queued job of it, not just this one
-                self._paused_until[model] = now + delay
-            log.info(
-                "job %d: create refused (%r); back in the queue for %.1f s",
-                job.id,
-                exc,
-                delay.total_seconds(),
-            )
-            back = transition(job, _S.QUEUED, now, attempts=job.attempts + 1, next_at=now + delay)
-            await self.save(job, back)
-            return
-        log.info("job %d: create refused for good: %r", job.id, exc)
-        await self.save(job, failed(job, now, exc))
 
     # ------------------------------------------------------------------ polling
     async def _poll(self, job: JobRecord, now: datetime) -> None:
@@ -373,7 +204,6 @@ class Engine:
                 ),
             )
             return
-        self.tracker.forget(job)
         if status is TaskStatus.SUCCEEDED:
             await self._succeeded(job, info, now)
         elif status is TaskStatus.FAILED:

@@ -78,7 +78,6 @@ class PassReport:
     polled: int = 0
     swept: int = 0
     downloaded: int = 0
-    finished: int = 0
     reconciled: int = 0
     purged: int = 0
     errors: int = 0

@@ -120,9 +120,6 @@ class Tracker:
             return start - elapsed if elapsed < start else self.config.safety_poll_seconds
         return self._dense(exp, elapsed)
 
-    def forget(self, job: JobRecord) -> None:
-        """Nothing per job is kept in memory; kept as the hook for finished tasks."""
-
     def watch(self, model: str, now: datetime) -> None:
         """A task of ``model`` was just created: make sure a sweep covers it soon."""
         if self.sweeping and model not in self._next_sweep:
