@@ -241,9 +241,7 @@ class AnimateService:
         """Resume every non-final job after a start; lost creates go to reconciliation."""
         now = self.clock.now()
         cfg = self.config
-        for job in await self.store.jobs_with_status(list(_S)):
-            if job.status.final:
-                continue
+        for job in await self.store.jobs_with_status([s for s in _S if not s.final]):
             changes: dict[str, object] = {}
             status = job.status
             if job.status is _S.SUBMITTING:
