@@ -45,6 +45,7 @@ from tests.engine.harness import CountingProvider, SimClock
 KEY = "sk-bench"
 MODEL = "wan2.6-i2v-flash"  # 5 concurrent tasks, median 90 s in the emulator
 TICK = 1.0  # the delivery loop calls poll_once about once a second
+ACTIVE = [s for s in JobStatus if s.active]
 
 
 def sdk_schedule(seconds: float) -> tuple[int, float]:
@@ -107,35 +108,14 @@ async def run_jobs(tmp: Path, jobs: int, *, sequential: bool) -> RunResult:
                 pending = []
             last_queued_at = start
             while True:
-                if (
-                    sequential
-                    and pending
-                    and not await store.jobs_with_status(
-                        [
-                            JobStatus.QUEUED,
-                            JobStatus.PENDING,
-                            JobStatus.RUNNING,
-                            JobStatus.SUBMITTING,
-                        ]
-                    )
-                ):
+                if sequential and pending and not await store.in_flight_counts(ACTIVE):
                     pending.pop()
                     chat = ChatRef("discord", "solo", "c", guild="g")
                     await service.submit(spec=spec, image=image, chat=chat)
                 report = await service.poll_once()
-                if await store.jobs_with_status([JobStatus.QUEUED]):
+                if await store.in_flight_counts([JobStatus.QUEUED]):
                     last_queued_at = clock.now()
-                active = await store.jobs_with_status(
-                    [
-                        JobStatus.QUEUED,
-                        JobStatus.SUBMITTING,
-                        JobStatus.SUBMIT_UNKNOWN,
-                        JobStatus.PENDING,
-                        JobStatus.RUNNING,
-                        JobStatus.SUCCEEDED,
-                    ]
-                )
-                if not active and not pending:
+                if not await store.in_flight_counts(ACTIVE) and not pending:
                     break
                 ticks = 1
                 if report.next_wakeup is not None and not (sequential and pending):
