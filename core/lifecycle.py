@@ -39,7 +39,7 @@ class EngineConfig:
     query_limit: int = 15
     rate_window: float = 1.1
     #: detection tuning: interval = coefficient / sqrt(hazard), clamped to [floor, ceiling]
-    poll_coefficient: float = 0.9
+    poll_coefficient: float = 0.7
     poll_floor: float = 1.0
     poll_ceiling: float = 20.0
     #: use the task-list endpoint to watch all of a model's tasks with one query
