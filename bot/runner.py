@@ -25,6 +25,8 @@ from bot.bot import AnimateBot
 from bot.log import configure_logging
 from bot.settings import Settings, from_env
 from core.errors import ConfigError
+from core.lifecycle import EngineConfig
+from core.media.pool import MediaPool
 from core.ports import SystemClock
 from core.service import AnimateService
 from providers.dashscope import DashScopeClient
@@ -54,12 +56,16 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
     async with (
         aiohttp.ClientSession(timeout=timeout) as session,
         SqliteJobStore.open(settings.database_path) as store,
+        MediaPool(max_workers=2) as media,
     ):
         provider = DashScopeClient(
             session,
             api_key=settings.dashscope.api_key,
             region=settings.dashscope.region,
             base_url=settings.dashscope.base_url,
+            # the engine does its own backoff inside its shared query budget (below 20 QPS);
+            # client-side retries would spend queries that budget does not see
+            attempts=1,
         )
         service = AnimateService(
             provider=provider,
@@ -67,6 +73,8 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
             clock=SystemClock(),
             media_dir=settings.media_dir,
             region=settings.dashscope.region,
+            config=EngineConfig(media_retention_days=settings.media_retention_days),
+            media=media,
         )
         bot = AnimateBot(
             service=service,

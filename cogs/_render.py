@@ -81,7 +81,7 @@ def _settings_line(job: JobView) -> str:
     if spec.template:
         parts.append(f"effect {spec.template}")
     if spec.aspect != "original":
-        parts.append(spec.aspect)
+        parts.append(f"{spec.aspect} ({spec.fill})")
     if not spec.sound:
         parts.append("silent")
     return " · ".join(parts)

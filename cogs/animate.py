@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 Resolution = Literal["480P", "720P", "1080P"]
 Aspect = Literal["original", "16:9", "9:16", "1:1", "4:3", "3:4"]
+Fill = Literal["crop", "blur"]
 Sound = Literal["auto", "silent"]
 PROMPT_MAX = 1500  # the longest any model takes; each model's own limit is checked by the service
 
@@ -157,7 +158,8 @@ class AnimateCog(commands.Cog, name="Animate"):
         watermark="Add the 'AI generated' watermark",
         sound="Generate sound where the model can (auto), or make it silent",
         audio="Your own audio track (MP3/WAV, 3-30 s) for models that accept one",
-        aspect="Crop the image to this aspect ratio first",
+        aspect="Reshape the image to this aspect ratio first (the video keeps the image's shape)",
+        fill="How to reach that aspect: crop the middle (default) or pad with a blurred copy",
     )
     async def animate(
         self,
@@ -174,6 +176,7 @@ class AnimateCog(commands.Cog, name="Animate"):
         sound: Sound | None = None,
         audio: discord.Attachment | None = None,
         aspect: Aspect | None = None,
+        fill: Fill | None = None,
     ) -> None:
         await interaction.response.defer(thinking=True)
         spec = self.spec_for(
@@ -187,6 +190,7 @@ class AnimateCog(commands.Cog, name="Animate"):
             watermark=watermark,
             sound=None if sound is None else sound != "silent",
             aspect=aspect,
+            fill=fill,
         )
         await self.start_job(interaction, image, spec, audio)
 

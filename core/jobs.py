@@ -120,6 +120,7 @@ class JobSpec:
     sound: bool = True
     template: str | None = None
     aspect: str = "original"
+    fill: str = "crop"  # how to reach ``aspect``: centre crop, or pad with a blurred copy
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from core.lifecycle import (
     to_view,
     transition,
 )
+from core.media import ASPECTS, FILLS
 from core.media.audio import prepare_audio
 from core.media.image import normalise_image
 from core.media.pool import MediaPool
@@ -46,7 +47,6 @@ log = logging.getLogger(__name__)
 
 __all__ = ["AnimateService", "EngineConfig", "PassReport"]
 
-_ASPECTS = ("original", "16:9", "9:16", "1:1", "4:3", "3:4")
 _EXT = {"image/png": ".png", "image/jpeg": ".jpg", "audio/mpeg": ".mp3", "audio/wav": ".wav"}
 _S = JobStatus
 
@@ -92,9 +92,14 @@ class AnimateService:
     def validate(self, spec: JobSpec) -> JobSpec:
         """``spec`` with catalog defaults filled in (empty resolution / zero duration), or a
         ``ValidationError`` with one clear message. No I/O."""
-        if spec.aspect not in _ASPECTS:
+        if spec.aspect not in ASPECTS:
             raise ValidationError(
-                f"Unknown aspect {spec.aspect!r}; use one of {', '.join(_ASPECTS)}.",
+                f"Unknown aspect {spec.aspect!r}; use one of {', '.join(ASPECTS)}.",
+                subject=Input.IMAGE,
+            )
+        if spec.fill not in FILLS:
+            raise ValidationError(
+                f"Unknown fill {spec.fill!r}; use one of {', '.join(FILLS)}.",
                 subject=Input.IMAGE,
             )
         probe = TaskRequest(
@@ -147,7 +152,9 @@ class AnimateService:
                 subject=Input.AUDIO,
             )
         # CPU-heavy decoding runs in the media pool, off the event loop
-        picture = await self.media.run(normalise_image, image, model, aspect=spec.aspect)
+        picture = await self.media.run(
+            normalise_image, image, model, aspect=spec.aspect, fill=spec.fill
+        )
         sound = None
         if audio is not None:
             sound = await self.media.run(prepare_audio, audio, audio_filename)

@@ -43,3 +43,22 @@ async def test_animate_posts_the_mp4_in_a_thread(world: World) -> None:
     assert titles == ["⏳ Waiting at the video service", "🎬 Generating", "✅ Done"], (
         "edits on change only"
     )
+
+
+async def test_aspect_with_blurred_padding_reaches_the_service(world: World) -> None:
+    # (the pixels of crop vs blurred padding are checked in tests/media)
+    """aspect:9:16 fill:blur — DashScope gets a 9:16 image and the job remembers the choice."""
+    import base64
+
+    from PIL import Image
+
+    await world.start_bot()
+    inter = await world.animate(prompt="the cat waves", aspect="9:16", fill="blur", duration=2)
+    assert inter.response_types == [5]
+    (task,) = await world.drive(lambda: list(world.emu.tasks.values()))
+    uri = task.request_body["input"]["img_url"]
+    assert uri.startswith("data:image/")
+    picture = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+    assert abs(picture.width / picture.height - 9 / 16) < 0.02
+    (job,) = await world.service.recent(platform="discord", user=str(world.alice.id))
+    assert (job.spec.aspect, job.spec.fill) == ("9:16", "blur")

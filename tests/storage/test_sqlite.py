@@ -133,3 +133,39 @@ async def test_failed_migration_leaves_the_database_untouched(
     with sqlite3.connect(tmp_path / "a.db") as raw:
         assert raw.execute("PRAGMA user_version").fetchone()[0] == 0
         assert raw.execute("SELECT name FROM sqlite_master WHERE name = 'jobs'").fetchone() is None
+
+
+async def test_fill_column_from_migration_2_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    spec = JobSpec(
+        model="wan2.6-i2v-flash",
+        prompt="p",
+        resolution="720P",
+        duration=5,
+        aspect="1:1",
+        fill="blur",
+    )
+    async with SqliteJobStore.open(path) as store:
+        job = await store.insert_job(record(spec=spec))
+        got = await store.get_job(job.id)
+    assert got is not None and (got.spec.aspect, got.spec.fill) == ("1:1", "blur")
+
+
+async def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    """Rows written before ``fill`` existed read back as the old behaviour (centre crop)."""
+    path = tmp_path / "old.db"
+    (_, _, first_sql), *_ = migrations()
+    with sqlite3.connect(path) as raw:
+        raw.executescript(first_sql)
+        raw.execute(
+            "INSERT INTO jobs (status, region, model, resolution, duration, prompt_extend,"
+            " watermark, sound, aspect, platform, user_id, channel_id, locale, created_at,"
+            " updated_at, currency) VALUES ('queued', 'cn-beijing', 'wan2.6-i2v-flash', '720P',"
+            " 5, 1, 0, 1, '16:9', 'discord', 'u', 'c', 'en-US', 0, 0, 'CNY')"
+        )
+        raw.execute("PRAGMA user_version = 1")
+    async with SqliteJobStore.open(path) as store:
+        got = await store.get_job(1)
+    assert got is not None and (got.spec.aspect, got.spec.fill) == ("16:9", "crop")
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone()[0] == len(migrations()) >= 2
