@@ -77,8 +77,8 @@ def from_env(env: Mapping[str, str] | None = None, *, need_discord: bool = True)
     try:
         dashscope = dashscope_from_env(env)
     except ConfigError as exc:
-        problems.append(exc.message)
-        dashscope = DashScopeSettings()
+        problems.append(exc.message.rstrip("."))
+        dashscope = dashscope_from_env({**env, "DASHSCOPE_REGION": ""})
     if dashscope.api_key is None:
         problems.append(
             "DASHSCOPE_API_KEY is missing (a Model Studio key of the region in DASHSCOPE_REGION)"

@@ -19,6 +19,14 @@ def test_missing_variables_are_listed_in_one_error() -> None:
     msg = info.value.message
     for name in ("DISCORD_TOKEN", "DASHSCOPE_API_KEY", "DEV_GUILD_ID", "DASHSCOPE_REGION"):
         assert name in msg
+    assert ".;" not in msg
+
+
+def test_a_bad_region_does_not_hide_a_given_key() -> None:
+    with pytest.raises(ConfigError) as info:
+        from_env({"DISCORD_TOKEN": "t", "DASHSCOPE_API_KEY": KEY, "DASHSCOPE_REGION": "moon"})
+    assert "DASHSCOPE_REGION" in info.value.message
+    assert "DASHSCOPE_API_KEY" not in info.value.message
 
 
 def test_secrets_never_in_repr() -> None:
