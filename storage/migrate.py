@@ -35,11 +35,12 @@ async def migrate(db: aiosqlite.Connection) -> int:
     async with db.execute("PRAGMA user_version") as cur:
         row = await cur.fetchone()
     current = int(row[0]) if row else 0
-    pending = [m for m in migrations() if m[0] > current]
+    shipped = migrations()
+    if current > len(shipped):
+        raise RuntimeError(f"database schema {current} is newer than this code")
+    pending = [m for m in shipped if m[0] > current]
     if not pending:
         return current
-    if current > len(migrations()):
-        raise RuntimeError(f"database schema {current} is newer than this code")
     # One transaction for all pending files: a failure leaves the database untouched.
     await db.execute("BEGIN IMMEDIATE")
     try:

@@ -169,3 +169,15 @@ async def test_a_version_1_database_is_upgraded_in_place(tmp_path: Path) -> None
     assert got is not None and (got.spec.aspect, got.spec.fill) == ("16:9", "crop")
     with sqlite3.connect(path) as raw:
         assert raw.execute("PRAGMA user_version").fetchone()[0] == len(migrations()) >= 2
+
+
+async def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
+    """A downgraded binary must not run against a schema it does not know."""
+    path = tmp_path / "future.db"
+    async with SqliteJobStore.open(path):
+        pass
+    with sqlite3.connect(path) as raw:
+        raw.execute(f"PRAGMA user_version = {len(migrations()) + 1}")
+    with pytest.raises(RuntimeError, match="newer than this code"):
+        async with SqliteJobStore.open(path):
+            pass
