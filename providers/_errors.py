@@ -246,7 +246,7 @@ def map_error(
                 retryable=True,
             )
         return err(Kind.BUSY, _BUSY_TEXT, retryable=True)
-    if status >= 500:
+    if status >= 500 or status == 408 or code == "RequestTimeOut":
         return err(Kind.BUSY, _BUSY_TEXT, retryable=True)
     if status == 400 or code.startswith(("InvalidParameter", "BadRequest", "InvalidURL")):
         return _invalid_input(err, code, low)

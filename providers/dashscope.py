@@ -4,7 +4,7 @@ Implements ``core.tasks.VideoProvider``. Retry policy, in one place:
 
 * **create** is sent once. A connection that could not be opened (refused, DNS, connect
   timeout) means nothing was sent: a retryable ``BUSY`` error. Anything that may have reached
-  DashScope without a readable answer — timeout or reset after sending, a 500/502/504, a
+  DashScope without a readable answer — timeout or reset after sending, a 408/500/502/504, a
   malformed 200 — raises ``OutcomeUnknownError``: every create is a billed task, so the engine
   reconciles through ``list_tasks`` instead of re-sending. 429 and 503 are clear rejections:
   retryable ``RATE_LIMITED`` / ``BUSY`` errors, nothing created.
@@ -137,7 +137,8 @@ class DashScopeClient:
         ctx = self._ctx(model, "create")
         if reply.status != 200:
             error_body = parse_error_body(reply.raw)
-            if reply.status in (500, 502, 504):
+            # 408: the gateway gave up waiting, like a 504; the task may exist either way
+            if reply.status in (408, 500, 502, 504):
                 raise outcome_unknown(
                     f"HTTP {reply.status} on create", status=reply.status, body=error_body
                 )

@@ -400,3 +400,26 @@ async def test_task_level_failure_codes(
     assert done.error is not None
     assert (done.error.kind, done.error.retryable, done.error.code) == (kind, retryable, code)
     assert words in done.error.message
+
+
+async def test_408_on_create_is_outcome_unknown_not_a_final_refusal(
+    session: aiohttp.ClientSession, canned: CannedServer
+) -> None:
+    """408 RequestTimeOut: the gateway gave up on the request; a task may exist (reconcile)."""
+    canned.queue(408, {"code": "RequestTimeOut", "message": "Request timed out, try later."})
+    client = make_client(session, canned.base_url)
+    with pytest.raises(OutcomeUnknownError):
+        await client.create_task(request())
+    assert len(canned.seen) == 1
+
+
+async def test_408_on_query_is_busy_and_retried(
+    session: aiohttp.ClientSession, canned: CannedServer
+) -> None:
+    for _ in range(3):
+        canned.queue(408, {"code": "RequestTimeOut", "message": "Request timed out."})
+    client = make_client(session, canned.base_url)
+    with pytest.raises(ProviderError) as caught:
+        await client.get_task("t-1")
+    assert (caught.value.kind, caught.value.retryable) == (Kind.BUSY, True)
+    assert len(canned.seen) > 1  # retried like any transient fault
