@@ -17,6 +17,7 @@ from discord import app_commands
 from core.errors import AnimateError
 
 log = logging.getLogger(__name__)
+CONTENT_MAX = 2000  # Discord's message content limit (reference §A.5)
 
 
 def _context(interaction: discord.Interaction) -> str:
@@ -54,18 +55,21 @@ def user_message(interaction: discord.Interaction, error: BaseException) -> str:
 async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
     """Reply privately whatever state the interaction is in.
 
-    A public "thinking…" defer cannot turn private, so it is deleted first and the message
-    goes out as an ephemeral followup instead.
+    A "thinking…" defer cannot turn private (the first followup would replace it, publicly if
+    it was public), so it is deleted first and the message goes out as an ephemeral followup.
+    That holds for buttons that defer with ``thinking=True`` too: their "original" is the new
+    thinking message, not the message carrying the button. ``text`` is cut to Discord's 2000.
     """
+    if len(text) > CONTENT_MAX:
+        text = text[: CONTENT_MAX - 1] + "…"
     try:
         if not interaction.response.is_done():
             await interaction.response.send_message(text, ephemeral=True)
             return
-        public_defer = (
+        thinking = (
             interaction.response.type is discord.InteractionResponseType.deferred_channel_message
-            and interaction.type is not discord.InteractionType.component
         )
-        if public_defer:
+        if thinking:
             with contextlib.suppress(discord.NotFound):
                 await interaction.delete_original_response()
         await interaction.followup.send(text, ephemeral=True)

@@ -82,3 +82,12 @@ async def test_audio_on_a_model_without_custom_audio(world: World) -> None:
     audio = world.fake.add_attachment(b"ID3" + b"\0" * 100, "song.mp3", "audio/mpeg")
     inter = await world.animate(model="wan2.2-i2v-flash", audio=audio)
     assert "audio" in refusal(world, inter)
+
+
+async def test_unknown_long_effect_still_gets_a_refusal(world: World) -> None:
+    # a STRING option may be 6000 characters; echoing it must not push the reply past 2000
+    await world.start_bot()
+    inter = await world.run_slash("animate-effect", image=world.image(), effect="x" * 3000)
+    text = refusal(world, inter)
+    assert "Unknown effect" in text and len(text) <= 2000
+    assert creates(world) == 0
