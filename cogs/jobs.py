@@ -27,7 +27,12 @@ def _size(path: Path) -> int | None:
 async def show_again(interaction: discord.Interaction, service: Service, job_id: int) -> None:
     """Re-post a job's result privately (the file if it fits this reply, else the link)."""
     job = await service.get(job_id)
-    if job is None:
+    here = str(interaction.channel_id)
+    visible = job is not None and (
+        job.chat.user == str(interaction.user.id) or here in (job.chat.channel, job.chat.thread)
+    )
+    if job is None or not visible:
+        # ids are consecutive: others' jobs are shown only where they were posted publicly
         raise AnimateError(f"There is no job #{job_id}.", kind=Kind.NOT_FOUND)
     path = Path(job.video_path) if job.video_path else None
     size = await asyncio.to_thread(_size, path) if path is not None else None

@@ -117,3 +117,52 @@ async def test_restart_between_submit_and_result(world: World) -> None:
     show = await world.fake.click(posted[0], button(posted[0], "show"), world.alice)
     await world.fake.wait_for(lambda: show.followups)
     assert world.fake.find_message(show.followups[-1]) is not None
+
+
+def job_of(msg: FakeMessage) -> int:
+    return int(msg.embeds[0]["footer"]["text"].split("#")[1])
+
+
+async def test_show_again_is_refused_to_strangers_elsewhere(world: World) -> None:
+    # job ids are small consecutive numbers: /animate-jobs job:<n> must not reveal other
+    # people's prompts and videos outside the place they were posted
+    await world.start_bot()
+    inter = await world.animate(prompt="alice's secret")
+    thread = world.thread_of(status(world, inter))
+    assert thread is not None
+    first = (await world.drive(lambda: results_in(world.fake, thread)))[0]
+    bob = world.fake.user("bob")
+    dm = world.fake.dm_with(bob)
+    peek = await world.run_slash("animate-jobs", channel=dm, user=bob, job=job_of(first))
+    shown = world.fake.find_message(peek.followups[-1] if peek.followups else peek.original_id or 0)
+    assert shown is not None and shown.flags & 64
+    assert not shown.attachments and "secret" not in str(shown.embeds) + shown.content
+    assert "no job" in shown.content.lower()
+
+    here = await world.fake.click(first, button(first, "show"), bob)  # where it was posted: ok
+    await world.fake.wait_for(lambda: here.followups)
+    again = world.fake.find_message(here.followups[-1])
+    assert again is not None and again.flags & 64 and again.attachments
+
+
+async def test_regenerate_failure_is_private_and_leaves_nothing_public(world: World) -> None:
+    await world.start_bot()
+    inter = await world.animate()
+    thread = world.thread_of(status(world, inter))
+    assert thread is not None
+    first = (await world.drive(lambda: results_in(world.fake, thread)))[0]
+    inputs = list((world.tmp / "data" / "media" / "inputs").iterdir())
+    assert inputs
+    for path in inputs:  # inputs gone (e.g. removed by hand)
+        path.unlink()
+
+    regen = await world.fake.click(first, button(first, "regen"), world.alice)
+    text = await answered(world, regen)
+    assert "no longer on disk" in text
+    msg = world.fake.find_message(regen.followups[-1])
+    assert msg is not None and msg.flags & 64, "the refusal is ephemeral"
+    public = [m for m in world.fake.messages_in(thread) if not m.flags & 64]
+    assert all("no longer on disk" not in m.content for m in public)
+    assert world.fake.find_message(regen.original_id or 0) is None or (
+        world.fake.find_message(regen.original_id or 0).flags & 64  # type: ignore[union-attr]
+    ), "no public 'thinking…' leftover"
