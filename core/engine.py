@@ -65,6 +65,8 @@ class Engine(AdmissionMixin):
         self._submit_buckets: dict[str, RateWindow] = {}
         self._paused_until: dict[str, datetime] = {}
         self._in_flight: set[int] = set()
+        #: downloads still running after their pass returned (strong references, by job id)
+        self._downloading: dict[int, asyncio.Task[None]] = {}
         self._last_retention: datetime | None = None
         self._download_gate = asyncio.Semaphore(max(1, config.parallel_downloads))
         self.reconciler = Reconciler(provider=provider, store=store, config=config, engine=self)
@@ -150,7 +152,9 @@ class Engine(AdmissionMixin):
             await self._guarded(job, now, self._poll)
         submitted = await self._admit(now)
         downloads = await self.store.due_jobs(now, [_S.SUCCEEDED], limit=self.config.batch)
-        await asyncio.gather(*(self._guarded(j, now, self._download) for j in downloads))
+        started = [self._start_download(j, now) for j in downloads if j.id not in self._downloading]
+        if started:
+            await asyncio.wait(started, timeout=self.config.download_wait)
         reconciled = await self.reconciler.run(now)
         purged = await self._retention(now)
         wakeups = [w for w in (*self._wakeups, self.tracker.next_sweep()) if w is not None]
@@ -163,7 +167,7 @@ class Engine(AdmissionMixin):
             submitted=submitted,
             polled=counts["polled"],
             swept=counts["swept"],
-            downloaded=len(downloads),
+            downloaded=len(started),
             reconciled=reconciled,
             purged=purged,
             errors=self._errors,
@@ -263,6 +267,20 @@ class Engine(AdmissionMixin):
         )
 
     # ------------------------------------------------------------------ download
+    def _start_download(self, job: JobRecord, now: datetime) -> asyncio.Task[None]:
+        task = asyncio.create_task(self._guarded(job, now, self._download))
+        self._downloading[job.id] = task
+        task.add_done_callback(lambda _: self._downloading.pop(job.id, None))
+        return task
+
+    async def drain(self, *, cancel: bool = False) -> None:
+        """Wait for (or cancel) the downloads still running; a canceled one stays due."""
+        tasks = list(self._downloading.values())
+        if cancel:
+            for task in tasks:
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def _download(self, job: JobRecord, now: datetime) -> None:
         if job.video_url is None:
             await self.save(
@@ -300,10 +318,12 @@ class Engine(AdmissionMixin):
         last = self._last_retention
         if last is not None and seconds(now, last) < self.config.retention_every:
             return 0
-        self._last_retention = now
         cutoff = now - timedelta(days=self.config.media_retention_days)
+        jobs = await self.store.purgeable_jobs(cutoff, limit=self.config.batch)
+        # a full batch means a backlog: come back next pass instead of next period
+        self._last_retention = now if len(jobs) < self.config.batch else None
         purged = 0
-        for job in await self.store.purgeable_jobs(cutoff, limit=self.config.batch):
+        for job in jobs:
             paths = [p for p in (job.image_path, job.audio_path, job.video_path) if p]
             await asyncio.to_thread(_unlink_all, paths)
             if await self.save(
@@ -313,6 +333,15 @@ class Engine(AdmissionMixin):
         return purged
 
 
+def fitted_copy(video: Path, max_bytes: int | str) -> Path:
+    """Where ``AnimateService.fit_video`` keeps ``video`` re-encoded under ``max_bytes``."""
+    return video.with_name(f"{video.stem}-fit-{max_bytes}.mp4")
+
+
 def _unlink_all(paths: list[str]) -> None:
     for p in paths:
-        Path(p).unlink(missing_ok=True)
+        path = Path(p)
+        path.unlink(missing_ok=True)
+        if path.suffix == ".mp4":  # copies re-encoded to fit an upload limit (fit_video)
+            for copy in path.parent.glob(fitted_copy(path, "*").name):
+                copy.unlink(missing_ok=True)

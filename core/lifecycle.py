@@ -63,6 +63,9 @@ class EngineConfig:
     backoff_cap: float = 300.0
     max_video_bytes: int = 512 * 1024 * 1024
     parallel_downloads: int = 2
+    #: how long a pass waits for the downloads it started; slower ones finish in the background
+    #: so polls, submits and the delivery loop (and its heartbeat) keep running
+    download_wait: float = 5.0
     media_retention_days: float = 7.0
     retention_every: float = 3600.0
     batch: int = 200

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from core.catalog import CURRENCY, Region, find_model
 from core.delivery import Deliverer
-from core.engine import Engine
+from core.engine import Engine, fitted_copy
 from core.errors import AnimateError, Input, Kind, ProviderError, ValidationError
 from core.jobs import ChatRef, JobSpec, JobStatus, JobView
 from core.lifecycle import (
@@ -84,7 +84,9 @@ class AnimateService:
         self.deliverer = Deliverer(store=store, config=self.config, view=self._view_at)
 
     async def aclose(self) -> None:
-        """Release what the service created itself (the media pool when none was handed in)."""
+        """Stop background downloads (they stay due for the next start) and release what
+        the service created itself (the media pool when none was handed in)."""
+        await self.engine.drain(cancel=True)
         if self._own_media:
             await self.media.aclose()
 
@@ -378,7 +380,7 @@ class AnimateService:
         src = Path(job.video_path)
         if not await asyncio.to_thread(src.exists):
             return None
-        dest = src.with_name(f"{src.stem}-fit-{max_bytes}.mp4")
+        dest = fitted_copy(src, max_bytes)
         result = await self.media.run(fit_video, src, dest, max_bytes)
         return None if result is None else result.path
 

@@ -1,0 +1,113 @@
+"""Engine passes under load: slow downloads, retention backlogs and derived media files."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from core.catalog import Region
+from core.jobs import JobStatus
+from core.lifecycle import EngineConfig
+from core.media.pool import MediaPool
+from core.service import AnimateService
+from storage.sqlite import SqliteJobStore
+from tests.core.fakes import FakeClock, FakeVideoProvider, RecordingPort, png, write_file
+from tests.core.test_service_lifecycle import CHAT, SPEC, run_until
+
+FINAL = {JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED}
+#: a guard against a hanging pass, never a synchronisation point
+GUARD = 10.0
+
+
+@dataclass
+class GatedDownloads(FakeVideoProvider):
+    """Downloads wait until the test opens the gate (a large video on a slow link)."""
+
+    gate: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def download(self, url: str, dest: Path, *, max_bytes: int) -> int:
+        self.calls.append("download")
+        await self.gate.wait()
+        write_file(dest, self.video)
+        return len(self.video)
+
+
+async def test_a_slow_download_does_not_hold_up_the_pass_nor_start_twice(
+    tmp_path: Path, store: SqliteJobStore, clock: FakeClock, port: RecordingPort
+) -> None:
+    provider = GatedDownloads(clock=clock)
+    async with MediaPool(max_workers=1) as pool:
+        service = AnimateService(
+            provider=provider,
+            store=store,
+            clock=clock,
+            media_dir=tmp_path / "media",
+            region=Region.BEIJING,
+            config=EngineConfig(download_wait=0.0),
+            media=pool,
+        )
+        view = await service.submit(spec=SPEC, image=png(), chat=CHAT)
+        for _ in range(400):
+            await asyncio.wait_for(service.poll_once(), GUARD)
+            if provider.count("download"):
+                break
+            clock.advance(1)
+        assert provider.count("download") == 1
+        # more passes while the download is still running: the engine keeps working
+        other = await service.submit(spec=SPEC, image=png(), chat=CHAT)
+        clock.advance(1)
+        await asyncio.wait_for(service.poll_once(), GUARD)
+        assert provider.count("create") == 2
+        assert provider.count("download") == 1  # never two downloads of one job
+        job = await service.get(view.id)
+        assert job is not None and job.status is JobStatus.SUCCEEDED
+        provider.gate.set()
+        await asyncio.wait_for(service.engine.drain(), GUARD)
+        job = await service.get(view.id)
+        assert job is not None and job.status is JobStatus.DOWNLOADED
+        await run_until(service, clock, port, FINAL, [view.id, other.id])
+        await service.engine.drain()
+
+
+async def test_retention_keeps_up_with_more_than_one_batch_per_period(
+    tmp_path: Path,
+    store: SqliteJobStore,
+    clock: FakeClock,
+    provider: FakeVideoProvider,
+    port: RecordingPort,
+) -> None:
+    async with MediaPool(max_workers=1) as pool:
+        service = AnimateService(
+            provider=provider,
+            store=store,
+            clock=clock,
+            media_dir=tmp_path / "media",
+            region=Region.BEIJING,
+            config=EngineConfig(batch=2, retention_every=3600.0, media_retention_days=1.0),
+            media=pool,
+        )
+        ids = [(await service.submit(spec=SPEC, image=png(), chat=CHAT)).id for _ in range(5)]
+        await run_until(service, clock, port, FINAL, ids)
+        clock.advance(2 * 86400)
+        purged = 0
+        for _ in range(5):  # five passes a few seconds apart, well inside one period
+            purged += (await service.poll_once()).purged
+            clock.advance(5)
+        assert purged == 5
+        for i in ids:
+            job = await store.get_job(i)
+            assert job is not None and job.media_purged
+
+
+async def test_retention_also_deletes_the_fitted_copies_of_a_video(
+    service: AnimateService, clock: FakeClock, store: SqliteJobStore, port: RecordingPort
+) -> None:
+    view = await service.submit(spec=SPEC, image=png(), chat=CHAT)
+    await run_until(service, clock, port, FINAL, [view.id])
+    fitted = await service.fit_video(view.id, 10_000_000)
+    assert fitted is not None and fitted.exists()
+    clock.advance(8 * 86400)
+    assert (await service.poll_once()).purged == 1
+    assert not fitted.exists()
+    assert list(fitted.parent.iterdir()) == []
