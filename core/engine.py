@@ -217,8 +217,6 @@ class Engine(AdmissionMixin):
                 retryable=False,
                 code=info.code,
             )
-            if info.error is None and info.code:
-                error.code = info.code
             await self.save(job, failed(job, now, error))
         elif status is TaskStatus.CANCELED:
             err = AnimateError("The job was canceled.", kind=Kind.CANCELED)
@@ -232,11 +230,6 @@ class Engine(AdmissionMixin):
             )
 
     async def _succeeded(self, job: JobRecord, info: TaskInfo, now: datetime) -> None:
-        if job.status is _S.SUBMIT_UNKNOWN:
-            job_mid = transition(job, _S.RUNNING, now)
-            if not await self.save(job, job_mid):
-                return
-            job = job_mid
         if not info.video_url:
             await self.retry_later(job, now, RuntimeError("SUCCEEDED without a video URL"))
             return

@@ -30,7 +30,6 @@ MIN_LOG_SIGMA = 0.08
 #: EWMA weight floor: after 1/alpha samples the statistics follow a moving window
 EWMA_ALPHA = 0.1
 _RNG = random.Random()  # noqa: S311 - backoff jitter, not security
-_RNG = random.Random()  # noqa: S311 - backoff jitter, not security
 
 
 class RateWindow:
