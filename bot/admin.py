@@ -23,9 +23,10 @@ class AdminCog(commands.Cog, name="Admin"):
     @app_commands.command(name="animate-sync", description="Owner only: sync the bot's commands")
     @app_commands.default_permissions(administrator=True)
     async def animate_sync(self, interaction: discord.Interaction) -> None:
+        # defer first: is_owner() fetches the application info over HTTP on its first use
+        await interaction.response.defer(ephemeral=True, thinking=True)
         if not await self.bot.is_owner(interaction.user):
             raise app_commands.CheckFailure("Only the bot's owner can sync its commands.")
-        await interaction.response.defer(ephemeral=True, thinking=True)
         scopes = await self.bot.sync_commands(force=True)
         text = f"Synced: {', '.join(scopes)}." if scopes else "Sync failed; see the bot's log."
         await interaction.followup.send(text, ephemeral=True)

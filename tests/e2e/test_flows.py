@@ -146,3 +146,18 @@ async def test_gateway_drop_resumes_and_commands_still_work(world: World) -> Non
     await world.fake.gateway.ready.wait()
     inter = await world.animate()
     assert inter.response_types == [5] and thread_for(world, inter)
+
+
+async def test_sync_command_defers_before_asking_who_the_owner_is(world: World) -> None:
+    # Bot.is_owner fetches the application info on first use: HTTP that must not eat the 3 s
+    await world.start_bot()
+    before = len(world.fake.log)
+    bob = world.fake.user("bob")
+    inter = await world.run_slash("animate-sync", user=bob)
+    paths = [r.path for r in world.fake.log[before:]]
+    first = next(i for i, p in enumerate(paths) if p.endswith("/callback"))
+    assert paths[:first] == [], f"I/O before the defer: {paths[:first]}"
+    assert inter.response_types == [5]
+    await world.fake.wait_for(lambda: inter.followups)
+    refusal = world.fake.find_message(inter.followups[-1])
+    assert refusal is not None and refusal.flags & 64 and "owner" in refusal.content
