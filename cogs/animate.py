@@ -133,7 +133,8 @@ class AnimateCog(commands.Cog, name="Animate"):
             return
         place = str(interaction.channel_id)
         if _inputs.can_open_thread(interaction):
-            name = _render.clean(job.spec.prompt or job.spec.template or "video", 80)
+            # plain text: thread names render no markdown and never ping
+            name = " ".join((job.spec.prompt or job.spec.template or "video").split())[:80]
             try:
                 thread = await message.create_thread(name=f"#{job.id} {name}"[:100])
                 place = str(thread.id)

@@ -116,3 +116,13 @@ async def test_voice_channel_chat_posts_in_place(world: World) -> None:
     await world.animate(channel=voice)
     assert not world.fake.requests("POST", "/threads")
     assert (await world.drive(lambda: results_in(world.fake, voice)))[0].attachments
+
+
+async def test_thread_name_shows_the_prompt_as_typed(world: World) -> None:
+    # thread names render no markdown: escaping would show literal backslashes
+    await world.start_bot()
+    inter = await world.animate(prompt="my_cat *dances*\non the table")
+    thread = world.thread_of(status_of(world, inter))
+    assert thread is not None
+    assert thread.name.endswith("my_cat *dances* on the table"), thread.name
+    assert "\\" not in thread.name and len(thread.name) <= 100
