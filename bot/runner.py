@@ -103,6 +103,9 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
             finally:
                 with contextlib.suppress(NotImplementedError):
                     loop.remove_signal_handler(signal.SIGTERM)
+                # cancel background downloads before the session and database close under
+                # them; their jobs stay due and resume on the next start
+                await service.aclose()
 
 
 def main(argv: list[str] | None = None) -> int:

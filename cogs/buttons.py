@@ -89,7 +89,10 @@ class RegenerateButton(_JobButton, template=r"animate:regen:(?P<job>[0-9]+)"):
         cog = _service_cog(interaction)
         _inputs.check_can_deliver(interaction)
         job = await cog.service.regenerate(
-            self.job_id, user=str(interaction.user.id), chat=_inputs.chat_ref(interaction)
+            self.job_id,
+            user=str(interaction.user.id),
+            chat=_inputs.chat_ref(interaction),
+            moderator=interaction.permissions.manage_messages,
         )
         log.info("job %s regenerated as %s by %s", self.job_id, job.id, interaction.user.id)
         await cog.publish(interaction, job)

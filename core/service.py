@@ -312,9 +312,21 @@ class AnimateService:
             raise AnimateError("This job has already finished.", kind=Kind.INVALID_INPUT)
         return await self.get_view(job_id)
 
-    async def regenerate(self, job_id: int, *, user: str, chat: ChatRef) -> JobView:
-        """Same settings and inputs, a new random seed; a new job pointing at its parent."""
+    async def regenerate(
+        self, job_id: int, *, user: str, chat: ChatRef, moderator: bool = False
+    ) -> JobView:
+        """Same settings and inputs, a new random seed; a new job pointing at its parent.
+
+        Every video costs the server owner money, so only the requester (or a moderator) may
+        spend it again, as with Cancel.
+        """
         job = await self._must(job_id)
+        if job.chat.user != user and not moderator:
+            raise AnimateError(
+                "Only the person who started this job (or a moderator) can regenerate it; "
+                "use /animate to make your own.",
+                kind=Kind.PERMISSION,
+            )
         if job.media_purged or job.image_path is None:
             raise AnimateError(
                 "The inputs of this job were deleted after the retention period; "

@@ -279,7 +279,9 @@ async def test_retention_deletes_media_after_n_days_and_regenerate_copies_inputs
 ) -> None:
     view = await service.submit(spec=SPEC, image=png(), chat=CHAT)
     await run_until(service, clock, port, FINAL, [view.id])
-    child = await service.regenerate(view.id, user="u2", chat=CHAT)
+    with pytest.raises(AnimateError, match="Only the person"):
+        await service.regenerate(view.id, user="u2", chat=CHAT)
+    child = await service.regenerate(view.id, user="u2", chat=CHAT, moderator=True)
     parent_rec, child_rec = await store.get_job(view.id), await store.get_job(child.id)
     assert parent_rec is not None and child_rec is not None
     assert child.parent_job_id == view.id and child.chat.user == "u2"

@@ -43,6 +43,26 @@ async def test_cancel_by_requester_and_refusal_for_others(world: World) -> None:
     assert not [r for r in world.emu.request_log if r.method == "POST"], "never submitted"
 
 
+async def test_regenerate_is_for_the_requester_or_a_moderator(world: World) -> None:
+    # every video costs the server owner money: a stranger cannot spend it again
+    await world.start_bot()
+    inter = await world.animate()
+    thread = world.thread_of(status(world, inter))
+    assert thread is not None
+    first = (await world.drive(lambda: results_in(world.fake, thread)))[0]
+    creates = len([r for r in world.emu.request_log if r.method == "POST"])
+    bob = world.fake.user("bob")
+    refused = await world.fake.click(first, button(first, "regen"), bob)
+    assert "Only the person" in await answered(world, refused)
+    mod = world.fake.user("mod", MEMBER_DEFAULT | MANAGE_MESSAGES)
+    allowed = await world.fake.click(first, button(first, "regen"), mod)
+    await world.fake.wait_for(lambda: allowed.original_id and status(world, allowed).embeds)
+    await world.drive(
+        lambda: len([r for r in world.emu.request_log if r.method == "POST"]) > creates
+    )
+    assert len(await world.service.recent(platform="discord", user=str(mod.id))) == 1
+
+
 async def test_moderator_may_cancel(world: World) -> None:
     await world.start_bot()
     msg = status(world, await world.animate())
