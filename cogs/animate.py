@@ -98,8 +98,16 @@ class AnimateCog(commands.Cog, name="Animate"):
         if audio is not None:
             _inputs.check_audio(audio, model)
         spec = self.service.validate(spec)
-        data = await image.read()
-        audio_data = await audio.read() if audio is not None else None
+        try:
+            data = await image.read()
+            audio_data = await audio.read() if audio is not None else None
+        except discord.HTTPException as exc:
+            # slash-command uploads are ephemeral; Discord may already have dropped the file
+            raise ValidationError(
+                "Discord no longer has that upload (it answered "
+                f"{exc.status}). Attach the file again and retry; nothing was spent.",
+                subject=Input.IMAGE,
+            ) from exc
         job = await self.service.submit(
             spec=spec,
             image=data,

@@ -60,6 +60,16 @@ async def test_non_image_is_refused_before_download(world: World) -> None:
     assert not world.fake.requests("GET", "/cdn/") and creates(world) == 0
 
 
+async def test_an_upload_discord_already_dropped_gets_a_clear_message(world: World) -> None:
+    await world.start_bot()
+    gone = world.image()
+    del world.fake.attachments[gone.id]  # the ephemeral upload expired before we read it
+    inter = await world.animate(image=gone)
+    text = refusal(world, inter)
+    assert "ref:" not in text and "Attach the file again" in text
+    assert creates(world) == 0
+
+
 async def test_too_big_image_is_refused(world: World) -> None:
     await world.start_bot()
     big = world.fake.add_attachment(b"\x89PNG" + b"\0" * (21 * MIB), "huge.png", "image/png")
