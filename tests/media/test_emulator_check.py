@@ -19,6 +19,7 @@ import pytest
 from core.catalog import MODELS
 from core.media import normalise_image, prepare_audio
 from emulator import Emulator, EmulatorConfig
+from tests.emulator.helpers import upload as upload_file
 from tests.media import corpus
 
 AUTH = {"Authorization": "Bearer k"}
@@ -106,27 +107,9 @@ async def upload(
     http: aiohttp.ClientSession, emu: Emulator, model: str, name: str, data: bytes, mime: str
 ) -> str:
     """Temporary-file upload (reference §11): getPolicy, then the OSS form POST."""
-    params = {"action": "getPolicy", "model": model}
-    async with http.get(emu.base_url + "/uploads", params=params, headers=AUTH) as r:
-        assert r.status == 200
-        policy = (await r.json())["data"]
-    key = f"{policy['upload_dir']}/{name}"
-    form = aiohttp.FormData()
-    for field, value in (
-        ("OSSAccessKeyId", policy["oss_access_key_id"]),
-        ("Signature", policy["signature"]),
-        ("policy", policy["policy"]),
-        ("key", key),
-        ("x-oss-object-acl", policy["x_oss_object_acl"]),
-        ("x-oss-forbid-overwrite", policy["x_oss_forbid_overwrite"]),
-        ("success_action_status", "200"),
-        ("x-oss-content-type", mime),
-    ):
-        form.add_field(field, value)
-    form.add_field("file", io.BytesIO(data), filename=name, content_type=mime)
-    async with http.post(policy["upload_host"], data=form) as r:
-        assert r.status == 200
-    return "oss://" + key
+    status, url = await upload_file(http, emu, model, name, data, mime)
+    assert status == 200
+    return url
 
 
 async def test_prepared_audio_is_accepted_and_raw_audio_is_not(
