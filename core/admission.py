@@ -18,7 +18,7 @@ from pathlib import Path
 from core.catalog import Model, find_model
 from core.errors import AnimateError, Kind, OutcomeUnknownError, ProviderError
 from core.jobs import JobStatus
-from core.lifecycle import SLOT_STATUSES, EngineConfig, failed, transition
+from core.lifecycle import SLOT_STATUSES, Change, EngineConfig, failing, transition
 from core.ports import Clock
 from core.scheduler import RateWindow, fair_order
 from core.store import JobRecord, JobStore
@@ -50,7 +50,7 @@ class AdmissionMixin:
     def backoff(self, attempt: int) -> timedelta:
         raise NotImplementedError  # provided by Engine
 
-    async def save(self, old: JobRecord, new: JobRecord) -> bool:
+    async def save(self, job: JobRecord, change: Change) -> JobRecord | None:
         raise NotImplementedError  # provided by Engine
 
     async def _guarded(
@@ -73,7 +73,7 @@ class AdmissionMixin:
             model = find_model(job.spec.model)
             if model is None:
                 error = AnimateError(f"Unknown model {job.spec.model}.")
-                await self.save(job, failed(job, now, error))
+                await self.save(job, failing(now, error))
                 continue
             if counts[model.id] >= self.slots(model):
                 continue
@@ -149,11 +149,13 @@ class AdmissionMixin:
                 if isinstance(exc, AnimateError)
                 else AnimateError("The input files of this job are gone; please start a new one.")
             )
-            await self.save(job, failed(job, now, error))
+            await self.save(job, failing(now, error))
             return
         # The row says SUBMITTING before the create leaves: a crash now is visible and reconciled.
-        sending = transition(job, _S.SUBMITTING, now, submit_started_at=now, next_at=None)
-        if not await self.save(job, sending):
+        sending = await self.save(
+            job, lambda j: transition(j, _S.SUBMITTING, now, submit_started_at=now, next_at=None)
+        )
+        if sending is None:
             return
         try:
             info = await self.provider.create_task(request)
@@ -172,19 +174,21 @@ class AdmissionMixin:
     async def _accepted(self, job: JobRecord, info: TaskInfo, now: datetime) -> None:
         status = _S.RUNNING if info.status is TaskStatus.RUNNING else _S.PENDING
         exp = await self.tracker.expectation_for(job)
-        started = transition(
-            job,
-            status,
-            now,
-            task_id=info.task_id,
-            submit_ended_at=now,
-            attempts=0,
-            expected_seconds=exp.mean,
-            next_at=now
-            + timedelta(seconds=self.tracker.first_check(exp, sweeping=self.config.sweep)),
-        )
-        if info.status.terminal:
-            started = transition(started, started.status, now, next_at=now)
+        first = now + timedelta(seconds=self.tracker.first_check(exp, sweeping=self.config.sweep))
+
+        def started(j: JobRecord) -> JobRecord:
+            return transition(
+                j,
+                status,
+                now,
+                task_id=info.task_id,
+                submit_ended_at=now,
+                attempts=0,
+                expected_seconds=exp.mean,
+                # a task that already ended is looked at right away
+                next_at=now if info.status.terminal else first,
+            )
+
         await self.save(job, started)
         self.tracker.watch(job.spec.model, now)
         log.info("job %d submitted as task %s", job.id, info.task_id)
@@ -195,8 +199,8 @@ class AdmissionMixin:
         )
         await self.save(
             job,
-            transition(
-                job,
+            lambda j: transition(
+                j,
                 _S.SUBMIT_UNKNOWN,
                 now,
                 submit_ended_at=now,
@@ -220,8 +224,12 @@ class AdmissionMixin:
                 exc,
                 delay.total_seconds(),
             )
-            back = transition(job, _S.QUEUED, now, attempts=job.attempts + 1, next_at=now + delay)
-            await self.save(job, back)
+            await self.save(
+                job,
+                lambda j: transition(
+                    j, _S.QUEUED, now, attempts=j.attempts + 1, next_at=now + delay
+                ),
+            )
             return
         log.info("job %d: create refused for good: %r", job.id, exc)
-        await self.save(job, failed(job, now, exc))
+        await self.save(job, failing(now, exc))

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from core.jobs import JobStatus, JobView
-from core.lifecycle import OUTCOME_STATUSES, EngineConfig, to_view, transition
+from core.lifecycle import OUTCOME_STATUSES, Change, EngineConfig, to_view, transition, update
 from core.ports import DeliveryError, DeliveryPort
 from core.scheduler import backoff, seconds
 from core.store import JobRecord, JobStore
@@ -49,19 +49,19 @@ class Deliverer:
         if job.status in OUTCOME_STATUSES:
             return await self._outcome(port, job, now)
         if job.status.final:
-            await self.store.save(job, transition(job, job.status, now, deliver_at=None))
+            await self._save(job, lambda j: transition(j, j.status, now, deliver_at=None))
             return 0
         return await self._progress(port, job, now)
 
     async def _progress(self, port: DeliveryPort, job: JobRecord, now: datetime) -> int:
         if job.progress_status == job.status.value:
-            await self.store.save(job, transition(job, job.status, now, deliver_at=None))
+            await self._save(job, lambda j: transition(j, j.status, now, deliver_at=None))
             return 0
         last = job.progress_at
         gap = self.config.progress_interval
         if last is not None and seconds(now, last) < gap:
             wait = last + timedelta(seconds=gap)
-            await self.store.save(job, transition(job, job.status, now, deliver_at=wait))
+            await self._save(job, lambda j: transition(j, j.status, now, deliver_at=wait))
             return 0
         try:
             await port.post_progress(await self.view(job, now))
@@ -72,16 +72,18 @@ class Deliverer:
             else:
                 await self._later(job, now, exc)
                 return 0
-        shown = transition(
+        await self._save(
             job,
-            job.status,
-            now,
-            progress_status=job.status.value,
-            progress_at=now,
-            deliver_at=None,
-            delivery_attempts=0,
+            lambda j: transition(
+                j,
+                j.status,
+                now,
+                progress_status=j.status.value,
+                progress_at=now,
+                deliver_at=None,
+                delivery_attempts=0,
+            ),
         )
-        await self.store.save(job, shown)
         return 1
 
     async def _outcome(self, port: DeliveryPort, job: JobRecord, now: datetime) -> int:
@@ -94,8 +96,10 @@ class Deliverer:
                 return 1
         intent = "result" if job.status is JobStatus.DOWNLOADED else "failure"
         if job.delivery_intent != intent:
-            marked = transition(job, job.status, now, delivery_intent=intent)
-            if not await self.store.save(job, marked):
+            marked = await self._save(
+                job, lambda j: transition(j, j.status, now, delivery_intent=intent)
+            )
+            if marked is None:
                 return 0
             job = marked
         view = await self.view(job, now)
@@ -107,10 +111,12 @@ class Deliverer:
         except DeliveryError as exc:
             if exc.permanent or job.delivery_attempts + 1 >= self.config.delivery_max_attempts:
                 log.warning("job %d: delivery failed for good: %s", job.id, exc.reason)
-                gone = transition(
-                    job, JobStatus.DELIVERY_FAILED, now, deliver_at=None, delivered_at=now
+                await self._save(
+                    job,
+                    lambda j: transition(
+                        j, JobStatus.DELIVERY_FAILED, now, deliver_at=None, delivered_at=now
+                    ),
                 )
-                await self.store.save(job, gone)
                 return 1
             await self._later(job, now, exc)
             return 0
@@ -118,15 +124,17 @@ class Deliverer:
         return 1
 
     async def _done(self, job: JobRecord, now: datetime, message_id: str) -> None:
-        done = transition(
+        await self._save(
             job,
-            JobStatus.DELIVERED,
-            now,
-            posted_message_id=message_id,
-            delivered_at=now,
-            deliver_at=None,
+            lambda j: transition(
+                j,
+                JobStatus.DELIVERED,
+                now,
+                posted_message_id=message_id,
+                delivered_at=now,
+                deliver_at=None,
+            ),
         )
-        await self.store.save(job, done)
 
     async def _later(self, job: JobRecord, now: datetime, exc: DeliveryError | None) -> None:
         attempts = job.delivery_attempts + 1
@@ -135,21 +143,25 @@ class Deliverer:
             delay = max(delay, exc.retry_after)
         if exc is not None:
             log.info("job %d: delivery retry in %.1f s: %s", job.id, delay, exc.reason)
-        fresh = await self.store.get_job(job.id)
-        if fresh is None:
-            return
-        if attempts >= self.config.delivery_max_attempts and fresh.status in OUTCOME_STATUSES:
+        if attempts >= self.config.delivery_max_attempts and job.status in OUTCOME_STATUSES:
             log.warning("job %d: delivery kept failing; giving up", job.id)
-            gone = transition(
-                fresh, JobStatus.DELIVERY_FAILED, now, deliver_at=None, delivered_at=now
+            await self._save(
+                job,
+                lambda j: transition(
+                    j, JobStatus.DELIVERY_FAILED, now, deliver_at=None, delivered_at=now
+                ),
             )
-            await self.store.save(fresh, gone)
             return
-        later = transition(
-            fresh,
-            fresh.status,
-            now,
-            delivery_attempts=attempts,
-            deliver_at=now + timedelta(seconds=delay),
+        await self._save(
+            job,
+            lambda j: transition(
+                j,
+                j.status,
+                now,
+                delivery_attempts=attempts,
+                deliver_at=now + timedelta(seconds=delay),
+            ),
         )
-        await self.store.save(fresh, later)
+
+    async def _save(self, job: JobRecord, change: Change) -> JobRecord | None:
+        return await update(self.store, job, change)

@@ -19,11 +19,14 @@ from core.catalog import Model, Region, find_model
 from core.errors import AnimateError, Kind, ProviderError
 from core.jobs import JobStatus
 from core.lifecycle import (
+    Change,
     EngineConfig,
     PassReport,
     expired,
     failed,
+    failing,
     transition,
+    update,
 )
 from core.ports import Clock
 from core.reconcile import Reconciler
@@ -94,13 +97,13 @@ class Engine(AdmissionMixin):
             bucket = self._submit_buckets[model.id] = RateWindow(rps, self.config.rate_window)
         return bucket
 
-    async def save(self, old: JobRecord, new: JobRecord) -> bool:
-        ok = await self.store.save(old, new)
-        if not ok:
-            log.info("job %d changed meanwhile (was %s); skipped", old.id, old.status.value)
-        elif new.next_at is not None:
-            self._wakeups.append(new.next_at)
-        return ok
+    async def save(self, job: JobRecord, change: Change) -> JobRecord | None:
+        """Write ``change(job)``, re-applied on a fresh copy if another writer got there first
+        (see ``core.lifecycle.update``); the row as written, or None when the job moved on."""
+        saved = await update(self.store, job, change)
+        if saved is not None and saved.next_at is not None:
+            self._wakeups.append(saved.next_at)
+        return saved
 
     async def retry_later(self, job: JobRecord, now: datetime, exc: BaseException) -> None:
         """Log a failure of one job's step and reschedule it with backoff."""
@@ -112,11 +115,9 @@ class Engine(AdmissionMixin):
         delay = self.backoff(attempts)
         if isinstance(exc, ProviderError) and exc.retry_after:
             delay = max(delay, timedelta(seconds=exc.retry_after))
-        fresh = await self.store.get_job(job.id)
-        if fresh is None or fresh.status is not job.status:
-            return
         await self.save(
-            fresh, transition(fresh, fresh.status, now, attempts=attempts, next_at=now + delay)
+            job,
+            lambda j: transition(j, j.status, now, attempts=j.attempts + 1, next_at=now + delay),
         )
 
     async def _guarded(
@@ -186,8 +187,8 @@ class Engine(AdmissionMixin):
             ):
                 await self.save(
                     job,
-                    expired(
-                        job, now, "DashScope no longer knows this job (it is older than 24 hours)."
+                    lambda j: expired(
+                        j, now, "DashScope no longer knows this job (it is older than 24 hours)."
                     ),
                 )
                 return
@@ -203,8 +204,8 @@ class Engine(AdmissionMixin):
             delay = await self.tracker.next_check(job, now, sweeping=self.config.sweep)
             await self.save(
                 job,
-                transition(
-                    job, new_status, now, attempts=0, next_at=now + timedelta(seconds=delay)
+                lambda j: transition(
+                    j, new_status, now, attempts=0, next_at=now + timedelta(seconds=delay)
                 ),
             )
             return
@@ -217,15 +218,15 @@ class Engine(AdmissionMixin):
                 retryable=False,
                 code=info.code,
             )
-            await self.save(job, failed(job, now, error))
+            await self.save(job, failing(now, error))
         elif status is TaskStatus.CANCELED:
             err = AnimateError("The job was canceled.", kind=Kind.CANCELED)
-            await self.save(job, failed(job, now, err, _S.CANCELED))
+            await self.save(job, failing(now, err, _S.CANCELED))
         else:
             await self.save(
                 job,
-                expired(
-                    job, now, "DashScope no longer knows this job (tasks are kept for 24 hours)."
+                lambda j: expired(
+                    j, now, "DashScope no longer knows this job (tasks are kept for 24 hours)."
                 ),
             )
 
@@ -243,8 +244,8 @@ class Engine(AdmissionMixin):
             )
         await self.save(
             job,
-            transition(
-                job,
+            lambda j: transition(
+                j,
                 _S.SUCCEEDED,
                 now,
                 attempts=0,
@@ -278,12 +279,17 @@ class Engine(AdmissionMixin):
         if job.video_url is None:
             await self.save(
                 job,
-                failed(job, now, AnimateError("DashScope gave no video link.", kind=Kind.DOWNLOAD)),
+                lambda j: failed(
+                    j, now, AnimateError("DashScope gave no video link.", kind=Kind.DOWNLOAD)
+                ),
             )
             return
         if job.video_url_expires_at is not None and now >= job.video_url_expires_at:
             await self.save(
-                job, expired(job, now, "The video link expired (24 h) before it could be fetched.")
+                job,
+                lambda j: expired(
+                    j, now, "The video link expired (24 h) before it could be fetched."
+                ),
             )
             return
         dest = self.media_dir / "videos" / f"job-{job.id}.mp4"
@@ -296,14 +302,17 @@ class Engine(AdmissionMixin):
                 )
             except ProviderError as exc:
                 if not exc.retryable:
-                    await self.save(job, failed(job, now, exc))
+                    await self.save(job, failing(now, exc))
                     return
                 await self.retry_later(job, now, exc)
                 return
         await asyncio.to_thread(part.replace, dest)
         log.info("job %d: video downloaded (%d bytes)", job.id, size)
         await self.save(
-            job, transition(job, _S.DOWNLOADED, now, attempts=0, next_at=None, video_path=str(dest))
+            job,
+            lambda j: transition(
+                j, _S.DOWNLOADED, now, attempts=0, next_at=None, video_path=str(dest)
+            ),
         )
 
     # ------------------------------------------------------------------ retention
@@ -320,7 +329,7 @@ class Engine(AdmissionMixin):
             paths = [p for p in (job.image_path, job.audio_path, job.video_path) if p]
             await asyncio.to_thread(_unlink_all, paths)
             if await self.save(
-                job, transition(job, job.status, now, media_purged=True, video_path=None)
+                job, lambda j: transition(j, j.status, now, media_purged=True, video_path=None)
             ):
                 purged += 1
         return purged

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import MappingProxyType
@@ -12,7 +13,9 @@ from typing import Any
 
 from core.errors import AnimateError, Kind
 from core.jobs import ENDED_WITHOUT_VIDEO, JobStatus, JobView, can_transition
-from core.store import JobRecord
+from core.store import JobRecord, JobStore
+
+log = logging.getLogger(__name__)
 
 #: statuses that hold one of the account's per-model slots (or might: unknown submits)
 SLOT_STATUSES = frozenset(
@@ -106,6 +109,42 @@ def transition(job: JobRecord, status: JobStatus, now: datetime, **changes: Any)
     return dataclasses.replace(job, status=status, updated_at=now, **changes)
 
 
+Change = Callable[[JobRecord], "JobRecord | None"]
+
+
+async def update(
+    store: JobStore, job: JobRecord, change: Change, *, tries: int = 5
+) -> JobRecord | None:
+    """Write ``change(job)``; when another writer got there first, re-read and re-apply it.
+
+    ``change`` computes the new row from the row it is given (so derived fields such as
+    ``deliver_at`` are recomputed from the fresh copy), or returns None to give up. A change is
+    re-applied only while the row is still in the status the writer started from: a step that
+    finds its job moved on (canceled, failed, already downloaded) gives up rather than act on
+    a state it did not see. Returns the row as written, or None.
+    """
+    expected = job.status
+    for _ in range(tries):
+        new = change(job)
+        if new is None:
+            return None
+        saved = await store.save(job, new)
+        if saved is not None:
+            return saved
+        fresh = await store.get_job(job.id)
+        if fresh is None or fresh.status is not expected:
+            log.info(
+                "job %d moved on (%s -> %s) meanwhile; change dropped",
+                job.id,
+                expected.value,
+                "gone" if fresh is None else fresh.status.value,
+            )
+            return None
+        job = fresh
+    log.warning("job %d: gave up writing after %d conflicting writers", job.id, tries)
+    return None
+
+
 def failed(
     job: JobRecord, now: datetime, error: AnimateError, status: JobStatus = JobStatus.FAILED
 ) -> JobRecord:
@@ -120,6 +159,11 @@ def failed(
         error_message=error.message,
         error_subject=error.subject.value if error.subject else None,
     )
+
+
+def failing(now: datetime, error: AnimateError, status: JobStatus = JobStatus.FAILED) -> Change:
+    """The change that ends a job with ``error`` (see ``failed``), for ``update``."""
+    return lambda j: failed(j, now, error, status)
 
 
 def expired(job: JobRecord, now: datetime, message: str) -> JobRecord:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from core.errors import AnimateError, Kind
 from core.jobs import JobStatus
-from core.lifecycle import UNCONFIRMED_MESSAGE, EngineConfig, failed, transition
+from core.lifecycle import UNCONFIRMED_MESSAGE, Change, EngineConfig, failing, transition
 from core.store import JobRecord, JobStore
 from core.tasks import TaskStatus, TaskSummary, VideoProvider
 
@@ -59,6 +59,10 @@ def match(
                     del candidates[job_id]
                     progress = True
     return found
+
+
+def _claim(task: TaskSummary, status: JobStatus, now: datetime) -> Change:
+    return lambda j: transition(j, status, now, task_id=task.task_id, attempts=0, next_at=now)
 
 
 class Reconciler:
@@ -114,10 +118,7 @@ class Reconciler:
             log.info(
                 "job %d: lost create reconciled to task %s (%s)", job.id, task.task_id, task.status
             )
-            claimed_job = transition(
-                job, status, now, task_id=task.task_id, attempts=0, next_at=now
-            )
-            if await self.engine.save(job, claimed_job):
+            if await self.engine.save(job, _claim(task, status, now)) is not None:
                 done += 1
         return done
 
@@ -133,11 +134,11 @@ class Reconciler:
                 "job %d: create could not be confirmed; failing without resubmitting", job.id
             )
             error = AnimateError(UNCONFIRMED_MESSAGE, kind=Kind.OUTCOME_UNKNOWN)
-            await self.engine.save(job, failed(job, now, error))
+            await self.engine.save(job, failing(now, error))
             return
         delay = timedelta(seconds=self.config.reconcile_delay * (2**job.attempts))
         if exc is not None:
             delay = max(delay, self.engine.backoff(job.attempts + 1))
         await self.engine.save(
-            job, transition(job, job.status, now, attempts=attempts, next_at=now + delay)
+            job, lambda j: transition(j, j.status, now, attempts=attempts, next_at=now + delay)
         )

@@ -25,12 +25,14 @@ from core.errors import AnimateError, Input, Kind, ProviderError, ValidationErro
 from core.jobs import ChatRef, JobSpec, JobStatus, JobView
 from core.lifecycle import (
     SLOT_STATUSES,
+    Change,
     EngineConfig,
     PassReport,
     estimate_eta,
     failed,
     to_view,
     transition,
+    update,
 )
 from core.media import ASPECTS, FILLS
 from core.media.audio import prepare_audio
@@ -232,10 +234,12 @@ class AnimateService:
     async def attach_chat(
         self, job_id: int, *, thread: str | None, status_message: str | None
     ) -> JobView:
+        now = self.clock.now()
         for _ in range(5):
             job = await self._must(job_id)
+            # any status: the chat location is recorded whatever the engine did meanwhile
             chat = dataclasses.replace(job.chat, thread=thread, status_message=status_message)
-            if await self.store.save(job, transition(job, job.status, self.clock.now(), chat=chat)):
+            if await self.store.save(job, transition(job, job.status, now, chat=chat)):
                 return await self.get_view(job_id)
         raise AnimateError("The job is busy; try again.", kind=Kind.INTERNAL, retryable=True)
 
@@ -265,7 +269,7 @@ class AnimateService:
             elif not job.status.active and job.deliver_at is None:
                 changes["deliver_at"] = now
             if status is not job.status or changes:
-                await self.store.save(job, transition(job, status, now, **changes))
+                await update(self.store, job, _recovered(status, now, changes))
 
     # ------------------------------------------------------------------ user actions
     async def cancel(self, job_id: int, *, user: str, moderator: bool) -> JobView:
@@ -279,6 +283,7 @@ class AnimateService:
         cancel = AnimateError("The job was canceled.", kind=Kind.CANCELED)
         if job.status is _S.QUEUED:
             if not await self.store.save(job, failed(job, now, cancel, _S.CANCELED)):
+                # the engine took it meanwhile: answer from its new state
                 return await self.cancel(job_id, user=user, moderator=moderator)
         elif job.status is _S.PENDING and job.task_id is not None:
             try:
@@ -296,7 +301,7 @@ class AnimateService:
                 ) from exc
             fresh = await self._must(job_id)
             if fresh.status in (_S.PENDING, _S.RUNNING):
-                await self.store.save(fresh, failed(fresh, now, cancel, _S.CANCELED))
+                await update(self.store, fresh, lambda j: failed(j, now, cancel, _S.CANCELED))
         elif job.status in (_S.SUBMITTING, _S.SUBMIT_UNKNOWN):
             raise AnimateError(
                 "The job is being handed to DashScope right now; try again in a few seconds.",
@@ -420,6 +425,10 @@ class AnimateService:
         mean = (await self.tracker.expectation_for(job)).mean
         eta = estimate_eta(job, now, position=position_for_eta, slots=slots, mean_seconds=mean)
         return to_view(job, position=position, eta=eta)
+
+
+def _recovered(status: JobStatus, now: datetime, changes: dict[str, object]) -> Change:
+    return lambda j: transition(j, status, now, **changes)
 
 
 def _unlink(paths: list[Path]) -> None:

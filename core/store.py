@@ -67,6 +67,8 @@ class JobRecord:
     delivered_at: datetime | None = None
     media_purged: bool = False
     parent_job_id: int | None = None
+    #: bumped by every write; a save from a stale copy is refused (optimistic concurrency)
+    version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +96,11 @@ class JobStore(Protocol):
 
     async def get_job(self, job_id: int) -> JobRecord | None: ...
 
-    async def save(self, old: JobRecord, new: JobRecord) -> bool:
-        """Write the fields that differ between ``old`` and ``new`` if the row is still in
-        ``old.status``; return False (nothing written) when someone else moved it first."""
+    async def save(self, old: JobRecord, new: JobRecord) -> JobRecord | None:
+        """Write the fields that differ between ``old`` and ``new`` if the row is still at
+        ``old.version``, and bump the version; return the row as written, or None (nothing
+        written) when someone else wrote it first. Use ``core.lifecycle.update`` to re-read
+        and re-apply a change instead of losing it."""
         ...
 
     async def due_jobs(

@@ -161,7 +161,7 @@ class Tracker:
                 self._broken_until = now + _SWEEP_COOLDOWN
                 self._next_sweep.clear()
                 for job in watched:
-                    await engine.save(job, transition(job, job.status, now, next_at=now))
+                    await engine.save(job, lambda j: transition(j, j.status, now, next_at=now))
                 return queries
             hazards = [
                 (await self.expectation_for(j), seconds(now, j.submit_ended_at or now))
@@ -192,9 +192,9 @@ class Tracker:
                 missing = ended is not None and ended >= start and seconds(now, ended) > _LIST_GRACE
                 if missing and (job.next_at is None or job.next_at > now):
                     # the list should show it and does not: ask the task itself
-                    await engine.save(job, transition(job, job.status, now, next_at=now))
+                    await engine.save(job, lambda j: transition(j, j.status, now, next_at=now))
                 continue
             if summary.status.terminal:
-                await engine.save(job, transition(job, job.status, now, next_at=now))
+                await engine.save(job, lambda j: transition(j, j.status, now, next_at=now))
             elif summary.status is TaskStatus.RUNNING and job.status is JobStatus.PENDING:
-                await engine.save(job, transition(job, JobStatus.RUNNING, now))
+                await engine.save(job, lambda j: transition(j, JobStatus.RUNNING, now))

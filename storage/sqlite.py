@@ -141,17 +141,19 @@ class SqliteJobStore:
         rows = await self._fetch(_SELECT + " WHERE id = ?", (job_id,))
         return rows[0] if rows else None
 
-    async def save(self, old: JobRecord, new: JobRecord) -> bool:
+    async def save(self, old: JobRecord, new: JobRecord) -> JobRecord | None:
         if old.id != new.id:
             raise ValueError("save() compares two versions of the same job")
         before, after = to_row(old), to_row(new)
-        changed = {k: v for k, v in after.items() if before[k] != v}
+        changed = {k: v for k, v in after.items() if k != "version" and before[k] != v}
         if not changed:
-            return True
+            return dataclasses.replace(new, version=old.version)
         sets = ", ".join(f"{k} = ?" for k in changed)
-        sql = f"UPDATE jobs SET {sets} WHERE id = ? AND status = ?"  # noqa: S608 - column names come from COLUMNS, values are bound
-        async with self._db.execute(sql, [*changed.values(), new.id, old.status.value]) as cur:
-            return cur.rowcount == 1
+        sql = f"UPDATE jobs SET {sets}, version = version + 1 WHERE id = ? AND version = ?"  # noqa: S608 - column names come from COLUMNS, values are bound
+        async with self._db.execute(sql, [*changed.values(), new.id, old.version]) as cur:
+            if cur.rowcount != 1:
+                return None
+        return dataclasses.replace(new, version=old.version + 1)
 
     async def due_jobs(
         self, now: datetime, statuses: Iterable[JobStatus], *, limit: int

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.catalog import Region
+from core.errors import Kind, ProviderError
 from core.jobs import JobStatus
 from core.lifecycle import EngineConfig
 from core.media.pool import MediaPool
@@ -29,6 +30,8 @@ class GatedDownloads(FakeVideoProvider):
     async def download(self, url: str, dest: Path, *, max_bytes: int) -> int:
         self.calls.append("download")
         await self.gate.wait()
+        if self.download_errors:
+            raise self.download_errors.popleft()
         write_file(dest, self.video)
         return len(self.video)
 
@@ -111,3 +114,79 @@ async def test_retention_also_deletes_the_fitted_copies_of_a_video(
     assert (await service.poll_once()).purged == 1
     assert not fitted.exists()
     assert list(fitted.parent.iterdir()) == []
+
+
+async def test_a_download_outliving_the_pass_is_delivered_after_a_status_edit(
+    tmp_path: Path, store: SqliteJobStore, clock: FakeClock, port: RecordingPort
+) -> None:
+    """Issue 8.1: the download finishes with a copy of the row taken before the delivery pass
+    edited the status message; its write must not be lost (no restart needed)."""
+    provider = GatedDownloads(clock=clock)
+    async with MediaPool(max_workers=1) as pool:
+        service = AnimateService(
+            provider=provider,
+            store=store,
+            clock=clock,
+            media_dir=tmp_path / "media",
+            region=Region.BEIJING,
+            config=EngineConfig(download_wait=0.0, progress_interval=0.0),
+            media=pool,
+        )
+        view = await service.submit(spec=SPEC, image=png(), chat=CHAT)
+        for _ in range(400):
+            await asyncio.wait_for(service.poll_once(), GUARD)
+            await service.deliver_once(port)
+            if provider.count("download"):
+                break
+            clock.advance(1)
+        assert provider.count("download") == 1
+        # the delivery pass shows "fetching the video" while the download is still running
+        clock.advance(1)
+        await service.deliver_once(port)
+        assert (view.id, JobStatus.SUCCEEDED.value) in port.progress
+        provider.gate.set()
+        await asyncio.wait_for(service.engine.drain(), GUARD)
+        for _ in range(5):  # a few ordinary passes, no restart
+            clock.advance(1)
+            await asyncio.wait_for(service.poll_once(), GUARD)
+            await service.deliver_once(port)
+        job = await service.get(view.id)
+        assert job is not None and job.status is JobStatus.DELIVERED
+        assert [r.id for r in port.results] == [view.id]  # posted once
+
+
+async def test_a_download_failing_for_good_after_a_status_edit_is_still_reported(
+    tmp_path: Path, store: SqliteJobStore, clock: FakeClock, port: RecordingPort
+) -> None:
+    provider = GatedDownloads(clock=clock)
+    async with MediaPool(max_workers=1) as pool:
+        service = AnimateService(
+            provider=provider,
+            store=store,
+            clock=clock,
+            media_dir=tmp_path / "media",
+            region=Region.BEIJING,
+            config=EngineConfig(download_wait=0.0, progress_interval=0.0),
+            media=pool,
+        )
+        provider.download_errors.append(
+            ProviderError("too big", kind=Kind.DOWNLOAD, retryable=False)
+        )
+        view = await service.submit(spec=SPEC, image=png(), chat=CHAT)
+        for _ in range(400):
+            await asyncio.wait_for(service.poll_once(), GUARD)
+            await service.deliver_once(port)
+            if provider.count("download"):
+                break
+            clock.advance(1)
+        clock.advance(1)
+        await service.deliver_once(port)
+        provider.gate.set()
+        await asyncio.wait_for(service.engine.drain(), GUARD)
+        for _ in range(5):
+            clock.advance(1)
+            await asyncio.wait_for(service.poll_once(), GUARD)
+            await service.deliver_once(port)
+        job = await service.get(view.id)
+        assert job is not None and job.status is JobStatus.DELIVERED
+        assert [f.id for f in port.failures] == [view.id]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from core.jobs import ChatRef, JobSpec, JobStatus
+from core.lifecycle import transition, update
 from core.store import DurationKey, DurationStats, JobRecord
 from storage.migrate import migrations
 from storage.sqlite import SqliteJobStore
@@ -60,22 +61,52 @@ async def test_round_trip_keeps_every_field_and_aware_times(tmp_path: Path) -> N
         assert got is not None and got.next_at is not None and got.next_at.tzinfo is not None
 
 
-async def test_save_is_conditional_on_status_and_writes_only_changes(tmp_path: Path) -> None:
+async def test_save_compares_and_bumps_the_version_and_writes_only_changes(
+    tmp_path: Path,
+) -> None:
     async with SqliteJobStore.open(tmp_path / "a.db") as store:
         job = await store.insert_job(record())
-        moved = dataclasses.replace(job, status=JobStatus.SUBMITTING)
-        assert await store.save(job, moved)
+        moved = await store.save(job, dataclasses.replace(job, status=JobStatus.SUBMITTING))
+        assert moved is not None and moved.version == job.version + 1
         # a stale writer that still believes the job is QUEUED is refused
-        stale = dataclasses.replace(job, status=JobStatus.CANCELED)
-        assert not await store.save(job, stale)
-        # a concurrent writer touching another field does not undo the first one
+        assert await store.save(job, dataclasses.replace(job, status=JobStatus.CANCELED)) is None
+        # two writers holding the same copy: the first wins, the second is refused, not merged
         chat = dataclasses.replace(moved, chat=dataclasses.replace(moved.chat, thread="th"))
-        assert await store.save(moved, chat)
-        later = dataclasses.replace(moved, attempts=3)
-        assert await store.save(moved, later)
+        assert await store.save(moved, chat) is not None
+        assert await store.save(moved, dataclasses.replace(moved, attempts=3)) is None
         got = await store.get_job(job.id)
         assert got is not None
-        assert (got.status, got.chat.thread, got.attempts) == (JobStatus.SUBMITTING, "th", 3)
+        assert (got.status, got.chat.thread, got.attempts) == (JobStatus.SUBMITTING, "th", 0)
+        assert got.version == job.version + 2
+
+
+async def test_update_reapplies_a_stale_change_on_the_fresh_row(tmp_path: Path) -> None:
+    async with SqliteJobStore.open(tmp_path / "a.db") as store:
+        job = await store.insert_job(record(status=JobStatus.RUNNING, deliver_at=T0))
+        # another writer (the delivery pass) clears deliver_at after our copy was taken
+        await store.save(job, dataclasses.replace(job, deliver_at=None, progress_status="running"))
+        seen: list[datetime | None] = []
+
+        def succeed(j: JobRecord) -> JobRecord:
+            seen.append(j.deliver_at)
+            return transition(j, JobStatus.SUCCEEDED, T0 + timedelta(seconds=9))
+
+        saved = await update(store, job, succeed)
+        assert saved is not None and seen == [T0, None]  # re-run on the fresh copy
+        got = await store.get_job(job.id)
+        assert got is not None and got.status is JobStatus.SUCCEEDED
+        assert got.progress_status == "running"  # the other writer's change survives
+        assert got.deliver_at == T0 + timedelta(seconds=9)  # recomputed, not the stale value
+
+
+async def test_update_gives_up_when_the_row_moved_to_another_status(tmp_path: Path) -> None:
+    async with SqliteJobStore.open(tmp_path / "a.db") as store:
+        job = await store.insert_job(record(status=JobStatus.QUEUED))
+        await store.save(job, dataclasses.replace(job, status=JobStatus.CANCELED))
+        saved = await update(store, job, lambda j: transition(j, JobStatus.SUBMITTING, T0))
+        assert saved is None
+        got = await store.get_job(job.id)
+        assert got is not None and got.status is JobStatus.CANCELED
 
 
 async def test_due_query_uses_the_index_and_orders_by_time(tmp_path: Path) -> None:
