@@ -21,7 +21,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     DATABASE_PATH=/data/animate.db
 USER animate
 VOLUME ["/data"]
-# The delivery loop touches a heartbeat file next to the database on every pass.
+# The delivery loop touches a heartbeat file next to the database after every pass that worked;
+# the check also queries the database (read-only). Same as `animate-bot health`.
 HEALTHCHECK --interval=60s --timeout=10s --start-period=60s --retries=3 \
     CMD ["python", "-m", "bot.health"]
 STOPSIGNAL SIGTERM

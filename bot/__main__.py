@@ -1,4 +1,5 @@
-"""Entry point: ``animate-bot [run]`` starts the Discord bot, ``animate-bot animate …`` is the CLI.
+"""Entry point: ``animate-bot [run]`` starts the Discord bot, ``animate-bot animate …`` is the CLI,
+``animate-bot health`` is the container health check.
 
 ``python -m bot`` behaves like ``animate-bot``.
 """
@@ -7,6 +8,14 @@ from __future__ import annotations
 
 import sys
 
+USAGE = (
+    "usage: animate-bot [run [--sync]] | animate-bot animate IMAGE PROMPT [options]"
+    " | animate-bot health\n"
+    "  run      start the Discord bot (settings from the environment / .env)\n"
+    "  animate  make one video from the command line (see animate-bot animate --help)\n"
+    "  health   exit 0 if the running bot's delivery loop and database are healthy, else 1"
+)
+
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
@@ -14,18 +23,23 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli import main as cli_main
 
         return cli_main(args[1:])
-    if args and args[0] == "run":
-        args = args[1:]
+    if args and args[0] == "health":
+        if args[1:] and args[1] in {"-h", "--help"}:
+            print(USAGE)  # noqa: T201 - command-line help goes to stdout
+            return 0
+        if args[1:]:
+            sys.stderr.write(f"animate-bot health: unexpected argument {args[1]!r}\n")
+            return 2
+        from bot.health import main as health_main
+
+        return health_main()
     if args and args[0] in {"-h", "--help"}:
-        print(  # noqa: T201 - command-line help goes to stdout
-            "usage: animate-bot [run] | animate-bot animate IMAGE PROMPT [options]\n"
-            "  run      start the Discord bot (settings from the environment / .env)\n"
-            "  animate  make one video from the command line (see animate-bot animate --help)"
-        )
+        print(USAGE)  # noqa: T201 - same
         return 0
     from bot.runner import main as run_main
 
-    return run_main(args)
+    # `animate-bot run --help` reaches the runner's own parser, which lists its options
+    return run_main(args[1:] if args and args[0] == "run" else args)
 
 
 if __name__ == "__main__":

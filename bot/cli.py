@@ -25,6 +25,7 @@ from typing import NoReturn
 import aiohttp
 from dotenv import find_dotenv, load_dotenv
 
+from bot.log import RedactSecrets, redacting_handler
 from bot.settings import dashscope_from_env
 from core.catalog import (
     CURRENCY,
@@ -51,6 +52,7 @@ EMULATOR_KEY = "sk-emulator"
 EMULATOR_DEMO_SECONDS = 2.0
 #: first poll delay against the real service (grows to 15 s, the documented cadence)
 POLL_SECONDS = 5.0
+_DEBUG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class _UsageError(Exception):
@@ -284,17 +286,24 @@ async def run_on_emulator(job: Job) -> int:
 
 
 @contextlib.contextmanager
-def _logging(debug: bool) -> Iterator[None]:
-    """Quiet by default (the CLI prints its own lines); everything on stderr with --debug."""
+def _logging(debug: bool) -> Iterator[RedactSecrets]:
+    """Quiet by default (the CLI prints its own lines); everything on stderr with --debug.
+
+    Yields the redaction filter so the API key can be added once it is read; secret-shaped
+    values (keys, tokens in URLs) are redacted from the start.
+    """
     root = logging.getLogger()
-    handler: logging.Handler = logging.StreamHandler(sys.stderr) if debug else logging.NullHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler: logging.Handler
+    if debug:
+        handler, redactor = redacting_handler(sys.stderr, fmt=_DEBUG_FORMAT)
+    else:
+        handler, redactor = logging.NullHandler(), RedactSecrets()
     old_level = root.level
     root.addHandler(handler)
     if debug:
         root.setLevel(logging.DEBUG)
     try:
-        yield
+        yield redactor
     finally:
         root.removeHandler(handler)
         root.setLevel(old_level)
@@ -302,9 +311,9 @@ def _logging(debug: bool) -> Iterator[None]:
 
 def main(argv: list[str]) -> int:
     debug = "--debug" in argv
-    with _logging(debug):
+    with _logging(debug) as redactor:
         try:
-            return _main(argv)
+            return _main(argv, redactor)
         except _UsageError as exc:
             _err(f"{PROG}: error: {exc}")
             return 2
@@ -324,13 +333,14 @@ def main(argv: list[str]) -> int:
             return 1
 
 
-def _main(argv: list[str]) -> int:
+def _main(argv: list[str], redactor: RedactSecrets) -> int:
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help / --version printed and asked to exit
         return exc.code if isinstance(exc.code, int) else 0
     load_dotenv(find_dotenv(usecwd=True))
     settings = dashscope_from_env()
+    redactor.add(settings.api_key)
     region = _region(args.region, settings.region)
     if not args.emulator and settings.api_key is None:
         raise ConfigError(

@@ -1,17 +1,32 @@
-"""Container health check: healthy while the delivery loop's heartbeat file is fresh.
+"""Container health check: the delivery loop's heartbeat is fresh and the database answers.
 
-``python -m bot.health`` exits 0 when ``<database dir>/heartbeat`` was touched within
-``HEALTH_MAX_AGE`` seconds (default 180), 1 otherwise.
+``python -m bot.health`` (and ``animate-bot health``) exits 0 when ``<database dir>/heartbeat``
+was touched within ``HEALTH_MAX_AGE`` seconds (default 180) and a read-only query on the SQLite
+file succeeds within a few seconds; 1 otherwise, with one line on stderr saying why. The loop
+touches the heartbeat only after a pass that worked, so an engine that fails every pass turns
+the container unhealthy too, not only one that stopped.
 """
 
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
+from dotenv import find_dotenv, load_dotenv
+
+from bot.settings import number
+from core.errors import ConfigError
+
 HEARTBEAT_NAME = "heartbeat"
+DEFAULT_MAX_AGE = 180.0
+#: seconds to wait for a lock: the bot's own writes are short transactions
+DB_TIMEOUT = 3.0
+#: Docker reserves exit code 2 for health checks, so a bad setting is reported as unhealthy
+UNHEALTHY = 1
 
 
 def heartbeat_path(database_path: Path) -> Path:
@@ -32,10 +47,51 @@ def is_fresh(database_path: Path, max_age: float, now: float | None = None) -> b
     return (time.time() if now is None else now) - mtime <= max_age
 
 
+def database_problem(database_path: Path, timeout: float = DB_TIMEOUT) -> str | None:
+    """``None`` when the database opens read-only and answers; else what went wrong.
+
+    ``SELECT 1`` alone never reads the file (it succeeds on garbage), so the query reads the
+    schema: that needs a readable, valid database and a shared lock within ``timeout``.
+    """
+    if not database_path.is_file():
+        return f"database {str(database_path)!r} does not exist"
+    try:
+        db = sqlite3.connect(
+            f"{database_path.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout
+        )
+        try:
+            db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        return f"database {str(database_path)!r} does not answer: {exc}"
+    return None
+
+
+def check(env: Mapping[str, str]) -> str | None:
+    """``None`` when healthy; else one line saying why not."""
+    problems: list[str] = []
+    max_age = number(
+        env, "HEALTH_MAX_AGE", DEFAULT_MAX_AGE, low=1.0, high=7 * 86400.0, problems=problems
+    )
+    if problems:
+        raise ConfigError(problems[0])
+    db = Path(env.get("DATABASE_PATH") or "data/animate.db").expanduser()
+    if not is_fresh(db, max_age):
+        return f"no delivery pass succeeded in the last {max_age:g} s (heartbeat {db.parent})"
+    return database_problem(db)
+
+
 def main() -> int:
-    db = Path(os.environ.get("DATABASE_PATH") or "data/animate.db")
-    max_age = float(os.environ.get("HEALTH_MAX_AGE") or 180)
-    return 0 if is_fresh(db, max_age) else 1
+    load_dotenv(find_dotenv(usecwd=True))  # the same environment the runner reads
+    try:
+        problem = check(os.environ)
+    except ConfigError as exc:
+        problem = f"configuration problem: {exc.message}"
+    if problem is None:
+        return 0
+    sys.stderr.write(f"animate-bot health: {problem}\n")
+    return UNHEALTHY
 
 
 if __name__ == "__main__":

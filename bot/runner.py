@@ -18,9 +18,9 @@ from collections.abc import Mapping
 import aiohttp
 import discord
 import yarl
-from dotenv import load_dotenv
+from dotenv import find_dotenv, load_dotenv
 
-from bot import health
+from bot import health, instance_lock
 from bot.bot import AnimateBot
 from bot.log import configure_logging
 from bot.settings import Settings, from_env
@@ -49,7 +49,15 @@ def use_dev_endpoints(env: Mapping[str, str]) -> None:
 
 
 async def run(settings: Settings, *, force_sync: bool = False) -> None:
-    """Open every resource with ``async with``, run the bot until closed or SIGTERM."""
+    """Run the bot until closed or SIGTERM; ``InstanceLocked`` if another process runs it."""
+    # SQLite serves one process: a second one would "recover" this one's in-flight jobs.
+    # Taken before anything is opened; a multi-process store (PostgreSQL) would skip it.
+    with instance_lock.exclusive(settings.database_path.parent):
+        await _serve(settings, force_sync=force_sync)
+
+
+async def _serve(settings: Settings, *, force_sync: bool) -> None:
+    """Open every resource with ``async with`` and serve."""
     assert settings.discord_token is not None  # noqa: S101 - from_env(need_discord=True) checked it
     assert settings.dashscope.api_key is not None  # noqa: S101 - same
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=15)
@@ -114,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         "--sync", action="store_true", help="push the application commands to Discord now"
     )
     args = parser.parse_args(argv)
-    load_dotenv()
+    load_dotenv(find_dotenv(usecwd=True))  # the working directory's .env, as documented
     try:
         settings = from_env()
     except ConfigError as exc:
@@ -128,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(run(settings, force_sync=args.sync))
     except KeyboardInterrupt:
         pass
+    except instance_lock.InstanceLocked as exc:
+        sys.stderr.write(f"animate-bot: {exc.message}\n")
+        return EXIT_CONFIG
     except discord.LoginFailure:
         sys.stderr.write("animate-bot: Discord refused DISCORD_TOKEN (login failed).\n")
         return EXIT_CONFIG

@@ -6,6 +6,7 @@ Secrets are ``repr=False`` so they never show up in logs or tracebacks.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,13 @@ from pathlib import Path
 
 from core.catalog import BASE_URLS, Region
 from core.errors import ConfigError
+
+#: levels ``logging`` accepts by name (a bad one would crash ``setLevel`` with a traceback)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: 100 years: "keep forever" for practical purposes, and ``now - timedelta(days=…)`` stays valid
+MAX_RETENTION_DAYS = 36_500.0
+#: Discord snowflakes are unsigned 64-bit integers
+MAX_SNOWFLAKE = 2**64 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +75,46 @@ def dashscope_from_env(env: Mapping[str, str] | None = None) -> DashScopeSetting
     )
 
 
+def number(
+    env: Mapping[str, str],
+    name: str,
+    default: float,
+    *,
+    low: float,
+    high: float,
+    problems: list[str],
+) -> float:
+    """``env[name]`` as a finite number in ``[low, high]``; else a line in ``problems``.
+
+    ``float()`` accepts ``nan``, ``inf`` and negatives: each would pass silently and misbehave
+    later (a retention of ``nan`` raises on every purge pass, a negative one deletes every video
+    at once), so the range is checked here, where the message can name the variable.
+    """
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        problems.append(f"{name}={raw!r} is not a number")
+        return default
+    if not (math.isfinite(value) and low <= value <= high):
+        problems.append(f"{name}={raw!r} is out of range (use a number from {low:g} to {high:g})")
+        return default
+    return value
+
+
+def _guild_id(env: Mapping[str, str], problems: list[str]) -> int | None:
+    raw = (env.get("DEV_GUILD_ID") or "").strip()
+    if not raw:
+        return None
+    # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses
+    if not (raw.isascii() and raw.isdigit() and 0 < int(raw) <= MAX_SNOWFLAKE):
+        problems.append(f"DEV_GUILD_ID={raw!r} is not a numeric guild id")
+        return None
+    return int(raw)
+
+
 def from_env(env: Mapping[str, str] | None = None, *, need_discord: bool = True) -> Settings:
     """Build settings; one ``ConfigError`` names every missing or malformed variable."""
     env = os.environ if env is None else env
@@ -83,20 +131,13 @@ def from_env(env: Mapping[str, str] | None = None, *, need_discord: bool = True)
         problems.append(
             "DASHSCOPE_API_KEY is missing (a Model Studio key of the region in DASHSCOPE_REGION)"
         )
-    dev_guild: int | None = None
-    raw_guild = (env.get("DEV_GUILD_ID") or "").strip()
-    if raw_guild:
-        if raw_guild.isdigit():
-            dev_guild = int(raw_guild)
-        else:
-            problems.append(f"DEV_GUILD_ID={raw_guild!r} is not a numeric guild id")
-    retention = 7.0
-    raw_retention = (env.get("MEDIA_RETENTION_DAYS") or "").strip()
-    if raw_retention:
-        try:
-            retention = float(raw_retention)
-        except ValueError:
-            problems.append(f"MEDIA_RETENTION_DAYS={raw_retention!r} is not a number")
+    dev_guild = _guild_id(env, problems)
+    retention = number(
+        env, "MEDIA_RETENTION_DAYS", 7.0, low=0.0, high=MAX_RETENTION_DAYS, problems=problems
+    )
+    log_level = (env.get("LOG_LEVEL") or "INFO").strip().upper()
+    if log_level not in LOG_LEVELS:
+        problems.append(f"LOG_LEVEL={log_level!r} is not one of {', '.join(LOG_LEVELS)}")
     if problems:
         raise ConfigError("Configuration problem: " + "; ".join(problems) + ".")
     db = Path(env.get("DATABASE_PATH") or "data/animate.db").expanduser()
@@ -108,5 +149,5 @@ def from_env(env: Mapping[str, str] | None = None, *, need_discord: bool = True)
         media_dir=media,
         dev_guild_id=dev_guild,
         media_retention_days=retention,
-        log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+        log_level=log_level,
     )

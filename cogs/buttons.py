@@ -2,6 +2,14 @@
 
 Registered with ``bot.add_dynamic_items`` in ``setup_hook``, so buttons on messages posted by an
 earlier process keep working (reference §A.6). No state lives in memory.
+
+A ``custom_id`` only names a job by number, so it is not trusted on its own: a click acts on a
+job only when it comes from one of that job's own public messages (its status message, or the
+posted result or failure notice) in the job's guild. Numbers are not forever (after the
+database is reset or restored, old buttons name whichever new job got that number, maybe in
+another server, where a moderator could cancel it or spend money regenerating it), and the
+adapter should not rely on discord.py dropping clicks whose id is not on the message. The
+private copies ("Show again", /animate-jobs) carry no buttons: actions live on public messages.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from cogs.errors import report_error
+from core.errors import AnimateError, Kind
 from core.jobs import JobView
 
 if TYPE_CHECKING:
@@ -28,6 +37,32 @@ def _service_cog(interaction: discord.Interaction) -> AnimateCog:
     if not isinstance(cog, AnimateCog):
         raise RuntimeError("the Animate cog is not loaded")
     return cog
+
+
+async def job_for_click(interaction: discord.Interaction, job_id: int) -> JobView:
+    """The clicked job, if the click came from one of its public messages in its guild."""
+    job = await _service_cog(interaction).service.get(job_id)
+    if job is None:
+        raise AnimateError(f"There is no job #{job_id}.", kind=Kind.NOT_FOUND)
+    guild = str(interaction.guild_id) if interaction.guild_id else None
+    clicked = str(interaction.message.id) if interaction.message is not None else None
+    own = {m for m in (job.chat.status_message, job.posted_message_id) if m}
+    if guild == job.chat.guild and clicked is not None and clicked in own:
+        return job
+    if guild == job.chat.guild and job.chat.status_message is None and job.status.active:
+        # the status message is posted before it is recorded (a thread is opened in between)
+        raise AnimateError(
+            f"Job #{job.id} is still being set up; try again in a moment.", kind=Kind.BUSY
+        )
+    log.info(
+        "click for job %s refused: message %s in guild %s is not one of its messages",
+        job.id, clicked, guild,
+    )  # fmt: skip
+    raise AnimateError(
+        f"This button is not on job #{job.id}'s own status or result message here (it may be "
+        "from before the bot's data was reset), so nothing was done.",
+        kind=Kind.PERMISSION,
+    )
 
 
 class _JobButton(
@@ -71,6 +106,7 @@ class CancelButton(_JobButton, template=r"animate:cancel:(?P<job>[0-9]+)"):
 
     async def run(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await job_for_click(interaction, self.job_id)
         perms = interaction.permissions
         job = await _service_cog(interaction).service.cancel(
             self.job_id, user=str(interaction.user.id), moderator=perms.manage_messages
@@ -86,6 +122,7 @@ class RegenerateButton(_JobButton, template=r"animate:regen:(?P<job>[0-9]+)"):
         from cogs import _inputs
 
         await interaction.response.defer(thinking=True)
+        await job_for_click(interaction, self.job_id)
         cog = _service_cog(interaction)
         _inputs.check_can_deliver(interaction)
         job = await cog.service.regenerate(
@@ -105,6 +142,7 @@ class ShowAgainButton(_JobButton, template=r"animate:show:(?P<job>[0-9]+)"):
         from cogs.jobs import show_again
 
         await interaction.response.defer(ephemeral=True, thinking=True)
+        await job_for_click(interaction, self.job_id)
         await show_again(interaction, _service_cog(interaction).service, self.job_id)
 
 

@@ -235,18 +235,26 @@ class DeliveryCog(commands.Cog, name="Delivery"):
             log.exception("recovery failed; the loop will still pick up due jobs")
 
     async def run_once(self, now: datetime | None = None) -> int:
-        """One engine pass and one delivery pass; returns the delivery actions taken."""
+        """One engine pass and one delivery pass; returns the delivery actions taken.
+
+        The heartbeat (what the container health check reads) is touched only when both
+        passes worked: a loop that runs but fails every pass (database gone, a bug) must
+        look unhealthy, not alive.
+        """
         actions = 0
+        ok = True
         try:
             await self.service.poll_once(now)
         except Exception:
+            ok = False
             log.exception("engine pass failed")
         try:
             actions = await self.service.deliver_once(self.port, now)
         except Exception:
+            ok = False
             log.exception("delivery pass failed")
         self.last_pass = discord.utils.utcnow()
-        if self.heartbeat is not None:
+        if ok and self.heartbeat is not None:
             try:
                 self.heartbeat()
             except OSError:

@@ -77,7 +77,10 @@ async def post_to_oss(
     form.add_field("x-oss-content-type", media.mime)
     form.add_field("file", media.data, filename=object_name(media), content_type=media.mime)
     try:
-        async with session.post(host, data=form, timeout=client_timeout) as resp:
+        # never follow a redirect: the host was checked above, where it points was not
+        async with session.post(
+            host, data=form, timeout=client_timeout, allow_redirects=False
+        ) as resp:
             body = await resp.read()
             if resp.status not in (200, 201, 204):
                 expired = b"Policy expired" in body

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from bot import health
 from bot.settings import from_env
 from core.catalog import Region
 from core.errors import ConfigError
@@ -63,20 +61,34 @@ def test_paths_default_next_to_database(tmp_path: Path) -> None:
     assert s.dev_guild_id is None
 
 
-def test_heartbeat_freshness(tmp_path: Path) -> None:
-    db = tmp_path / "animate.db"
-    assert not health.is_fresh(db, 60)
-    health.touch(db)
-    mtime = health.heartbeat_path(db).stat().st_mtime
-    assert health.is_fresh(db, 60, now=mtime + 59)
-    assert not health.is_fresh(db, 60, now=mtime + 61)
+BASE = {"DISCORD_TOKEN": "t", "DASHSCOPE_API_KEY": KEY}
 
 
-def test_health_main_reads_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    db = tmp_path / "d" / "animate.db"
-    monkeypatch.setenv("DATABASE_PATH", str(db))
-    assert health.main() == 1
-    health.touch(db)
-    assert health.main() == 0
-    os.utime(health.heartbeat_path(db), (0, 0))
-    assert health.main() == 1
+@pytest.mark.parametrize("raw", ["nan", "NaN", "inf", "-inf", "-1", "-0.5", "1e9", "seven"])
+def test_retention_outside_a_finite_range_is_a_config_error(raw: str) -> None:
+    # nan made every purge pass raise; a negative value purged every video at once
+    with pytest.raises(ConfigError) as info:
+        from_env({**BASE, "MEDIA_RETENTION_DAYS": raw})
+    assert f"MEDIA_RETENTION_DAYS={raw!r}" in info.value.message
+    assert "\n" not in info.value.message
+
+
+@pytest.mark.parametrize(("raw", "days"), [("0", 0.0), (" 0.5 ", 0.5), ("30", 30.0), ("", 7.0)])
+def test_retention_in_range_is_accepted(raw: str, days: float) -> None:
+    assert from_env({**BASE, "MEDIA_RETENTION_DAYS": raw}).media_retention_days == days
+
+
+@pytest.mark.parametrize("raw", ["²", "0", "-5", "1.5", str(2**64)])
+def test_dev_guild_must_be_a_snowflake(raw: str) -> None:
+    # "²".isdigit() is True, and int("²") raised ValueError past the one-line error
+    with pytest.raises(ConfigError) as info:
+        from_env({**BASE, "DEV_GUILD_ID": raw})
+    assert "DEV_GUILD_ID" in info.value.message
+
+
+def test_log_level_must_be_a_level_name() -> None:
+    # an unknown name made logging.setLevel raise a traceback after the settings were read
+    with pytest.raises(ConfigError) as info:
+        from_env({**BASE, "LOG_LEVEL": "verbose"})
+    assert "LOG_LEVEL='VERBOSE'" in info.value.message
+    assert from_env({**BASE, "LOG_LEVEL": "debug"}).log_level == "DEBUG"

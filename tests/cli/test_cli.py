@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import math
 import struct
 import wave
@@ -271,6 +272,37 @@ def test_debug_shows_the_traceback(image: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(cli, "prepare", explode)
     with pytest.raises(RuntimeError, match="boom"):
         cli.main([str(image), "p", "--out", "o.mp4", "--emulator", "--debug"])
+
+
+def test_debug_handler_redacts_tokens_and_keys(capsys: pytest.CaptureFixture[str]) -> None:
+    # --debug used to install a bare StreamHandler: whatever a library logged went out verbatim
+    token = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OTpGYWtl"
+    with cli._logging(debug=True):
+        logging.getLogger("discord.webhook.async_").debug(
+            "POST %s has returned 429", f"https://discord.com/api/v10/webhooks/1/{token}"
+        )
+        logging.getLogger("providers").debug("retrying with %s", "sk-0123456789abcdef01234567")
+    err = capsys.readouterr().err
+    assert "/webhooks/1/[redacted]" in err and "retrying with [redacted]" in err
+    assert token not in err and "sk-0123456789abcdef" not in err
+
+
+def test_debug_run_logs_without_the_key(
+    image: Path,
+    emulator_url: tuple[Emulator, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, url = emulator_url
+    monkeypatch.setattr(cli, "POLL_SECONDS", 0.05)
+    monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
+    monkeypatch.setenv("DASHSCOPE_BASE_URL", url)
+    code = cli.main([str(image), "a cat", "--out", "o.mp4", "--model", "wanx2.1-i2v-turbo",
+                     "--duration", "3", "--resolution", "480P", "--debug"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert " DEBUG " in captured.err, "--debug logs"
+    assert KEY not in captured.out + captured.err
 
 
 def test_dispatcher_routes_animate_to_the_cli(capsys: pytest.CaptureFixture[str]) -> None:

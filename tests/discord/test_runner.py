@@ -31,6 +31,23 @@ def test_missing_variables_exit_2_listing_all(
     assert "Traceback" not in err and err.count("\n") == 1
 
 
+def test_dotenv_of_the_working_directory_and_ranges_are_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the .env is looked up in the working directory (as documented), not next to bot/runner.py
+    monkeypatch.chdir(tmp_path)
+    for name in (*VARS, "MEDIA_RETENTION_DAYS"):
+        monkeypatch.setenv(name, "")  # recorded, so what load_dotenv sets is undone after
+        monkeypatch.delenv(name)
+    (tmp_path / ".env").write_text(
+        "DISCORD_TOKEN=t\nDASHSCOPE_API_KEY=k\nMEDIA_RETENTION_DAYS=nan\n", encoding="utf-8"
+    )
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "MEDIA_RETENTION_DAYS='nan'" in err and "DISCORD_TOKEN" not in err
+    assert err.count("\n") == 1
+
+
 def test_redaction_filter_scrubs_tokens_from_messages_and_tracebacks() -> None:
     secret = "MTIz.fake-token-value"
     record = logging.LogRecord("x", logging.ERROR, __file__, 1, "token=%s", (secret,), None)

@@ -7,8 +7,10 @@ it); the delivery loop is driven one pass at a time with ``World.drive`` instead
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +21,7 @@ import aiohttp
 from PIL import Image
 
 from bot.bot import AnimateBot
+from bot.log import configure_logging
 from cogs.delivery import DeliveryCog
 from core.catalog import Region
 from core.lifecycle import EngineConfig
@@ -215,6 +218,32 @@ class World:
 
     def thread_of(self, status: FakeMessage) -> FakeChannel | None:
         return self.fake.channels.get(status.id)
+
+
+@contextlib.contextmanager
+def captured_logs(secrets: Iterable[str]) -> Iterator[io.StringIO]:
+    """The runner's logging at DEBUG into a buffer, discord.py's DEBUG chatter included.
+
+    ``configure_logging`` is what ``animate-bot run`` installs; discord.py is raised to DEBUG
+    on top (the worst case: every gateway event and request URL). Restored afterwards.
+    """
+    root, chatty = logging.getLogger(), logging.getLogger("discord")
+    saved = (root.handlers[:], root.level, chatty.level)
+    out = io.StringIO()
+    try:
+        configure_logging("DEBUG", secrets=secrets, stream=out)
+        chatty.setLevel(logging.DEBUG)
+        yield out
+    finally:
+        root.handlers[:] = saved[0]
+        root.setLevel(saved[1])
+        chatty.setLevel(saved[2])
+
+
+def button(msg: FakeMessage, action: str) -> str:
+    """The ``custom_id`` of the ``action`` button ("cancel", "regen", "show") on ``msg``."""
+    ids = [str(c["custom_id"]) for row in msg.components for c in row.get("components", [])]
+    return next(i for i in ids if i.startswith(f"animate:{action}:"))
 
 
 def results_in(fake: FakeDiscord, channel: FakeChannel) -> list[FakeMessage]:

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-from tests.e2e.harness import World, results_in
+from tests.e2e.harness import World, button, results_in
 from tests.fakediscord import MANAGE_MESSAGES, MEMBER_DEFAULT, FakeInteraction, FakeMessage
-
-
-def button(msg: FakeMessage, action: str) -> str:
-    ids = [str(c["custom_id"]) for row in msg.components for c in row.get("components", [])]
-    return next(i for i in ids if i.startswith(f"animate:{action}:"))
 
 
 def status(world: World, inter: FakeInteraction) -> FakeMessage:

@@ -109,6 +109,37 @@ async def test_upload_host_outside_oss_is_refused(
     assert len(canned.seen) == 1  # only the policy call; nothing was uploaded or created
 
 
+async def test_upload_redirect_to_another_host_is_not_followed(
+    session: aiohttp.ClientSession, canned: CannedServer
+) -> None:
+    # the upload host is checked before the POST; a 302 must not carry the request elsewhere
+    elsewhere = CannedServer()
+    await elsewhere.start()
+    try:
+        canned.queue(
+            200,
+            {
+                "data": {
+                    "policy": "p",
+                    "signature": "s",
+                    "upload_dir": "dashscope-instant/x",
+                    # the configured (emulator) origin is a trusted upload host
+                    "upload_host": f"http://127.0.0.1:{canned.port}/oss/",
+                    "oss_access_key_id": "LTAI",
+                }
+            },
+        )
+        canned.queue(302, b"", headers={"Location": f"{elsewhere.base_url}/collect"})
+        client = make_client(session, canned.base_url)
+        with pytest.raises(ProviderError) as caught:
+            await client.create_task(request("wan2.6-i2v", audio=_audio()))
+        assert caught.value.status == 302 and not caught.value.retryable
+        assert elsewhere.seen == [], "the redirect target never heard from us"
+        assert [m for m, _ in canned.seen] == ["GET", "POST"], "no create after a failed upload"
+    finally:
+        await elsewhere.close()
+
+
 # ---- cancel -----------------------------------------------------------------------------------
 
 
