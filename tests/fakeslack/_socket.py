@@ -191,17 +191,15 @@ class SocketMode:
         env = self.envelopes.get(str(frame.get("envelope_id")))
         if env is None:
             return
+        if env.outcome is None and self.fake.clock() - env.sent_at > ACK_DEADLINE:
+            await self._expire(env)  # the deadline passed before this ack arrived
         if env.outcome is not None:
-            env.extra_acks += 1
-            return
-        if self.fake.clock() - env.sent_at > ACK_DEADLINE:
-            env.extra_acks += 1
-            await self._expire(env)
-            return
-        payload = frame.get("payload")
-        env.outcome = "acked"
-        env.ack_payload = payload if isinstance(payload, dict) else None
-        self._apply(env)
+            env.extra_acks += 1  # duplicate or late: Slack ignores it
+        else:
+            payload = frame.get("payload")
+            env.outcome = "acked"
+            env.ack_payload = payload if isinstance(payload, dict) else None
+            self._apply(env)
         await self.fake.notify()
 
     def _apply(self, env: Envelope) -> None:

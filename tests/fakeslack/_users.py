@@ -40,7 +40,8 @@ class UsersMixin:
         # Only FakeSlack mixes this in; mypy rejects subclass self-types, so narrow once here.
         return cast("FakeSlack", self)
 
-    def _trigger(self, user: FakeUser) -> str:
+    def trigger_for(self, user: FakeUser) -> str:
+        """A fresh ``trigger_id`` for ``user`` (as a click would issue), valid 3 s."""
         fake = self._host
         trigger = new_trigger_id()
         fake.triggers[trigger] = (user.id, fake.clock())
@@ -121,7 +122,7 @@ class UsersMixin:
             "api_app_id": fake.app_id,
             "is_enterprise_install": "false",
             "response_url": fake.hooks.issue(channel.id, user.id),
-            "trigger_id": fake._trigger(user),
+            "trigger_id": fake.trigger_for(user),
         }
         return await fake.socket.send("slash_commands", payload, accepts_response_payload=True)
 
@@ -162,7 +163,7 @@ class UsersMixin:
             "user": user.ref(),
             "api_app_id": fake.app_id,
             "token": LEGACY_TOKEN,
-            "trigger_id": fake._trigger(user),
+            "trigger_id": fake.trigger_for(user),
             "view": view_payload(fake, view, state),
             "response_urls": [],
             "is_enterprise_install": False,
@@ -235,7 +236,7 @@ class UsersMixin:
                 "channel_id": channel.id,
                 "is_ephemeral": False,
             },
-            "trigger_id": fake._trigger(user),
+            "trigger_id": fake.trigger_for(user),
             "team": fake._team(),
             "enterprise": None,
             "is_enterprise_install": False,
@@ -265,7 +266,7 @@ class UsersMixin:
             "is_enterprise_install": False,
             "enterprise": None,
             "callback_id": callback_id,
-            "trigger_id": fake._trigger(user),
+            "trigger_id": fake.trigger_for(user),
             "response_url": fake.hooks.issue(channel.id, user.id),
             "message_ts": message.ts,
             "message": fake.message_payload(message),
