@@ -12,13 +12,11 @@ view and message limits, per-method rate tiers (429 + ``Retry-After``), asynchro
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aiohttp import web
 
-from tests.fakeslack import _chat, _files, _team, _views  # noqa: F401 - they register methods
 from tests.fakeslack._hooks import Hooks
 from tests.fakeslack._limits import Fault, RateLimiter
 from tests.fakeslack._model import (
@@ -35,9 +33,10 @@ from tests.fakeslack._model import (
     Recorded,
     new_id,
 )
-from tests.fakeslack._registry import METHODS, ApiError
+from tests.fakeslack._registry import ApiError
 from tests.fakeslack._socket import SocketMode
 from tests.fakeslack._users import UsersMixin
+from tests.fakeslack._webapi import WebApi
 
 T = TypeVar("T")
 
@@ -53,16 +52,6 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self.t += seconds
-
-
-def J(body: Json, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(
-        text=json.dumps(body),
-        status=status,
-        content_type="application/json",
-        charset="utf-8",
-        headers=headers,
-    )
 
 
 class FakeSlack(UsersMixin):
@@ -106,6 +95,7 @@ class FakeSlack(UsersMixin):
         self.pending_shares: list[tuple[float, Callable[[], None]]] = []
         self.socket = SocketMode(self)
         self.hooks = Hooks(self)
+        self.webapi = WebApi(self)
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._ts_seq = 0
@@ -114,7 +104,7 @@ class FakeSlack(UsersMixin):
     # ----------------------------------------------------------------- lifecycle
     async def __aenter__(self) -> FakeSlack:
         app = web.Application(client_max_size=1100 * MIB)
-        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_route("*", "/api/{method}", self.webapi.handle)
         app.router.add_get("/link/", self.socket.handle)
         self.hooks.add_routes(app)
         self._runner = web.AppRunner(app, access_log=None)
@@ -280,75 +270,3 @@ class FakeSlack(UsersMixin):
             if kind is ChannelKind.PUBLIC or self.bot_user.id in channel.members:
                 f.bot_can_read = True
         return message
-
-    # ----------------------------------------------------------------- Web API plumbing
-    async def _args(self, request: web.Request) -> Json:
-        args: Json = dict(request.query)
-        if request.method == "POST" and request.can_read_body:
-            if request.content_type == "application/json":
-                body = await request.json()
-                args.update(body if isinstance(body, dict) else {})
-            else:
-                form = await request.post()
-                args.update({k: v for k, v in form.items() if isinstance(v, str)})
-        return args
-
-    def _token(self, request: web.Request, args: Json) -> str | None:
-        auth = request.headers.get("Authorization", "")
-        if auth.startswith("Bearer "):
-            return auth.removeprefix("Bearer ").strip()
-        token = args.pop("token", None)
-        return str(token) if token else None
-
-    async def _api(self, request: web.Request) -> web.Response:
-        name = request.match_info["method"]
-        args = await self._args(request)
-        rec = Recorded(name, args, self._token(request, args), request.method)
-        self.log.append(rec)
-        try:
-            await self.tick()
-            status, body, headers = await self._call(rec)
-        except ApiError as err:
-            status, body, headers = 200, err.body(), {}
-        rec.status, rec.response = status, body
-        headers["X-OAuth-Scopes"] = ",".join(sorted(self.bot_scopes))
-        response = J(body, status, headers)
-        await self.notify()
-        return response
-
-    def _fault(self, rec: Recorded) -> tuple[int, Json, dict[str, str]] | None:
-        for fault in self.faults:
-            if fault.count > 0 and fault.method == rec.method:
-                fault.count -= 1
-                body: Json = {"ok": False, "error": fault.error, **(fault.extra or {})}
-                if fault.error == "ratelimited":
-                    return 429, body, {"Retry-After": str(fault.retry_after)}
-                return fault.status, body, {}
-        return None
-
-    async def _call(self, rec: Recorded) -> tuple[int, Json, dict[str, str]]:
-        if rec.method == "files.upload":
-            raise ApiError("method_deprecated")
-        method = METHODS.get(rec.method)
-        if method is None:
-            raise ApiError("unknown_method", req_method=rec.method)
-        token = rec.token
-        if token is None:
-            raise ApiError("not_authed")
-        if token in self.revoked:
-            raise ApiError("token_revoked")
-        if token not in (self.bot_token, self.app_token):
-            raise ApiError("invalid_auth")
-        if (method.kind == "app") != (token == self.app_token):
-            raise ApiError("not_allowed_token_type")
-        if method.kind == "app" and "connections:write" not in self.app_scopes:
-            raise ApiError("missing_scope", needed="connections:write", provided="")
-        if method.scope is not None:
-            self.need(method.scope)
-        if (injected := self._fault(rec)) is not None:
-            return injected
-        channel = rec.args.get("channel") or rec.args.get("channel_id")
-        retry_after = self.limiter.check(rec.method, str(channel or ""), self.clock())
-        if retry_after is not None:
-            return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(retry_after)}
-        return 200, {"ok": True, **await method.handler(self, rec.args)}, {}

@@ -126,3 +126,32 @@ async def test_no_connection_is_dispatch_failed_and_bad_tickets_are_refused(
         with pytest.raises(aiohttp.WSServerHandshakeError) as caught:
             await s.ws_connect(f"ws://127.0.0.1:{slack.port}/link/?ticket=forged")
     assert caught.value.status == 401
+
+
+async def test_response_action_update_and_view_closed(
+    slack: FakeSlack, ws: aiohttp.ClientWebSocketResponse, client: AsyncWebClient
+) -> None:
+    await frame(ws)
+    alice = slack.add_user("alice")
+    view = {
+        "type": "modal",
+        "callback_id": "m",
+        "notify_on_close": True,
+        "title": {"type": "plain_text", "text": "Step 1"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}],
+    }
+    await client.views_open(trigger_id=slack.trigger_for(alice), view=view)
+    env = await slack.submit_view(alice)
+    await frame(ws)
+    step2 = {**view, "title": {"type": "plain_text", "text": "Step 2"}}
+    await ws.send_json(
+        {"envelope_id": env.id, "payload": {"response_action": "update", "view": step2}}
+    )
+    await slack.wait_acked(env)
+    top = slack.open_view(alice)
+    assert top is not None and top.body["title"]["text"] == "Step 2" and top.updates == 1
+    closed = await slack.close_view(alice)
+    sent = await frame(ws)
+    assert closed is not None and sent["payload"]["type"] == "view_closed"
+    assert slack.open_view(alice) is None

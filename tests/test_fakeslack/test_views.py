@@ -113,3 +113,15 @@ async def test_submit_refuses_what_the_slack_client_would(slack: FakeSlack) -> N
     huge = slack.upload_file(alice, b"\0" * (10 * 1024 * 1024 + 1), "big.png")
     with pytest.raises(ValueError, match="10 MB"):
         await slack.submit_view(alice, {prompt_block: "a cat", "image": [huge]})
+
+
+async def test_push_stacks_at_most_three_views(slack: FakeSlack, client: AsyncWebClient) -> None:
+    alice = slack.add_user("alice")
+    root = (await client.views_open(trigger_id=slack.trigger_for(alice), view=VIEW))["view"]
+    for _ in range(2):
+        pushed = await client.views_push(trigger_id=slack.trigger_for(alice), view=VIEW)
+        assert pushed["view"]["root_view_id"] == root["id"]
+    with pytest.raises(SlackApiError) as caught:
+        await client.views_push(trigger_id=slack.trigger_for(alice), view=VIEW)
+    assert caught.value.response["error"] == "push_limit_reached"
+    assert len(slack.view_stacks[alice.id]) == 3
