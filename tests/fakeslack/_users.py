@@ -87,6 +87,7 @@ class UsersMixin:
         files: list[FakeFile] | tuple[FakeFile, ...] = (),
         thread_ts: str | None = None,
     ) -> FakeMessage:
+        """``user`` posts ``text`` (and ``files``) in ``channel``, joining it if needed."""
         fake = self._host
         channel.members.add(user.id)
         message = FakeMessage(channel.id, fake.new_ts(), user.id, text, thread_ts=thread_ts)
