@@ -10,7 +10,11 @@ or for synchronous clients::
     with Emulator(config).run_in_thread() as emu:
         ...
 
-Dependency rule: stdlib + aiohttp + Pillow + av only; never core/ or providers/.
+Families: legacy first-frame i2v, wan2.7-i2v ``media[]``, the kf2v first+last-frame models on
+``/services/aigc/image2video/…`` and Wan 3.0; per-region catalogs (``catalog(region)``,
+``REGION_HOSTS``; a documented Host header selects its region).
+
+Dependency rule: stdlib + aiohttp + Pillow + av only; never core/, providers/ or app packages.
 """
 
 from __future__ import annotations
@@ -25,8 +29,15 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from emulator._config import FAULT_KINDS, EmulatorConfig, FaultConfig, FaultKind
+from emulator._config import (
+    FAULT_KINDS,
+    REGIONS,
+    EmulatorConfig,
+    FaultConfig,
+    FaultKind,
+)
 from emulator._media import UploadedFile
+from emulator._regions import REGION_HOSTS, CatalogEntry, RegionHosts, catalog
 from emulator._rules import MODELS, ModelRule, output_size
 from emulator._server import EmulatorServer, RequestRecord
 from emulator._tasks import TaskView
@@ -38,14 +49,19 @@ T = TypeVar("T")
 __all__ = [
     "FAULT_KINDS",
     "MODELS",
+    "REGIONS",
+    "REGION_HOSTS",
+    "CatalogEntry",
     "Emulator",
     "EmulatorConfig",
     "FaultConfig",
     "FaultKind",
     "ModelRule",
+    "RegionHosts",
     "RequestRecord",
     "TaskView",
     "UploadedFile",
+    "catalog",
     "output_size",
 ]
 
@@ -73,13 +89,14 @@ class Emulator:
         bound = runner.addresses[0]
         self._host, self._port = host, int(bound[1])
         self._server.oss.origin = f"http://{_url_host(host)}:{self._port}"
+        await self._server.start()
         log.info("DashScope emulator listening on %s", self.base_url)
 
     async def close(self) -> None:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
-        await self._server.wait_renders()
+        await self._server.close()
 
     async def __aenter__(self) -> Emulator:
         await self.start()

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import fields
 
 from emulator import Emulator, EmulatorConfig, FaultConfig
-from emulator._config import FAULT_KINDS
+from emulator._config import FAULT_KINDS, REGIONS
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +33,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="RNG seed for timings and faults")
     p.add_argument("--concurrency-mode", choices=("queue", "reject"), default="queue")
     p.add_argument("--no-rate-limits", action="store_true", help="disable submit RPS / query QPS")
+    p.add_argument(
+        "--model-limit",
+        action="append",
+        default=[],
+        metavar="MODEL=RPS:CONCURRENCY",
+        help="override a model's submit RPS and concurrent tasks (repeatable)",
+    )
     p.add_argument("--duration-sigma", type=float, default=0.25)
     p.add_argument("--queue-delay", type=float, default=2.0)
-    p.add_argument(
-        "--region",
-        default="any",
-        choices=("any", "cn-beijing", "ap-southeast-1", "us-east-1", "eu-central-1"),
-    )
     p.add_argument("--unknown-model-404", action="store_true")
     p.add_argument("--strict-2025-images", action="store_true")
     p.add_argument("--pad-video-to-bytes", type=int, default=None)
     p.add_argument("--render-max-side", type=int, default=None)
     p.add_argument("--log-level", default="INFO")
+    _catalog_flags(p)
     faults = p.add_argument_group("faults (probabilities 0..1)")
     for kind in FAULT_KINDS:
         faults.add_argument(
@@ -56,7 +59,44 @@ def _parser() -> argparse.ArgumentParser:
         )
     faults.add_argument("--latency-seconds", type=float, default=0.5)
     faults.add_argument("--task-failure-code", default="InternalError.Algo")
-    return p  # fmt: skip
+    return p
+
+
+def _catalog_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("regions and models ([uncertain] points of the reference)")
+    g.add_argument("--region", default="any", choices=REGIONS)
+    g.add_argument("--workspace-id", default=None, help="bind workspace hosts to this id")
+    g.add_argument(
+        "--no-region-from-host",
+        action="store_true",
+        help="ignore the Host header when choosing the region's catalog",
+    )
+    g.add_argument("--sg-wan22-flash", choices=("yes", "no-1080p", "no"), default="yes")
+    g.add_argument("--us-wan27", action="store_true", help="offer wan2.7-i2v in us-east-1")
+    g.add_argument("--de-wan26-durations", choices=("5-10-15", "2-15"), default="5-10-15")
+    g.add_argument("--wan27-media-errors", choices=("create", "task"), default="create")
+    g.add_argument("--wan27-legacy-keys", choices=("ignore", "reject"), default="ignore")
+    g.add_argument("--allow-duration-within-clip", action="store_true")
+    g.add_argument("--continuation-usage", choices=("split", "output-only"), default="split")
+    g.add_argument("--kf2v-require-last-frame", action="store_true")
+    g.add_argument("--kf2v-2026-image-limits", action="store_true")
+    g.add_argument("--wan30-media-errors", choices=("create", "task"), default="task")
+    g.add_argument(
+        "--wan30-exact-aspect",
+        action="store_true",
+        help="'adaptive' keeps the image's aspect instead of the nearest ratio",
+    )
+
+
+def _model_limits(values: list[str]) -> dict[str, tuple[int, int]] | None:
+    limits: dict[str, tuple[int, int]] = {}
+    for value in values:
+        model, _, pair = value.partition("=")
+        rps, _, concurrency = pair.partition(":")
+        if not (model and rps.isdigit() and concurrency.isdigit()):
+            raise SystemExit(f"--model-limit {value!r}: expected MODEL=RPS:CONCURRENCY")
+        limits[model] = (int(rps), int(concurrency))
+    return limits or None
 
 
 def config_from_args(argv: Sequence[str] | None = None) -> tuple[EmulatorConfig, str, int, str]:
@@ -74,9 +114,23 @@ def config_from_args(argv: Sequence[str] | None = None) -> tuple[EmulatorConfig,
         seed=args.seed,
         concurrency_mode=args.concurrency_mode,
         enforce_rate_limits=not args.no_rate_limits,
+        model_limits=_model_limits(args.model_limit),
         duration_sigma=args.duration_sigma,
         queue_delay=args.queue_delay,
         region=args.region,
+        workspace_id=args.workspace_id,
+        region_from_host=not args.no_region_from_host,
+        sg_wan22_flash=args.sg_wan22_flash,
+        us_wan27=args.us_wan27,
+        de_wan26_durations=args.de_wan26_durations,
+        wan27_media_errors=args.wan27_media_errors,
+        wan27_legacy_keys=args.wan27_legacy_keys,
+        reject_duration_within_clip=not args.allow_duration_within_clip,
+        continuation_usage=args.continuation_usage,
+        kf2v_require_last_frame=args.kf2v_require_last_frame,
+        kf2v_2026_image_limits=args.kf2v_2026_image_limits,
+        wan30_media_errors=args.wan30_media_errors,
+        wan30_adaptive_snaps=not args.wan30_exact_aspect,
         unknown_model_404=args.unknown_model_404,
         strict_2025_images=args.strict_2025_images,
         pad_video_to_bytes=args.pad_video_to_bytes,
@@ -102,7 +156,10 @@ async def _serve(config: EmulatorConfig, host: str, port: int) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    config, host, port, level = config_from_args(argv)
+    try:
+        config, host, port, level = config_from_args(argv)
+    except ValueError as exc:  # a bad combination of flags: say so instead of a traceback
+        raise SystemExit(f"python -m emulator: {exc}") from exc
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     asyncio.run(_serve(config, host, port))
 

@@ -33,8 +33,19 @@ FaultKind = Literal[
 
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 
-Region = Literal["any", "cn-beijing", "ap-southeast-1", "us-east-1", "eu-central-1"]
+Region = Literal[
+    "any",
+    "cn-beijing",
+    "ap-southeast-1",
+    "us-east-1",
+    "eu-central-1",
+    "ap-northeast-1",
+    "cn-hongkong",
+]
+REGIONS: tuple[str, ...] = get_args(Region)
 ConcurrencyMode = Literal["queue", "reject"]
+# Where an illegal ``media`` combination surfaces: HTTP 400 at create or a FAILED task (§5.3/5.5).
+ErrorStage = Literal["create", "task"]
 
 
 @dataclass(frozen=True)
@@ -120,6 +131,30 @@ class EmulatorConfig:
     query_qps: int = 20
     policy_qps: int = 100
     wan25_fps: int = 30
+    # Per-model (submit RPS, concurrent tasks) overrides, e.g. for Wan 3.0 whose limits are
+    # not documented (default 5/5).
+    model_limits: Mapping[str, tuple[int, int]] | None = None
+    # --- regions and hosts (§1, §1.1) ---
+    # A Host header naming a documented DashScope host selects that region's catalog.
+    region_from_host: bool = True
+    workspace_id: str | None = None  # bind workspace hosts: other ids → 401 NOT AUTHORIZED
+    sg_wan22_flash: Literal["yes", "no-1080p", "no"] = "yes"  # S-VGEN vs S-RL / S-PRICE
+    us_wan27: bool = False  # only the guide's "try online" link lists Virginia
+    de_wan26_durations: Literal["5-10-15", "2-15"] = "5-10-15"  # not stated for Frankfurt
+    # --- wan2.7 media protocol (§5.3) ---
+    wan27_media_errors: ErrorStage = "create"
+    wan27_legacy_keys: Literal["ignore", "reject"] = "ignore"
+    reject_duration_within_clip: bool = True
+    continuation_usage: Literal["split", "output-only"] = "split"
+    remote_clip_seconds: float = 2.0  # http(s) clips are never fetched; 2 s is the minimum
+    # --- kf2v (§5.4) ---
+    kf2v_require_last_frame: bool = False
+    kf2v_2026_image_limits: bool = False
+    # --- Wan 3.0 (§5.5) ---
+    wan30_media_errors: ErrorStage = "task"
+    wan30_adaptive_snaps: bool = True  # "adaptive" snaps to the nearest listed ratio
+    wan30_smart_duration: int = 5  # what duration -1 ("smart") renders
+    validation_failure_seconds: float = 1.0  # run time of a task that FAILs on its input
 
     def __post_init__(self) -> None:
         if self.time_scale <= 0:
@@ -132,6 +167,15 @@ class EmulatorConfig:
             raise ValueError("concurrency_mode must be 'queue' or 'reject'")
         if self.render_max_side is not None and self.render_max_side < 16:
             raise ValueError("render_max_side must be >= 16")
+        if self.region not in REGIONS:
+            raise ValueError(f"region must be one of {', '.join(REGIONS)}")
+        if not 2 <= self.wan30_smart_duration <= 30:
+            raise ValueError("wan30_smart_duration must be within 2..30")
+        if self.remote_clip_seconds <= 0:
+            raise ValueError("remote_clip_seconds must be positive")
+        for model, (rps, concurrency) in (self.model_limits or {}).items():
+            if rps < 1 or concurrency < 1:
+                raise ValueError(f"model_limits[{model!r}] must be positive")
 
     def scaled(self, seconds: float) -> float:
         return seconds * self.time_scale

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 
+import pytest
 import requests
 
 from emulator.__main__ import config_from_args
@@ -99,3 +100,35 @@ def test_process_serves_and_stops_on_sigterm() -> None:
             rest = proc.stderr.read()
             proc.stderr.close()
             assert "sk-cli" not in rest
+
+
+def test_catalog_flags_map_to_config() -> None:
+    config, _, _, _ = config_from_args(
+        [
+            "--region", "eu-central-1", "--workspace-id", "ws-1", "--no-region-from-host",
+            "--sg-wan22-flash", "no-1080p", "--us-wan27", "--de-wan26-durations", "2-15",
+            "--wan27-media-errors", "task", "--wan27-legacy-keys", "reject",
+            "--allow-duration-within-clip", "--continuation-usage", "output-only",
+            "--kf2v-require-last-frame", "--kf2v-2026-image-limits",
+            "--wan30-media-errors", "create", "--wan30-exact-aspect",
+            "--model-limit", "wan3.0-video=1:2", "--model-limit", "wan3.0-video-prime=3:4",
+        ]
+    )  # fmt: skip
+    assert (config.region, config.workspace_id, config.region_from_host) == (
+        "eu-central-1",
+        "ws-1",
+        False,
+    )
+    assert (config.sg_wan22_flash, config.us_wan27, config.de_wan26_durations) == (
+        "no-1080p",
+        True,
+        "2-15",
+    )
+    assert (config.wan27_media_errors, config.wan27_legacy_keys) == ("task", "reject")
+    assert not config.reject_duration_within_clip and config.continuation_usage == "output-only"
+    assert config.kf2v_require_last_frame and config.kf2v_2026_image_limits
+    assert config.wan30_media_errors == "create" and not config.wan30_adaptive_snaps
+    assert config.model_limits == {"wan3.0-video": (1, 2), "wan3.0-video-prime": (3, 4)}
+    assert config_from_args([])[0].model_limits is None
+    with pytest.raises(SystemExit):
+        config_from_args(["--model-limit", "wan3.0-video=fast"])
