@@ -1,4 +1,8 @@
-"""``python -m emulator --host 127.0.0.1 --port 8089 [--time-scale X] [--api-key K] [faults…]``."""
+"""``python -m emulator --host 127.0.0.1 --port 8089 [--time-scale X] [--api-key K] [faults…]``.
+
+The push token may come from ``--push-token`` or, to keep it out of the process list, from the
+environment variable ``EMULATOR_PUSH_TOKEN``.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,19 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 from collections.abc import Sequence
 from dataclasses import fields
+from typing import get_args
+from urllib.parse import urlsplit
 
-from emulator import Emulator, EmulatorConfig, FaultConfig
-from emulator._config import FAULT_KINDS, REGIONS
+from emulator import Emulator, EmulatorConfig, FaultConfig, PushConfig
+from emulator._config import FAULT_KINDS, REGIONS, PushAuth, RetryStrategy
 
 log = logging.getLogger(__name__)
+
+PUSH_TOKEN_ENV = "EMULATOR_PUSH_TOKEN"  # noqa: S105  # the variable's name, not a secret
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--render-max-side", type=int, default=None)
     p.add_argument("--log-level", default="INFO")
     _catalog_flags(p)
+    _push_flags(p)
     faults = p.add_argument_group("faults (probabilities 0..1)")
     for kind in FAULT_KINDS:
         faults.add_argument(
@@ -88,6 +98,28 @@ def _catalog_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _push_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("EventBridge completion push (§14)")
+    g.add_argument("--push-url", default=None, help="POST AsyncTaskFinish events here")
+    g.add_argument(
+        "--push-auth",
+        choices=get_args(PushAuth),
+        default=None,
+        help="default: api-key when a token is given, else none",
+    )
+    g.add_argument("--push-token", default=None, help=f"or set {PUSH_TOKEN_ENV}")
+    g.add_argument("--push-api-key-header", default="x-api-key")
+    g.add_argument("--push-basic-user", default="eventbridge")
+    g.add_argument("--push-loss", type=float, default=0.0, metavar="P")
+    g.add_argument("--push-duplicate", type=float, default=0.0, metavar="P")
+    g.add_argument("--push-replay", type=float, default=0.0, metavar="P")
+    g.add_argument("--push-replay-delay", type=float, default=60.0, metavar="SECONDS")
+    g.add_argument("--push-retry", choices=get_args(RetryStrategy), default="BACKOFF_RETRY")
+    g.add_argument("--push-max-retries", type=int, default=None)
+    g.add_argument("--push-timeout", type=float, default=5.0, metavar="SECONDS")
+    g.add_argument("--push-canceled", action="store_true", help="also push CANCELED tasks")
+
+
 def _model_limits(values: list[str]) -> dict[str, tuple[int, int]] | None:
     limits: dict[str, tuple[int, int]] = {}
     for value in values:
@@ -97,6 +129,28 @@ def _model_limits(values: list[str]) -> dict[str, tuple[int, int]] | None:
             raise SystemExit(f"--model-limit {value!r}: expected MODEL=RPS:CONCURRENCY")
         limits[model] = (int(rps), int(concurrency))
     return limits or None
+
+
+def _push_config(args: argparse.Namespace) -> PushConfig | None:
+    if args.push_url is None:
+        return None
+    token = args.push_token or os.environ.get(PUSH_TOKEN_ENV) or None
+    auth: PushAuth = args.push_auth or ("api-key" if token else "none")
+    return PushConfig(
+        url=args.push_url,
+        auth=auth,
+        token=token,
+        api_key_header=args.push_api_key_header,
+        basic_user=args.push_basic_user,
+        loss=args.push_loss,
+        duplicate=args.push_duplicate,
+        replay=args.push_replay,
+        replay_delay=args.push_replay_delay,
+        retry_strategy=args.push_retry,
+        max_retries=args.push_max_retries,
+        timeout=args.push_timeout,
+        include_canceled=args.push_canceled,
+    )
 
 
 def config_from_args(argv: Sequence[str] | None = None) -> tuple[EmulatorConfig, str, int, str]:
@@ -136,6 +190,7 @@ def config_from_args(argv: Sequence[str] | None = None) -> tuple[EmulatorConfig,
         pad_video_to_bytes=args.pad_video_to_bytes,
         render_max_side=args.render_max_side,
         faults=faults,
+        push=_push_config(args),
     )
     return config, args.host, args.port, args.log_level
 
@@ -149,6 +204,10 @@ async def _serve(config: EmulatorConfig, host: str, port: int) -> None:
     emulator = Emulator(config)
     await emulator.start(host, port)
     log.info("ready: base_url=%s", emulator.base_url)
+    if config.push is not None:
+        target = urlsplit(config.push.url)  # the path may hold a secret segment: host only
+        log.info("pushing task-finish events to %s://%s (auth: %s)", target.scheme,
+                 target.netloc.rpartition("@")[2], config.push.auth)  # fmt: skip
     try:
         await stop.wait()
     finally:

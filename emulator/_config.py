@@ -46,6 +46,8 @@ REGIONS: tuple[str, ...] = get_args(Region)
 ConcurrencyMode = Literal["queue", "reject"]
 # Where an illegal ``media`` combination surfaces: HTTP 400 at create or a FAILED task (§5.3/5.5).
 ErrorStage = Literal["create", "task"]
+RetryStrategy = Literal["BACKOFF_RETRY", "EXPONENTIAL_DECAY_RETRY", "NONE"]
+PushAuth = Literal["none", "api-key", "basic"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,48 @@ class FaultConfig:
             raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
         value: float = getattr(self, kind)
         return value
+
+
+@dataclass(frozen=True)
+class PushConfig:
+    """EventBridge-style completion push (§14): POST the §14.3 CloudEvent to ``url``.
+
+    ``token`` travels as the ``api_key_header`` value (``auth="api-key"``, an API_KEY_AUTH
+    connection) or as the password of HTTP Basic auth (``auth="basic"``, BASIC_AUTH) (§14.4).
+    ``loss``/``duplicate``/``replay`` are probabilities per event; a replay re-sends the same
+    event ``replay_delay`` simulated seconds later. Retry intervals follow ``retry_strategy``
+    (§14.5) and, like every simulated duration, are multiplied by ``time_scale``;
+    ``max_retries`` caps the strategy's own count. ``timeout`` is real seconds per attempt.
+    """
+
+    url: str
+    auth: PushAuth = "none"
+    token: str | None = field(default=None, repr=False)
+    api_key_header: str = "x-api-key"
+    basic_user: str = "eventbridge"
+    loss: float = 0.0
+    duplicate: float = 0.0
+    replay: float = 0.0
+    replay_delay: float = 60.0
+    retry_strategy: RetryStrategy = "BACKOFF_RETRY"
+    max_retries: int | None = None
+    timeout: float = 5.0
+    include_canceled: bool = False  # [uncertain] whether CANCELED tasks emit an event
+    account_id: str = "1000000000000000"
+    # [uncertain] the documented format is apikey:version:group:task:function-call:model
+    unique_key_format: str = "apikey:v1:aigc:{task}:video-synthesis:{model}"
+
+    def __post_init__(self) -> None:
+        for name in ("loss", "duplicate", "replay"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"push {name}={value} is not within 0..1")
+        if self.auth != "none" and not self.token:
+            raise ValueError(f"push auth {self.auth!r} needs a token")
+        if self.max_retries is not None and self.max_retries < 0:
+            raise ValueError("push max_retries must be >= 0")
+        if self.timeout <= 0 or self.replay_delay < 0:
+            raise ValueError("push timeout must be positive and replay_delay >= 0")
 
 
 @dataclass(frozen=True)
@@ -155,6 +199,8 @@ class EmulatorConfig:
     wan30_adaptive_snaps: bool = True  # "adaptive" snaps to the nearest listed ratio
     wan30_smart_duration: int = 5  # what duration -1 ("smart") renders
     validation_failure_seconds: float = 1.0  # run time of a task that FAILs on its input
+    # --- EventBridge push (§14) ---
+    push: PushConfig | None = None
 
     def __post_init__(self) -> None:
         if self.time_scale <= 0:

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from emulator._config import EmulatorConfig
 from emulator._errors import LOG_BODY, ApiError, new_id, oss_error, rate_limited
+from emulator._events import EventPusher
 from emulator._faults import FaultInjector, RateLimiter
 from emulator._oss import RESULT_PREFIX, UPLOAD_PATH, OssStore
 from emulator._regions import limits_for, request_region
@@ -70,7 +71,13 @@ class EmulatorServer:
         self.config = config
         self.clock = config.clock
         rng = random.Random(config.seed)
-        self.store = TaskStore(config, random.Random(rng.random()))
+        self.pusher: EventPusher | None = None
+        if config.push is not None:
+            self.pusher = EventPusher(
+                config.push, config, random.Random(rng.random()), self._advance_tasks
+            )
+        on_finished = self.pusher.on_finished if self.pusher is not None else None
+        self.store = TaskStore(config, random.Random(rng.random()), on_finished)
         self.faults = FaultInjector(config.faults, random.Random(rng.random()))
         self.limiter = RateLimiter()
         self.oss = OssStore(config, config.clock)
@@ -93,10 +100,17 @@ class EmulatorServer:
         return app
 
     async def start(self) -> None:
-        pass
+        if self.pusher is not None:
+            await self.pusher.start()
 
     async def close(self) -> None:
+        if self.pusher is not None:
+            await self.pusher.close()
         await self.renders.wait()
+
+    def _advance_tasks(self) -> float:
+        self.store.advance(self.clock())
+        return self.store.next_event_time()
 
     # ------------------------------------------------------------------ middleware
     @web.middleware
