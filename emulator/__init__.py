@@ -10,7 +10,13 @@ or for synchronous clients::
     with Emulator(config).run_in_thread() as emu:
         ...
 
-Dependency rule: stdlib + aiohttp + Pillow + av only; never core/ or providers/.
+Families: legacy first-frame i2v, wan2.7-i2v ``media[]``, the kf2v first+last-frame models on
+``/services/aigc/image2video/…`` and Wan 3.0; per-region catalogs (``catalog(region)``,
+``REGION_HOSTS``; a documented Host header selects its region). Completion push: with
+``EmulatorConfig(push=PushConfig(url=…))`` every finished task POSTs the EventBridge event;
+tests ``await emu.settle_push()`` instead of sleeping and read ``emu.push_log``.
+
+Dependency rule: stdlib + aiohttp + Pillow + av only; never core/, providers/ or app packages.
 """
 
 from __future__ import annotations
@@ -25,8 +31,17 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from emulator._config import FAULT_KINDS, EmulatorConfig, FaultConfig, FaultKind
+from emulator._config import (
+    FAULT_KINDS,
+    REGIONS,
+    EmulatorConfig,
+    FaultConfig,
+    FaultKind,
+    PushConfig,
+)
+from emulator._events import Delivery
 from emulator._media import UploadedFile
+from emulator._regions import REGION_HOSTS, CatalogEntry, RegionHosts, catalog
 from emulator._rules import MODELS, ModelRule, output_size
 from emulator._server import EmulatorServer, RequestRecord
 from emulator._tasks import TaskView
@@ -38,14 +53,21 @@ T = TypeVar("T")
 __all__ = [
     "FAULT_KINDS",
     "MODELS",
+    "REGIONS",
+    "REGION_HOSTS",
+    "CatalogEntry",
+    "Delivery",
     "Emulator",
     "EmulatorConfig",
     "FaultConfig",
     "FaultKind",
     "ModelRule",
+    "PushConfig",
+    "RegionHosts",
     "RequestRecord",
     "TaskView",
     "UploadedFile",
+    "catalog",
     "output_size",
 ]
 
@@ -73,13 +95,14 @@ class Emulator:
         bound = runner.addresses[0]
         self._host, self._port = host, int(bound[1])
         self._server.oss.origin = f"http://{_url_host(host)}:{self._port}"
+        await self._server.start()
         log.info("DashScope emulator listening on %s", self.base_url)
 
     async def close(self) -> None:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
-        await self._server.wait_renders()
+        await self._server.close()
 
     async def __aenter__(self) -> Emulator:
         await self.start()
@@ -157,6 +180,36 @@ class Emulator:
             return read()
 
         return asyncio.run_coroutine_threadsafe(call(), loop).result()
+
+    # ------------------------------------------------------------------ event push
+    @property
+    def push_log(self) -> list[Delivery]:
+        """Every event copy pushed or dropped so far, oldest first (empty without push)."""
+        pusher = self._server.pusher
+        return [] if pusher is None else self._on_loop(lambda: list(pusher.deliveries))
+
+    async def settle_push(self) -> list[Delivery]:
+        """Advance tasks to the clock and finish every push delivery due by now.
+
+        Deliveries scheduled for later (retries, replays) wait until the clock reaches them.
+        Returns the push log. From another thread use ``settle_push_sync``.
+        """
+        pusher = self._server.pusher
+        if pusher is None:
+            raise RuntimeError("event push is not configured (EmulatorConfig.push)")
+        await pusher.settle()
+        return list(pusher.deliveries)
+
+    def settle_push_sync(self) -> list[Delivery]:
+        loop = self._thread_loop
+        if loop is None:
+            raise RuntimeError("settle_push_sync needs run_in_thread(); await settle_push()")
+        return asyncio.run_coroutine_threadsafe(self.settle_push(), loop).result()
+
+    def push_pending(self) -> int:
+        """Deliveries still scheduled (retries, replays) or in flight."""
+        pusher = self._server.pusher
+        return 0 if pusher is None else self._on_loop(pusher.pending)
 
     # ------------------------------------------------------------------ faults
     def inject(self, kind: FaultKind, count: int = 1, **options: Any) -> None:

@@ -1,35 +1,39 @@
-"""Render a real MP4 (H.264 yuv420p, 30 fps, optional AAC) from the task's first frame.
+"""Render a real MP4 (H.264 yuv420p, 30 fps, optional AAC) that reflects the request.
 
-Blocking and CPU-bound: call it through ``asyncio.to_thread``. The motion is a slow Ken Burns
-zoom/pan over the input image; only every second frame is re-sampled, which halves the scaling
-cost and keeps 1080P × 15 s renders at a few seconds on two cores.
+Blocking and CPU-bound: call it through ``asyncio.to_thread``. The output is
+``duration × fps`` frames: a first clip's own frames first (continuation, §5.3), then a slow
+Ken Burns zoom/pan over the first frame (or the clip's last frame) that, with a last frame,
+turns into that image and ends exactly on it. Only every second generated frame is
+re-sampled, which halves the scaling cost and keeps 1080P × 15 s renders at a few seconds.
 """
 
 from __future__ import annotations
 
 import array
-import hashlib
 import io
 import logging
 import math
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 
 import av
-from PIL import Image, ImageDraw
+from PIL import Image
+
+from emulator._frames import canvas, clip_frames, cover, generated, ken_burns, load_image, to_frame
 
 log = logging.getLogger(__name__)
 
 FPS = 30
 SAMPLE_RATE = 44100
-_ZOOM = 1.2  # the canvas is 20 % larger than the output; the camera zooms into it
 
 
 @dataclass(frozen=True)
 class RenderJob:
     width: int
     height: int
-    duration: int
+    duration: int  # total seconds, a first clip included
     fps: int
     image: bytes | None
     audio: bytes | None
@@ -38,11 +42,14 @@ class RenderJob:
     label: str
     max_side: int | None = None
     pad_to_bytes: int | None = None
+    last_label: str | None = None  # not None: end on the last frame (bytes or a placeholder)
+    last_image: bytes | None = None
+    clip: bytes | None = None
+    clip_seconds: float = 0.0  # > 0: start with the first clip (bytes or a placeholder)
 
 
 def render_mp4(job: RenderJob) -> bytes:
     width, height = _capped(job.width, job.height, job.max_side)
-    canvas = _canvas(job, width, height)
     buf = io.BytesIO()
     with av.open(buf, "w", format="mp4") as container:
         video = container.add_stream(
@@ -53,12 +60,10 @@ def render_mp4(job: RenderJob) -> bytes:
         if job.has_audio:
             audio = container.add_stream("aac", rate=SAMPLE_RATE)
             audio.layout = "mono"
-        frames = job.duration * job.fps
-        frame: av.VideoFrame | None = None
-        for index in range(frames):
-            if frame is None or index % 2 == 0:
-                frame = _frame(canvas, width, height, index / max(frames - 1, 1), job.watermark)
-            frame.pts = index
+        tick = Fraction(1, job.fps)
+        for index, frame in enumerate(_frames(job, width, height)):
+            # Clip frames arrive in the clip's time base: every frame is restamped at ``fps``.
+            frame.pts, frame.time_base = index, tick
             container.mux(video.encode(frame))
         container.mux(video.encode(None))
         if audio is not None:
@@ -68,64 +73,55 @@ def render_mp4(job: RenderJob) -> bytes:
     return _pad(data, job.pad_to_bytes)
 
 
+def _frames(job: RenderJob, width: int, height: int) -> Iterator[av.VideoFrame]:
+    """The output frames in order: the clip part, then the generated part."""
+    total = job.duration * job.fps
+    clip_count = min(round(job.clip_seconds * job.fps), total) if job.clip_seconds else 0
+    source: Image.Image | None = None
+    if clip_count and job.clip is not None:
+        last: av.VideoFrame | None = None
+        for raw in clip_frames(job.clip, clip_count, job.fps):
+            last = raw
+            yield _clip_frame(raw, width, height, job.watermark)
+        if last is not None:
+            # the continuation picks up where the clip ends
+            source = last.to_image()  # type: ignore[no-untyped-call]  # PyAV stub gap
+    elif clip_count:  # a remote clip, never fetched: its stand-in moves like a video
+        source = load_image(None, "clip:" + job.label)
+        backdrop = canvas(source, width, height)
+        for index in range(clip_count):
+            picture = ken_burns(backdrop, width, height, index / max(clip_count - 1, 1))
+            yield to_frame(picture, width, height, job.watermark)
+    if source is None:
+        source = load_image(job.image, job.label)
+    end = None
+    if job.last_label is not None:
+        end = cover(load_image(job.last_image, "last:" + job.last_label), width, height)
+    backdrop = canvas(source, width, height)
+    count = total - clip_count
+    frame: av.VideoFrame | None = None
+    for index in range(count):
+        if frame is None or index % 2 == 0 or index == count - 1:
+            t = index / max(count - 1, 1)
+            frame = generated(backdrop, width, height, t, end, job.watermark)
+        yield frame
+
+
+def _clip_frame(raw: av.VideoFrame, width: int, height: int, watermark: bool) -> av.VideoFrame:
+    if watermark:
+        picture = raw.to_image()  # type: ignore[no-untyped-call]  # PyAV stub gap
+        return to_frame(picture, width, height, watermark=True)
+    scaled: av.VideoFrame = raw.reformat(
+        width=width, height=height, format="yuv420p", interpolation="FAST_BILINEAR"
+    )
+    return scaled
+
+
 def _capped(width: int, height: int, max_side: int | None) -> tuple[int, int]:
     if max_side is None or max(width, height) <= max_side:
         return width, height
     scale = max_side / max(width, height)
     return max(int(width * scale) // 2 * 2, 16), max(int(height * scale) // 2 * 2, 16)
-
-
-def _canvas(job: RenderJob, width: int, height: int) -> Image.Image:
-    cw, ch = math.ceil(width * _ZOOM), math.ceil(height * _ZOOM)
-    source = _source(job)
-    scale = max(cw / source.width, ch / source.height)
-    resized = source.resize(
-        (max(math.ceil(source.width * scale), cw), max(math.ceil(source.height * scale), ch)),
-        Image.Resampling.BILINEAR,
-    )
-    left, top = (resized.width - cw) // 2, (resized.height - ch) // 2
-    return resized.crop((left, top, left + cw, top + ch))
-
-
-def _source(job: RenderJob) -> Image.Image:
-    if job.image is not None:
-        try:
-            with Image.open(io.BytesIO(job.image)) as img:
-                return img.convert("RGB")
-        except OSError:
-            log.warning("input image could not be decoded for rendering; using a placeholder")
-    return _placeholder(job.label)
-
-
-def _placeholder(label: str) -> Image.Image:
-    """A deterministic colourful 16:9 picture for remote images the emulator never fetches."""
-    digest = hashlib.sha256(label.encode()).digest()
-    img = Image.new("RGB", (640, 360), (digest[0], digest[1], digest[2]))
-    draw = ImageDraw.Draw(img)
-    for i in range(12):
-        r, g, b, x, y, s = digest[3 + i * 2 % 24], digest[4 + i], digest[5 + i], i * 53, i * 29, 40
-        draw.ellipse((x % 600, y % 320, x % 600 + s + i * 6, y % 320 + s + i * 4), fill=(r, g, b))
-    draw.text((16, 16), "DashScope emulator", fill=(255, 255, 255))
-    return img
-
-
-def _frame(
-    canvas: Image.Image, width: int, height: int, t: float, watermark: bool
-) -> av.VideoFrame:
-    ease = 0.5 - 0.5 * math.cos(math.pi * t)
-    win_w = canvas.width - (canvas.width - width) * ease
-    win_h = canvas.height - (canvas.height - height) * ease
-    left = (canvas.width - win_w) * (0.25 + 0.5 * ease)
-    top = (canvas.height - win_h) * 0.5
-    crop = canvas.crop((round(left), round(top), round(left + win_w), round(top + win_h)))
-    if watermark:
-        draw = ImageDraw.Draw(crop)
-        draw.text((crop.width - 90, crop.height - 24), "AI generated", fill=(255, 255, 255))
-    frame: av.VideoFrame = av.VideoFrame.from_image(crop)  # type: ignore[no-untyped-call]  # PyAV stub gap
-    scaled: av.VideoFrame = frame.reformat(
-        width=width, height=height, format="yuv420p", interpolation="FAST_BILINEAR"
-    )
-    return scaled
 
 
 def _encode_audio(

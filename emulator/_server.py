@@ -17,18 +17,19 @@ from aiohttp import web
 
 from emulator._config import EmulatorConfig
 from emulator._errors import LOG_BODY, ApiError, new_id, oss_error, rate_limited
+from emulator._events import EventPusher
 from emulator._faults import FaultInjector, RateLimiter
 from emulator._oss import RESULT_PREFIX, UPLOAD_PATH, OssStore
-from emulator._render import FPS, RenderJob, render_mp4
-from emulator._rules import lookup
+from emulator._regions import limits_for, request_region
+from emulator._results import Renders
 from emulator._tasks import TaskRecord, TaskStore
 from emulator._validate import resolve_model, validate_create
 
 log = logging.getLogger(__name__)
 
 API = "/api/v1"
-CREATE_PATH = API + "/services/aigc/video-generation/video-synthesis"
-KF2V_PATH = API + "/services/aigc/image2video/video-synthesis"
+CREATE_PATH = API + "/services/aigc/{task}/video-synthesis"
+PATH_TASKS = ("video-generation", "image2video")  # image2video: the kf2v models (§5.4)
 MODERATION = ("DataInspectionFailed", "Input or output data may contain inappropriate content.")
 IP_SUSPECT = (
     "IPInfringementSuspect",
@@ -70,18 +71,23 @@ class EmulatorServer:
         self.config = config
         self.clock = config.clock
         rng = random.Random(config.seed)
-        self.store = TaskStore(config, random.Random(rng.random()))
+        self.pusher: EventPusher | None = None
+        if config.push is not None:
+            self.pusher = EventPusher(
+                config.push, config, random.Random(rng.random()), self._advance_tasks
+            )
+        on_finished = self.pusher.on_finished if self.pusher is not None else None
+        self.store = TaskStore(config, random.Random(rng.random()), on_finished)
         self.faults = FaultInjector(config.faults, random.Random(rng.random()))
         self.limiter = RateLimiter()
         self.oss = OssStore(config, config.clock)
         self.request_log: list[RequestRecord] = []
-        self._renders: dict[str, asyncio.Task[bytes]] = {}
+        self.renders = Renders(config)
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)
         r = app.router
         r.add_post(CREATE_PATH, self._create)
-        r.add_post(KF2V_PATH, self._kf2v)
         r.add_get(API + "/tasks", self._list)
         r.add_get(API + "/tasks/", self._list)
         r.add_get(API + "/tasks/{task_id}", self._query)
@@ -93,10 +99,18 @@ class EmulatorServer:
         r.add_get(RESULT_PREFIX + "{name}", self._download)
         return app
 
-    async def wait_renders(self) -> None:
-        pending = [t for t in self._renders.values() if not t.done()]
-        if pending:
-            await asyncio.gather(*pending, return_exceptions=True)
+    async def start(self) -> None:
+        if self.pusher is not None:
+            await self.pusher.start()
+
+    async def close(self) -> None:
+        if self.pusher is not None:
+            await self.pusher.close()
+        await self.renders.wait()
+
+    def _advance_tasks(self) -> float:
+        self.store.advance(self.clock())
+        return self.store.next_event_time()
 
     # ------------------------------------------------------------------ middleware
     @web.middleware
@@ -134,7 +148,8 @@ class EmulatorServer:
         return response
 
     # ------------------------------------------------------------------ shared gates
-    def _auth(self, request: web.Request) -> str:
+    def _auth(self, request: web.Request) -> tuple[str, str]:
+        """(account id, region) of an authorised request; the region comes from the Host."""
         header = request.headers.get("Authorization", "")
         scheme, _, key = header.partition(" ")
         key = key.strip()
@@ -142,7 +157,8 @@ class EmulatorServer:
             raise ApiError(401, "InvalidApiKey", "No API-key provided.")
         if self.config.api_key is not None and key != self.config.api_key:
             raise ApiError(401, "InvalidApiKey", "Invalid API-key provided.")
-        return hashlib.sha256(key.encode()).hexdigest()[:12]
+        region = request_region(request.host, self.config)
+        return hashlib.sha256(key.encode()).hexdigest()[:12], region
 
     async def _pre_faults(self, request: web.Request, prefix: str, reset_kind: str) -> None:
         latency = self.faults.fire("latency")
@@ -162,40 +178,60 @@ class EmulatorServer:
 
     # ------------------------------------------------------------------ create
     async def _create(self, request: web.Request) -> web.Response:
-        account = self._auth(request)
+        """Create on either path; each model answers on its own (§2, kf2v on image2video)."""
+        path_task = request.match_info["task"]
+        if path_task not in PATH_TASKS:
+            raise ApiError(404, "NotFound", "Not found!")
+        account, region = self._auth(request)
         await self._pre_faults(request, "create", "reset_before_create")
         if request.headers.get("X-DashScope-Async", "").lower() != "enable":
             raise ApiError(
                 403, "AccessDenied", "current user api does not support synchronous calls."
             )
         body = await _json_body(request)
-        rule = resolve_model(body, self.config)
+        rule = resolve_model(body, region, path_task, self.config)
+        submit_rps, concurrency = limits_for(rule, self.config)
         now = self.clock()
         if self.config.enforce_rate_limits and not self.limiter.allow(
-            "submit:" + rule.model_id, rule.submit_rps, now
+            "submit:" + rule.model_id, submit_rps, now
         ):
             raise rate_limited()
         oss_resolve = request.headers.get("X-DashScope-OssResourceResolve", "").lower() == "enable"
         spec = await validate_create(
-            body, rule, self.config, oss_resolve=oss_resolve, uploads=self.oss.lookup, now=now
+            body,
+            rule,
+            self.config,
+            region=region,
+            oss_resolve=oss_resolve,
+            uploads=self.oss.lookup,
+            now=now,
         )
         if (
             self.config.concurrency_mode == "reject"
-            and self.store.active_count(rule.model_id, now) >= rule.concurrency
+            and self.store.active_count(rule.model_id, now) >= concurrency
         ):
             raise ApiError(429, "Throttling", "Requests throttling triggered.")
         if (opts := self.faults.fire("moderation_create")) is not None:
             raise ApiError(400, opts.get("code", MODERATION[0]), opts.get("message", MODERATION[1]))
         if (opts := self.faults.fire("ip_infringement_create")) is not None:
             raise ApiError(400, opts.get("code", IP_SUSPECT[0]), opts.get("message", IP_SUSPECT[1]))
-        task = self.store.create(spec, body, now, account, self._task_failure())
+        request_id = new_id()
+        task = self.store.create(
+            spec,
+            body,
+            now,
+            account,
+            self._task_failure(),
+            concurrency=concurrency,
+            request_id=request_id,
+        )
         if self.faults.fire("reset_after_create") is not None:
             _reset(request)
         if self.faults.fire("create_500_after_create") is not None:
             raise ApiError(500, *_SERVER_ERRORS[500])
         if self.faults.fire("malformed_create") is not None:
             return _malformed(task.task_id)
-        return _ok({"output": {"task_status": "PENDING", "task_id": task.task_id}})
+        return _ok({"output": {"task_status": "PENDING", "task_id": task.task_id}}, request_id)
 
     def _task_failure(self) -> tuple[str, str] | None:
         faults = self.config.faults
@@ -211,18 +247,6 @@ class EmulatorServer:
             if (opts := self.faults.fire(kind)) is not None:
                 return str(opts.get("code", code)), str(opts.get("message", message))
         return None
-
-    async def _kf2v(self, request: web.Request) -> web.Response:
-        self._auth(request)
-        if request.headers.get("X-DashScope-Async", "").lower() != "enable":
-            raise ApiError(
-                403, "AccessDenied", "current user api does not support synchronous calls."
-            )
-        body = await _json_body(request)
-        model = body.get("model")
-        if isinstance(model, str) and lookup(model, "any") is not None:
-            raise ApiError(400, "InvalidParameter", "url error, please check url!")
-        raise ApiError(400, "InvalidParameter", "Model not exist.")
 
     # ------------------------------------------------------------------ tasks
     async def _query(self, request: web.Request) -> web.Response:
@@ -250,7 +274,7 @@ class EmulatorServer:
 
     # ------------------------------------------------------------------ uploads & results
     async def _policy(self, request: web.Request) -> web.Response:
-        account = self._auth(request)
+        account, _ = self._auth(request)
         if request.query.get("action") != "getPolicy":
             raise ApiError(
                 400, "InvalidParameter", "Required parameter(action) missing or invalid."
@@ -274,32 +298,9 @@ class EmulatorServer:
         ok = task is not None and task.status == "SUCCEEDED"
         expires_at = self.store.result_expires_at(task) if ok and task is not None else None
         task_id = self.oss.check_result_request(request, expires_at)
-        data = await asyncio.shield(self._render(task_id))
+        assert task is not None  # noqa: S101  # check_result_request refused anything else
+        data = await asyncio.shield(self.renders.get(task_id, task.spec))
         return web.Response(body=data, content_type="video/mp4")
-
-    def _render(self, task_id: str) -> asyncio.Task[bytes]:
-        existing = self._renders.get(task_id)
-        if existing is not None and not (existing.done() and existing.exception() is not None):
-            return existing
-        task = self.store.find(task_id)
-        assert task is not None  # noqa: S101  # checked by the caller
-        spec = task.spec
-        job = RenderJob(
-            width=spec.width,
-            height=spec.height,
-            duration=spec.duration,
-            fps=self.config.wan25_fps if spec.rule.generation == "2.5" else FPS,
-            image=spec.image,
-            audio=spec.audio,
-            has_audio=spec.has_audio,
-            watermark=spec.watermark,
-            label=task_id,
-            max_side=self.config.render_max_side,
-            pad_to_bytes=self.config.pad_video_to_bytes,
-        )
-        render = asyncio.ensure_future(asyncio.to_thread(render_mp4, job))
-        self._renders[task_id] = render
-        return render
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
@@ -313,8 +314,8 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     return body
 
 
-def _ok(payload: dict[str, Any]) -> web.Response:
-    return web.json_response({"request_id": new_id(), **payload})
+def _ok(payload: dict[str, Any], request_id: str | None = None) -> web.Response:
+    return web.json_response({"request_id": request_id or new_id(), **payload})
 
 
 def _malformed(task_id: str) -> web.Response:

@@ -13,7 +13,8 @@ from typing import Any
 
 from emulator._config import EmulatorConfig
 from emulator._errors import ApiError, new_id
-from emulator._validate import TaskSpec
+from emulator._spec import TaskSpec
+from emulator._usage import usage
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class TaskRecord:
     ready_at: float
     run_seconds: float
     failure: tuple[str, str] | None
+    request_id: str = ""
     status: str = "PENDING"
     started_at: float | None = None
     ended_at: float | None = None
@@ -57,8 +59,20 @@ class TaskView:
 
 
 class TaskStore:
-    def __init__(self, config: EmulatorConfig, rng: random.Random) -> None:
+    """Tasks per model: FIFO queue, concurrency cap, lazily advanced to the clock.
+
+    ``on_finished`` is called (synchronously, so keep it cheap) for every task the moment the
+    store records it as SUCCEEDED, FAILED or CANCELED.
+    """
+
+    def __init__(
+        self,
+        config: EmulatorConfig,
+        rng: random.Random,
+        on_finished: Callable[[TaskRecord], None] | None = None,
+    ) -> None:
         self._config = config
+        self._on_finished = on_finished
         self._rng = rng
         self._tasks: dict[str, TaskRecord] = {}
         self._pending: dict[str, deque[TaskRecord]] = {}
@@ -75,9 +89,14 @@ class TaskStore:
         now: float,
         api_key_id: str,
         failure: tuple[str, str] | None,
+        *,
+        concurrency: int,
+        request_id: str = "",
     ) -> TaskRecord:
         cfg = self._config
         median = (cfg.durations or {}).get(spec.model, spec.rule.median_seconds)
+        if spec.deferred_error is not None:
+            failure, median = spec.deferred_error, cfg.validation_failure_seconds
         spread = (
             math.exp(cfg.duration_sigma * self._rng.gauss(0.0, 1.0)) if cfg.duration_sigma else 1
         )
@@ -90,11 +109,12 @@ class TaskStore:
             ready_at=now + cfg.scaled(cfg.queue_delay),
             run_seconds=max(cfg.scaled(median * spread), 0.0),
             failure=failure,
+            request_id=request_id or new_id(),
         )
         self._tasks[task.task_id] = task
         self._pending.setdefault(spec.model, deque()).append(task)
         self._running.setdefault(spec.model, [])
-        self._limits[spec.model] = spec.rule.concurrency
+        self._limits[spec.model] = concurrency
         log.info("task %s created for %s", task.task_id, spec.model)
         return task
 
@@ -118,11 +138,25 @@ class TaskStore:
                     running.remove(finisher)
                     finisher.ended_at = fin_t
                     finisher.status = "FAILED" if finisher.failure else "SUCCEEDED"
+                    if self._on_finished is not None:
+                        self._on_finished(finisher)
                 else:
                     task = pending.popleft()
                     task.status, task.started_at = "RUNNING", start_t
                     running.append(task)
             self._cursor[model] = cursor
+
+    def next_event_time(self) -> float:
+        """Clock time of the next start or finish after the last ``advance`` (inf if none)."""
+        soonest = math.inf
+        for model, pending in self._pending.items():
+            running = self._running[model]
+            if running:
+                soonest = min(soonest, min(_end_time(t) for t in running))
+            if pending and len(running) < self._limits[model]:
+                cursor = self._cursor.get(model, -math.inf)
+                soonest = min(soonest, max(pending[0].ready_at, cursor))
+        return soonest
 
     def get(self, task_id: str, now: float) -> TaskRecord | None:
         """The live task, or None when unknown or older than the (scaled) 24 h visibility."""
@@ -141,6 +175,8 @@ class TaskStore:
             raise ApiError(400, "UnsupportedOperation", CANCEL_MESSAGE)
         self._pending[task.spec.model].remove(task)
         task.status, task.ended_at = "CANCELED", now
+        if self._on_finished is not None:
+            self._on_finished(task)
 
     def active_count(self, model: str, now: float) -> int:
         self.advance(now)
@@ -179,7 +215,7 @@ class TaskStore:
             if spec.prompt_extend and spec.rule.generation != "2.6" and spec.template is None:
                 out["actual_prompt"] = (spec.prompt or "").strip() + EXTEND_SUFFIX
             out["video_url"] = video_url(task)
-            body["usage"] = _usage(spec)
+            body["usage"] = usage(spec, self._config.continuation_usage)
         return body
 
     def list_page(self, now: float, query: Mapping[str, str], key_alias: bool) -> dict[str, Any]:
@@ -203,7 +239,7 @@ class TaskStore:
         total = len(rows)
         page = rows[(page_no - 1) * page_size : page_no * page_size]
         region = self._config.region if self._config.region != "any" else "cn-beijing"
-        data = [_list_row(t, region) for t in page]
+        data = [_list_row(t, t.spec.region if t.spec.region != "any" else region) for t in page]
         result: dict[str, Any] = {
             "data": data,
             "total": total,
@@ -234,25 +270,6 @@ def _view(t: TaskRecord) -> TaskView:
         request_body=t.body,
         spec=t.spec,
     )
-
-
-def _usage(spec: TaskSpec) -> dict[str, Any]:
-    sr = int(spec.resolution.removesuffix("P"))
-    gen = spec.rule.generation
-    if gen == "2.1":
-        return {"video_duration": spec.duration, "video_ratio": "standard", "video_count": 1}
-    if gen in ("2.2", "2.5"):
-        return {"duration": spec.duration, "SR": sr, "video_count": 1}
-    usage: dict[str, Any] = {
-        "duration": spec.duration,
-        "input_video_duration": 0,
-        "output_video_duration": spec.duration,
-        "SR": sr,
-        "video_count": 1,
-    }
-    if spec.rule.audio == "optional":
-        usage["audio"] = spec.has_audio
-    return usage
 
 
 def _list_row(t: TaskRecord, region: str) -> dict[str, Any]:

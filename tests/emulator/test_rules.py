@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from emulator import MODELS, output_size
-from emulator._rules import ALL_TEMPLATES, PLUS_TEMPLATES, TURBO_TEMPLATES, lookup
+from emulator import MODELS, EmulatorConfig, output_size
+from emulator._regions import durations_for
+from emulator._regions import lookup as regional_lookup
+from emulator._rules import ALL_TEMPLATES, PLUS_TEMPLATES, TURBO_TEMPLATES, ModelRule
+
+
+def lookup(model: str, region: str) -> ModelRule | None:
+    return regional_lookup(model, region, EmulatorConfig())
 
 
 def test_documented_output_size_example() -> None:
@@ -44,8 +50,9 @@ def test_limits_and_durations_match_reference() -> None:
         MODELS["wan2.6-i2v-flash"].submit_rps == 5 and MODELS["wan2.6-i2v-flash"].concurrency == 5
     )
     assert MODELS["wan2.2-i2v-plus"].submit_rps == 2 and MODELS["wan2.2-i2v-plus"].concurrency == 2
-    assert MODELS["wan2.6-i2v"].durations_for("us-east-1") == frozenset({5, 10, 15})
-    assert MODELS["wan2.6-i2v"].durations_for("cn-beijing") == frozenset(range(2, 16))
+    config = EmulatorConfig()
+    assert durations_for(MODELS["wan2.6-i2v"], "us-east-1", config) == frozenset({5, 10, 15})
+    assert durations_for(MODELS["wan2.6-i2v"], "cn-beijing", config) == frozenset(range(2, 16))
     assert MODELS["wanx2.1-i2v-turbo"].durations == frozenset({3, 4, 5})
     assert MODELS["wan2.2-i2v-flash"].default_resolution == "720P"
     assert MODELS["wan2.2-i2v-plus"].resolutions == ("480P", "1080P")

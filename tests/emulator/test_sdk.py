@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,40 +19,14 @@ from dashscope import VideoSynthesis
 from dashscope.aigc.video_synthesis import AioVideoSynthesis
 from dashscope.api_entities.aio_session import close_shared_aio_session
 
-from emulator import Emulator, EmulatorConfig
+from emulator import Emulator
 from emulator._oss import UPLOAD_PATH
-from tests.emulator.helpers import KEY, PNG_URI, image_bytes
-
-FAST = EmulatorConfig(
-    time_scale=0.004, duration_sigma=0.0, queue_delay=0.0, api_key=KEY, render_max_side=256
-)
+from tests.emulator.helpers import KEY, PNG_URI, SDK_FAST, image_bytes
 
 
 @pytest.fixture(autouse=True)
-def _local_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the SDK on loopback: no proxies, no ambient keys or base URLs."""
-    for name in (
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-        "DASHSCOPE_API_KEY",
-        "DASHSCOPE_HTTP_BASE_URL",
-        "DASHSCOPE_BASE_URL",
-        "DASHSCOPE_API_REGION",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setattr(dashscope, "api_key", None)
-
-
-@pytest.fixture
-def threaded(monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
-    with Emulator(FAST).run_in_thread() as emu:
-        monkeypatch.setattr(dashscope, "base_http_api_url", emu.base_url)  # restored by monkeypatch
-        yield emu
+def _local(local_only: None) -> None:
+    """Every test here keeps the SDK on loopback."""
 
 
 def _probe(url: str) -> tuple[str, int, int]:
@@ -123,7 +96,7 @@ def test_sync_errors(
 
 
 def test_sync_cancel_pending(monkeypatch: pytest.MonkeyPatch) -> None:
-    config = dataclasses.replace(FAST, queue_delay=1e6)
+    config = dataclasses.replace(SDK_FAST, queue_delay=1e6)
     with Emulator(config).run_in_thread() as emu:
         monkeypatch.setattr(dashscope, "base_http_api_url", emu.base_url)
         task = VideoSynthesis.async_call(model="wan2.6-i2v", img_url=PNG_URI, api_key=KEY)
@@ -132,7 +105,7 @@ def test_sync_cancel_pending(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_aio_async_call_and_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    async with Emulator(FAST) as emu:
+    async with Emulator(SDK_FAST) as emu:
         monkeypatch.setattr(dashscope, "base_http_api_url", emu.base_url)
         try:
             task = await AioVideoSynthesis.async_call(

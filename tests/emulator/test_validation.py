@@ -279,48 +279,6 @@ async def test_http_image_is_accepted_without_fetching(
     assert spec.image is None and (spec.width, spec.height) == (1920, 1072)
 
 
-@pytest.mark.parametrize(
-    ("media", "ok"),
-    [
-        ([{"type": "first_frame", "url": PNG_URI}], True),
-        (
-            [
-                {"type": "first_frame", "url": PNG_URI},
-                {"type": "driving_audio", "url": "https://e/a.mp3"},
-            ],
-            True,
-        ),
-        ([{"type": "first_frame", "url": PNG_URI}, {"type": "last_frame", "url": PNG_URI}], True),
-        ([{"type": "first_clip", "url": "https://e/a.mp4"}], True),
-        ([{"type": "last_frame", "url": PNG_URI}], False),
-        ([{"type": "first_frame", "url": PNG_URI}, {"type": "first_frame", "url": PNG_URI}], False),
-        (
-            [
-                {"type": "first_frame", "url": PNG_URI},
-                {"type": "first_clip", "url": "https://e/a.mp4"},
-            ],
-            False,
-        ),
-        ([{"type": "poster", "url": PNG_URI}], False),
-        ([], False),
-    ],
-)
-async def test_wan27_media(
-    emu: Emulator, http: aiohttp.ClientSession, media: list[dict[str, str]], ok: bool
-) -> None:
-    payload = {
-        "model": "wan2.7-i2v",
-        "input": {"prompt": "p", "media": media},
-        "parameters": {"duration": 2},
-    }
-    status, got = await create(http, emu, payload)
-    assert (status == 200) is ok, got
-
-
-async def test_wan27_requires_media(emu: Emulator, http: aiohttp.ClientSession) -> None:
-    await _expect(http, emu, _body("wan2.7-i2v"))
-
-
 async def test_image_byte_limit_depends_on_generation(
     emu: Emulator, http: aiohttp.ClientSession
 ) -> None:
