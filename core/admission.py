@@ -50,7 +50,9 @@ class AdmissionMixin:
     def backoff(self, attempt: int) -> timedelta:
         raise NotImplementedError  # provided by Engine
 
-    async def save(self, job: JobRecord, change: Change) -> JobRecord | None:
+    async def save(
+        self, job: JobRecord, change: Change, *, durable: bool = False
+    ) -> JobRecord | None:
         raise NotImplementedError  # provided by Engine
 
     async def _guarded(
@@ -152,8 +154,14 @@ class AdmissionMixin:
             await self.save(job, failing(now, error))
             return
         # The row says SUBMITTING before the create leaves: a crash now is visible and reconciled.
+        # Durable (synced to disk): after a power cut a lost marker would make the restart send
+        # the create again, and a second billed task.
         sending = await self.save(
-            job, lambda j: transition(j, _S.SUBMITTING, now, submit_started_at=now, next_at=None)
+            job,
+            lambda j: transition(
+                j, _S.SUBMITTING, now, submit_started_at=now, submit_ended_at=None, next_at=None
+            ),
+            durable=True,
         )
         if sending is None:
             return

@@ -97,10 +97,12 @@ class Engine(AdmissionMixin):
             bucket = self._submit_buckets[model.id] = RateWindow(rps, self.config.rate_window)
         return bucket
 
-    async def save(self, job: JobRecord, change: Change) -> JobRecord | None:
+    async def save(
+        self, job: JobRecord, change: Change, *, durable: bool = False
+    ) -> JobRecord | None:
         """Write ``change(job)``, re-applied on a fresh copy if another writer got there first
         (see ``core.lifecycle.update``); the row as written, or None when the job moved on."""
-        saved = await update(self.store, job, change)
+        saved = await update(self.store, job, change, durable=durable)
         if saved is not None and saved.next_at is not None:
             self._wakeups.append(saved.next_at)
         return saved

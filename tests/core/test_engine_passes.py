@@ -190,3 +190,29 @@ async def test_a_download_failing_for_good_after_a_status_edit_is_still_reported
         job = await service.get(view.id)
         assert job is not None and job.status is JobStatus.DELIVERED
         assert [f.id for f in port.failures] == [view.id]
+
+
+async def test_the_create_marker_is_written_durably_before_the_create(
+    service: AnimateService, store: SqliteJobStore, provider: FakeVideoProvider
+) -> None:
+    """Issue 8.13: SUBMITTING must survive a power cut, or the job could be created (and
+    billed) twice; its commit runs under synchronous=FULL, before the create is sent."""
+    await service.submit(spec=SPEC, image=png(), chat=CHAT)
+    trace: list[str] = []
+    calls_at_marker: list[int] = []
+
+    def is_marker(statement: str) -> bool:
+        return statement.startswith("UPDATE jobs SET status = 'submitting'")
+
+    def seen(statement: str) -> None:
+        trace.append(statement)
+        if is_marker(statement):
+            calls_at_marker.append(provider.count("create"))
+
+    await store.connection.set_trace_callback(seen)
+    await service.poll_once()
+    await store.connection.set_trace_callback(lambda _: None)
+    marker = next(i for i, s in enumerate(trace) if is_marker(s))
+    modes = [s for s in trace[:marker] if s.startswith("PRAGMA synchronous")]
+    assert modes[-1:] == ["PRAGMA synchronous = FULL"]
+    assert calls_at_marker == [0] and provider.count("create") == 1
