@@ -97,7 +97,7 @@ class AnimateCog(commands.Cog, name="Animate"):
         model = _inputs.model_for(spec.model, self.region)
         if audio is not None:
             _inputs.check_audio(audio, model)
-        spec = self.service.validate(spec)
+        spec = self.service.validate(spec, audio=audio is not None)
         try:
             data = await image.read()
             audio_data = await audio.read() if audio is not None else None

@@ -173,6 +173,12 @@ class AdmissionMixin:
         except ProviderError as exc:
             await self._submit_refused(sending, now, exc)
             return
+        except AnimateError as exc:
+            # a ValidationError: the client refuses before sending anything, so nothing was
+            # created; the user must change the request (never "outcome unknown")
+            log.info("job %d: create refused before sending: %r", job.id, exc)
+            await self.save(sending, failing(now, exc))
+            return
         except Exception as exc:
             log.exception("job %d: create failed unexpectedly; outcome unknown", job.id)
             await self._unknown(sending, exc, max(now, self.clock.now()))

@@ -93,9 +93,10 @@ class AnimateService:
             await self.media.aclose()
 
     # ------------------------------------------------------------------ pure checks
-    def validate(self, spec: JobSpec) -> JobSpec:
+    def validate(self, spec: JobSpec, *, audio: bool = False) -> JobSpec:
         """``spec`` with catalog defaults filled in (empty resolution / zero duration), or a
-        ``ValidationError`` with one clear message. No I/O."""
+        ``ValidationError`` with one clear message. ``audio``: the request comes with an audio
+        file (checked against the model, the sound option and the region). No I/O."""
         if spec.aspect not in ASPECTS:
             raise ValidationError(
                 f"Unknown aspect {spec.aspect!r}; use one of {', '.join(ASPECTS)}.",
@@ -117,6 +118,7 @@ class AnimateService:
             prompt_extend=spec.prompt_extend,
             watermark=spec.watermark,
             sound=spec.sound,
+            audio=MediaFile(b"\x00", "audio/mpeg", "probe.mp3") if audio else None,
             template=spec.template,
         )
         checked = validate_request(probe, self.region)
@@ -147,14 +149,10 @@ class AnimateService:
         audio_filename: str | None = None,
         parent_job_id: int | None = None,
     ) -> JobView:
-        spec = self.validate(spec)
+        # every rule that can refuse this request is checked here, before any row or request
+        spec = self.validate(spec, audio=audio is not None)
         model = find_model(spec.model)
         assert model is not None  # noqa: S101 - validate() resolved it
-        if audio is not None and not model.custom_audio:
-            raise ValidationError(
-                f"{model.id} cannot use an audio file; pick a wan2.5, wan2.6 or wan2.7 model.",
-                subject=Input.AUDIO,
-            )
         # CPU-heavy decoding runs in the media pool, off the event loop
         picture = await self.media.run(
             normalise_image, image, model, aspect=spec.aspect, fill=spec.fill
@@ -162,6 +160,19 @@ class AnimateService:
         sound = None
         if audio is not None:
             sound = await self.media.run(prepare_audio, audio, audio_filename)
+        validate_request(
+            TaskRequest(
+                model=spec.model,
+                image=MediaFile(picture.data, picture.mime, "image"),
+                prompt=spec.prompt,
+                resolution=spec.resolution,
+                duration=spec.duration,
+                sound=spec.sound,
+                audio=MediaFile(sound.data, sound.mime, sound.filename) if sound else None,
+                template=spec.template,
+            ),
+            self.region,
+        )
         written: list[Path] = []
         try:
             image_path = await self._write(picture.data, picture.mime, written)
@@ -338,7 +349,11 @@ class AnimateService:
                 "start a new /animate.",
                 kind=Kind.INVALID_INPUT,
             )
-        spec = dataclasses.replace(job.spec, seed=None)
+        # the same settings may no longer pass (a job recorded before a rule existed): refuse
+        # with what to change rather than send a request that must fail
+        spec = self.validate(
+            dataclasses.replace(job.spec, seed=None), audio=job.audio_path is not None
+        )
         written: list[Path] = []
         try:
             image_path = await self._copy(job.image_path, written)

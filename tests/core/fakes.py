@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
+import struct
+import wave
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -52,6 +55,22 @@ def tiny_mp4(frames: int = 6, size: tuple[int, int] = (64, 48)) -> bytes:
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
+    return buf.getvalue()
+
+
+def tone_wav(seconds: float = 4.0, rate: int = 8000) -> bytes:
+    """A mono 440 Hz WAV: a custom audio track the media pipeline accepts."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(
+            b"".join(
+                struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
+                for i in range(int(seconds * rate))
+            )
+        )
     return buf.getvalue()
 
 

@@ -101,3 +101,15 @@ async def test_unknown_long_effect_still_gets_a_refusal(world: World) -> None:
     text = refusal(world, inter)
     assert "Unknown effect" in text and len(text) <= 2000
     assert creates(world) == 0
+
+
+async def test_a_silent_video_with_an_audio_file_is_refused_up_front(world: World) -> None:
+    """Issue 8.14: it used to be refused only inside the create and reported as "we could not
+    confirm whether DashScope created this job"."""
+    await world.start_bot()
+    audio = world.fake.add_attachment(b"ID3" + b"\0" * 100, "song.mp3", "audio/mpeg")
+    inter = await world.animate(model="wan2.6-i2v-flash", sound="silent", audio=audio)
+    text = refusal(world, inter)
+    assert "silent" in text and "could not confirm" not in text
+    assert not world.fake.requests("GET", "/cdn/") and creates(world) == 0
+    assert await world.service.recent(platform="discord", user=str(world.alice.id)) == []
