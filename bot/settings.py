@@ -42,6 +42,8 @@ class Settings:
     media_dir: Path = Path("data/media")
     dev_guild_id: int | None = None
     media_retention_days: float = 7.0
+    #: queued + running jobs one user may have at once (0 = unlimited)
+    limit_user_active_jobs: int = 3
     log_level: str = "INFO"
 
 
@@ -97,6 +99,15 @@ def from_env(env: Mapping[str, str] | None = None, *, need_discord: bool = True)
             retention = float(raw_retention)
         except ValueError:
             problems.append(f"MEDIA_RETENTION_DAYS={raw_retention!r} is not a number")
+    active_cap = 3
+    raw_cap = (env.get("LIMIT_USER_ACTIVE_JOBS") or "").strip()
+    if raw_cap:
+        if raw_cap.isdigit():
+            active_cap = int(raw_cap)
+        else:
+            problems.append(
+                f"LIMIT_USER_ACTIVE_JOBS={raw_cap!r} is not a whole number (0 = unlimited)"
+            )
     if problems:
         raise ConfigError("Configuration problem: " + "; ".join(problems) + ".")
     db = Path(env.get("DATABASE_PATH") or "data/animate.db").expanduser()
@@ -108,5 +119,6 @@ def from_env(env: Mapping[str, str] | None = None, *, need_discord: bool = True)
         media_dir=media,
         dev_guild_id=dev_guild,
         media_retention_days=retention,
+        limit_user_active_jobs=active_cap,
         log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
     )

@@ -7,6 +7,7 @@ structurally.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
@@ -17,6 +18,11 @@ from core.ports import DeliveryPort
 
 class Service(Protocol):
     def validate(self, spec: JobSpec, *, audio: bool = False) -> JobSpec: ...
+
+    def intake(self, chat: ChatRef) -> AbstractAsyncContextManager[None]:
+        """Enter before reading attachment bytes, leave after ``submit`` (per-user cap, and a
+        bound on requests holding bytes in memory)."""
+        ...
 
     def estimate(self, spec: JobSpec) -> tuple[float, str]: ...
 

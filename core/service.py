@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import secrets
-import shutil
-import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -39,17 +38,18 @@ from core.media.audio import prepare_audio
 from core.media.image import normalise_image
 from core.media.pool import MediaPool
 from core.media.video import fit_video
+from core.policy import Intake, UserLimits
 from core.ports import Clock, DeliveryPort
+from core.recording import InputFile, Recorder
 from core.store import JobRecord, JobStore
 from core.tasks import MediaFile, TaskRequest, VideoProvider
 from core.tracker import Tracker
-from core.validation import SEED_MAX, validate_request
+from core.validation import validate_request
 
 log = logging.getLogger(__name__)
 
 __all__ = ["AnimateService", "EngineConfig", "PassReport"]
 
-_EXT = {"image/png": ".png", "image/jpeg": ".jpg", "audio/mpeg": ".mp3", "audio/wav": ".wav"}
 _S = JobStatus
 
 
@@ -64,6 +64,8 @@ class AnimateService:
         region: Region,
         config: EngineConfig | None = None,
         media: MediaPool | None = None,
+        limits: UserLimits | None = None,
+        intakes: int = 4,
     ) -> None:
         self.provider = provider
         self.store = store
@@ -73,6 +75,16 @@ class AnimateService:
         self.config = config or EngineConfig()
         self._own_media = media is None
         self.media = media or MediaPool()
+        self.limits = limits or UserLimits()
+        #: at most ``intakes`` front-end requests hold attachment bytes at once (see ``intake``)
+        self._intake = Intake(store=store, limits=self.limits, concurrency=intakes)
+        self.recorder = Recorder(
+            store=store,
+            clock=clock,
+            media_dir=self.media_dir,
+            region=self.region,
+            limits=self.limits,
+        )
         self.tracker = Tracker(provider=provider, store=store, config=self.config)
         self.engine = Engine(
             provider=provider,
@@ -173,74 +185,27 @@ class AnimateService:
             ),
             self.region,
         )
-        written: list[Path] = []
-        try:
-            image_path = await self._write(picture.data, picture.mime, written)
-            audio_path = await self._write(sound.data, sound.mime, written) if sound else None
-            job = await self._record(
-                spec,
-                chat,
-                image_path=image_path,
-                image_mime=picture.mime,
-                audio_path=audio_path,
-                audio_mime=sound.mime if sound else None,
-                audio_filename=sound.filename if sound else None,
-                parent_job_id=parent_job_id,
-            )
-        except BaseException:
-            await asyncio.to_thread(_unlink, written)
-            raise
+        track = None
+        if sound is not None:
+            track = InputFile(sound.mime, data=sound.data, filename=sound.filename)
+        job = await self.recorder.record(
+            spec,
+            chat,
+            cost=self.estimate(spec),
+            image=InputFile(picture.mime, data=picture.data),
+            audio=track,
+            parent_job_id=parent_job_id,
+        )
         log.info("job %d queued (%s, %s, %d s)", job.id, spec.model, spec.resolution, spec.duration)
         return await self._view_at(job, self.clock.now())
 
-    async def _write(self, data: bytes, mime: str, written: list[Path]) -> str:
-        folder = self.media_dir / "inputs"
-        path = folder / f"{uuid.uuid4().hex}{_EXT.get(mime, '.bin')}"
-        written.append(path)
-
-        def write() -> None:
-            folder.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-
-        await asyncio.to_thread(write)
-        return str(path)
-
-    async def _record(
-        self,
-        spec: JobSpec,
-        chat: ChatRef,
-        *,
-        image_path: str,
-        image_mime: str,
-        audio_path: str | None,
-        audio_mime: str | None,
-        audio_filename: str | None,
-        parent_job_id: int | None,
-    ) -> JobRecord:
-        now = self.clock.now()
-        cost, currency = self.estimate(spec)
-        seed = spec.seed if spec.seed is not None else secrets.randbelow(SEED_MAX + 1)
-        record = JobRecord(
-            id=0,
-            status=_S.QUEUED,
-            spec=spec,
-            chat=chat,
-            region=self.region.value,
-            created_at=now,
-            updated_at=now,
-            currency=currency,
-            cost_estimate=cost,
-            image_path=image_path,
-            image_mime=image_mime,
-            audio_path=audio_path,
-            audio_mime=audio_mime,
-            audio_filename=audio_filename,
-            seed_used=seed,
-            next_at=now,
-            progress_status=_S.QUEUED.value,
-            parent_job_id=parent_job_id,
-        )
-        return await self.store.insert_job(record)
+    @asynccontextmanager
+    async def intake(self, chat: ChatRef) -> AsyncIterator[None]:
+        """Enter before reading a request's attachment bytes and stay inside until ``submit``
+        returns: refuses a requester already at the cap (``too_many_active``) before any byte
+        is read, and bounds how many requests hold attachment bytes in memory at once."""
+        async with self._intake.enter(chat):
+            yield
 
     async def attach_chat(
         self, job_id: int, *, thread: str | None, status_message: str | None
@@ -354,39 +319,26 @@ class AnimateService:
         spec = self.validate(
             dataclasses.replace(job.spec, seed=None), audio=job.audio_path is not None
         )
-        written: list[Path] = []
+        audio = None
+        if job.audio_path is not None:
+            audio = InputFile(
+                job.audio_mime or "audio/mpeg", path=job.audio_path, filename=job.audio_filename
+            )
         try:
-            image_path = await self._copy(job.image_path, written)
-            audio_path = await self._copy(job.audio_path, written) if job.audio_path else None
+            child = await self.recorder.record(
+                spec,
+                dataclasses.replace(chat, user=user),
+                cost=self.estimate(spec),
+                image=InputFile(job.image_mime or "image/png", path=job.image_path),
+                audio=audio,
+                parent_job_id=job.id,
+            )
         except OSError as exc:
-            await asyncio.to_thread(_unlink, written)
             raise AnimateError(
                 "The inputs of this job are no longer on disk; start a new /animate.",
                 kind=Kind.INVALID_INPUT,
             ) from exc
-        child = await self._record(
-            spec,
-            dataclasses.replace(chat, user=user),
-            image_path=image_path,
-            image_mime=job.image_mime or "image/png",
-            audio_path=audio_path,
-            audio_mime=job.audio_mime,
-            audio_filename=job.audio_filename,
-            parent_job_id=job.id,
-        )
         return await self._view_at(child, self.clock.now())
-
-    async def _copy(self, source: str, written: list[Path]) -> str:
-        folder = self.media_dir / "inputs"
-        dest = folder / f"{uuid.uuid4().hex}{Path(source).suffix}"
-        written.append(dest)
-
-        def copy() -> None:
-            folder.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, dest)
-
-        await asyncio.to_thread(copy)
-        return str(dest)
 
     # ------------------------------------------------------------------ reading
     async def get(self, job_id: int) -> JobView | None:
@@ -444,8 +396,3 @@ class AnimateService:
 
 def _recovered(status: JobStatus, now: datetime, changes: dict[str, object]) -> Change:
     return lambda j: transition(j, status, now, **changes)
-
-
-def _unlink(paths: list[Path]) -> None:
-    for p in paths:
-        p.unlink(missing_ok=True)

@@ -80,3 +80,12 @@ def test_health_main_reads_environment(tmp_path: Path, monkeypatch: pytest.Monke
     assert health.main() == 0
     os.utime(health.heartbeat_path(db), (0, 0))
     assert health.main() == 1
+
+
+def test_per_user_cap_defaults_to_3_and_0_means_unlimited() -> None:
+    env = {"DISCORD_TOKEN": "t", "DASHSCOPE_API_KEY": "k"}
+    assert from_env(env).limit_user_active_jobs == 3
+    assert from_env({**env, "LIMIT_USER_ACTIVE_JOBS": "0"}).limit_user_active_jobs == 0
+    assert from_env({**env, "LIMIT_USER_ACTIVE_JOBS": " 5 "}).limit_user_active_jobs == 5
+    with pytest.raises(ConfigError, match="LIMIT_USER_ACTIVE_JOBS='-1'"):
+        from_env({**env, "LIMIT_USER_ACTIVE_JOBS": "-1"})
