@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from pathlib import Path
 from typing import Protocol
 
 from core.jobs import ChatRef, JobSpec, JobView
@@ -56,5 +55,3 @@ class Service(Protocol):
     async def get(self, job_id: int) -> JobView | None: ...
 
     async def recent(self, *, platform: str, user: str, limit: int = 10) -> list[JobView]: ...
-
-    async def fit_video(self, job_id: int, max_bytes: int) -> Path | None: ...

@@ -24,6 +24,7 @@ from core.scheduler import RateWindow, fair_order
 from core.store import JobRecord, JobStore
 from core.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, VideoProvider
 from core.tracker import Tracker
+from core.uploads import audio_ready
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ class AdmissionMixin:
                 continue
             if counts[model.id] >= self.slots(model):
                 continue
+            if not audio_ready(job, now, self.config):
+                continue  # its audio upload runs (or backs off) in the background first
             if job.next_at is not None and job.next_at > now:
                 self._wake(job.next_at)  # backing off after a 429 / 5xx
                 continue
@@ -120,12 +123,8 @@ class AdmissionMixin:
         if job.image_path is None:
             raise AnimateError("The input image of this job is gone.", kind=Kind.INVALID_INPUT)
         image = await asyncio.to_thread(Path(job.image_path).read_bytes)
-        audio = None
-        if job.audio_path is not None:
-            raw = await asyncio.to_thread(Path(job.audio_path).read_bytes)
-            audio = MediaFile(
-                raw, job.audio_mime or "audio/mpeg", job.audio_filename or "audio.mp3"
-            )
+        if job.audio_path is not None and job.audio_url is None:
+            raise AnimateError("The audio file of this job was not uploaded.", kind=Kind.INTERNAL)
         spec = job.spec
         return TaskRequest(
             model=spec.model,
@@ -138,7 +137,8 @@ class AdmissionMixin:
             prompt_extend=spec.prompt_extend,
             watermark=spec.watermark,
             sound=spec.sound,
-            audio=audio,
+            # uploaded beforehand (core.uploads): the create only names the oss:// URL
+            audio_url=job.audio_url if job.audio_path is not None else None,
             template=spec.template,
         )
 

@@ -74,9 +74,16 @@ class EngineConfig:
     backoff_cap: float = 300.0
     max_video_bytes: int = 512 * 1024 * 1024
     parallel_downloads: int = 2
-    #: how long a pass waits for the downloads it started; slower ones finish in the background
-    #: so polls, submits and the delivery loop (and its heartbeat) keep running
+    #: how long a pass waits for the downloads and audio uploads it started; slower ones finish
+    #: in the background so polls, submits and the delivery loop (and its heartbeat) keep running
     download_wait: float = 5.0
+    #: audio uploads to DashScope's temporary storage: files live 48 h (reference §11); one
+    #: that expires within ``upload_margin`` seconds is uploaded again before the create
+    parallel_uploads: int = 2
+    upload_ttl: float = 172800.0
+    upload_margin: float = 3600.0
+    #: how long a delivery pass waits for the re-encodes it started (the rest go on behind it)
+    fit_wait: float = 5.0
     media_retention_days: float = 7.0
     retention_every: float = 3600.0
     batch: int = 200
@@ -92,6 +99,7 @@ class PassReport:
     polled: int = 0
     swept: int = 0
     downloaded: int = 0
+    uploaded: int = 0
     reconciled: int = 0
     purged: int = 0
     errors: int = 0

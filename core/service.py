@@ -14,17 +14,19 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
+from core import leftovers
+from core.background import Background
 from core.catalog import CURRENCY, Region, find_model
 from core.delivery import Deliverer
-from core.engine import Engine, fitted_copy
+from core.engine import Engine
 from core.errors import AnimateError, Input, Kind, ProviderError, ValidationError
+from core.fitting import Fitter
 from core.jobs import ChatRef, JobSpec, JobStatus, JobView
 from core.lifecycle import (
     SLOT_STATUSES,
-    Change,
     EngineConfig,
     PassReport,
     estimate_eta,
@@ -41,6 +43,7 @@ from core.media.video import fit_video
 from core.policy import Intake, UserLimits
 from core.ports import Clock, DeliveryPort
 from core.recording import InputFile, Recorder
+from core.recovery import resume
 from core.store import JobRecord, JobStore
 from core.tasks import MediaFile, TaskRequest, VideoProvider
 from core.tracker import Tracker
@@ -86,6 +89,7 @@ class AnimateService:
             limits=self.limits,
         )
         self.tracker = Tracker(provider=provider, store=store, config=self.config)
+        background = Background()
         self.engine = Engine(
             provider=provider,
             store=store,
@@ -94,8 +98,12 @@ class AnimateService:
             clock=clock,
             config=self.config,
             tracker=self.tracker,
+            background=background,
         )
-        self.deliverer = Deliverer(store=store, config=self.config, view=self._view_at)
+        fitter = Fitter(store=store, clock=clock, background=background, fit=self._fit)
+        self.deliverer = Deliverer(
+            store=store, config=self.config, view=self._view_at, fitter=fitter
+        )
 
     async def aclose(self) -> None:
         """Stop background downloads (they stay due for the next start) and release what
@@ -227,25 +235,16 @@ class AnimateService:
         return await self.deliverer.deliver_once(port, now or self.clock.now())
 
     async def recover(self) -> None:
-        """Resume every non-final job after a start; lost creates go to reconciliation."""
-        now = self.clock.now()
-        cfg = self.config
-        for job in await self.store.jobs_with_status([s for s in _S if not s.final]):
-            changes: dict[str, object] = {}
-            status = job.status
-            if job.status is _S.SUBMITTING:
-                # crashed between recording the create and its answer: never resend blindly
-                started = job.submit_started_at or job.created_at
-                ended = min(now, started + timedelta(seconds=cfg.submit_timeout))
-                status = _S.SUBMIT_UNKNOWN
-                changes.update(submit_ended_at=ended, attempts=0, next_at=now)
-                log.warning("job %d was submitting at shutdown; reconciling", job.id)
-            elif job.status.active and job.next_at is None:
-                changes["next_at"] = now
-            elif not job.status.active and job.deliver_at is None:
-                changes["deliver_at"] = now
-            if status is not job.status or changes:
-                await update(self.store, job, _recovered(status, now, changes))
+        """Resume every non-final job after a start; lost creates go to reconciliation; files
+        a crash left behind (partial downloads and re-encodes, unrecorded inputs) are deleted."""
+        await asyncio.to_thread(
+            leftovers.sweep,
+            self.media_dir,
+            referenced=await self.store.referenced_files(),
+            busy_jobs=self.engine.background.busy_jobs(),
+            writing=set(self.recorder.writing),
+        )
+        await resume(self.store, self.config, self.clock.now())
 
     # ------------------------------------------------------------------ user actions
     async def cancel(self, job_id: int, *, user: str, moderator: bool) -> JobView:
@@ -357,14 +356,8 @@ class AnimateService:
             await self._view_at(j, now) for j in await self.store.recent_jobs(platform, user, limit)
         ]
 
-    async def fit_video(self, job_id: int, max_bytes: int) -> Path | None:
-        job = await self._must(job_id)
-        if job.video_path is None:
-            return None
-        src = Path(job.video_path)
-        if not await asyncio.to_thread(src.exists):
-            return None
-        dest = fitted_copy(src, max_bytes)
+    async def _fit(self, src: Path, dest: Path, max_bytes: int) -> Path | None:
+        """``core.fitting``'s re-encode, in the media pool (a core for many seconds)."""
         result = await self.media.run(fit_video, src, dest, max_bytes)
         return None if result is None else result.path
 
@@ -392,7 +385,3 @@ class AnimateService:
         mean = (await self.tracker.expectation_for(job)).mean
         eta = estimate_eta(job, now, position=position_for_eta, slots=slots, mean_seconds=mean)
         return to_view(job, position=position, eta=eta)
-
-
-def _recovered(status: JobStatus, now: datetime, changes: dict[str, object]) -> Change:
-    return lambda j: transition(j, status, now, **changes)
