@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from core.jobs import ChatRef, JobSpec, JobStatus
-from tests.core.fakes import RecordingPort, decoded_codec, png
+from tests.core.fakes import RecordingPort, decoded_codec, png, tone_wav
 from tests.engine.harness import SimClock, Stack, engine_stack
 
 FINAL = {JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED}
@@ -180,3 +180,28 @@ async def test_a_big_queue_never_draws_a_429_and_keeps_slots_full(tmp_path: Path
             level += delta
             peak = max(peak, level)
         assert peak <= 5
+
+
+async def test_a_job_with_audio_uploads_first_then_creates_with_the_oss_url(
+    tmp_path: Path,
+) -> None:
+    """Issue 8.5 on the real client: the upload is its own step; the create only names it."""
+    clock = SimClock()
+    async with engine_stack(tmp_path, clock) as stack:
+        port = RecordingPort()
+        view = await stack.service.submit(
+            spec=SPEC, image=png(), chat=chat(), audio=tone_wav(), audio_filename="tone.wav"
+        )
+        await drive(stack, port, [view.id])
+        assert [r.id for r in port.results] == [view.id]
+        log = stack.emulator.request_log
+        policy = next(i for i, r in enumerate(log) if r.path == "/api/v1/uploads")
+        posted = next(i for i, r in enumerate(log) if r.path.startswith("/oss/"))
+        (at,) = [i for i, r in enumerate(log) if r.path.endswith("video-synthesis")]
+        assert policy < posted < at  # getPolicy, the OSS form POST, then the create
+        create = log[at]
+        url = create.json["input"]["audio_url"]
+        assert url.startswith("oss://") and url.removeprefix("oss://") in stack.emulator.uploads
+        assert create.headers["X-DashScope-OssResourceResolve"] == "enable"
+        record = await stack.store.get_job(view.id)
+        assert record is not None and record.audio_url == url
