@@ -27,6 +27,7 @@ from bot.settings import Settings, from_env
 from core.errors import ConfigError
 from core.lifecycle import EngineConfig
 from core.media.pool import MediaPool
+from core.policy import UserLimits
 from core.ports import SystemClock
 from core.service import AnimateService
 from providers.dashscope import DashScopeClient
@@ -83,6 +84,7 @@ async def _serve(settings: Settings, *, force_sync: bool) -> None:
             region=settings.dashscope.region,
             config=EngineConfig(media_retention_days=settings.media_retention_days),
             media=media,
+            limits=UserLimits(active_jobs=settings.limit_user_active_jobs),
         )
         bot = AnimateBot(
             service=service,

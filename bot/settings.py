@@ -50,6 +50,8 @@ class Settings:
     media_dir: Path = Path("data/media")
     dev_guild_id: int | None = None
     media_retention_days: float = 7.0
+    #: queued + running jobs one user may have at once (0 = unlimited)
+    limit_user_active_jobs: int = 3
     log_level: str = "INFO"
 
 
@@ -104,6 +106,20 @@ def number(
     return value
 
 
+def whole(
+    env: Mapping[str, str], name: str, default: int, *, high: int, problems: list[str]
+) -> int:
+    """``env[name]`` as a whole number in ``[0, high]`` (0 = unlimited); else a line in
+    ``problems``."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit() and int(raw) <= high):
+        problems.append(f"{name}={raw!r} is not a whole number from 0 to {high} (0 = unlimited)")
+        return default
+    return int(raw)
+
+
 def _guild_id(env: Mapping[str, str], problems: list[str]) -> int | None:
     raw = (env.get("DEV_GUILD_ID") or "").strip()
     if not raw:
@@ -138,6 +154,7 @@ def from_env(env: Mapping[str, str] | None = None, *, need_discord: bool = True)
     log_level = (env.get("LOG_LEVEL") or "INFO").strip().upper()
     if log_level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL={log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+    active_cap = whole(env, "LIMIT_USER_ACTIVE_JOBS", 3, high=10_000, problems=problems)
     if problems:
         raise ConfigError("Configuration problem: " + "; ".join(problems) + ".")
     db = Path(env.get("DATABASE_PATH") or "data/animate.db").expanduser()
@@ -149,5 +166,6 @@ def from_env(env: Mapping[str, str] | None = None, *, need_discord: bool = True)
         media_dir=media,
         dev_guild_id=dev_guild,
         media_retention_days=retention,
+        limit_user_active_jobs=active_cap,
         log_level=log_level,
     )

@@ -7,8 +7,8 @@ structurally.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from pathlib import Path
 from typing import Protocol
 
 from core.jobs import ChatRef, JobSpec, JobView
@@ -16,7 +16,12 @@ from core.ports import DeliveryPort
 
 
 class Service(Protocol):
-    def validate(self, spec: JobSpec) -> JobSpec: ...
+    def validate(self, spec: JobSpec, *, audio: bool = False) -> JobSpec: ...
+
+    def intake(self, chat: ChatRef) -> AbstractAsyncContextManager[None]:
+        """Enter before reading attachment bytes, leave after ``submit`` (per-user cap, and a
+        bound on requests holding bytes in memory)."""
+        ...
 
     def estimate(self, spec: JobSpec) -> tuple[float, str]: ...
 
@@ -50,5 +55,3 @@ class Service(Protocol):
     async def get(self, job_id: int) -> JobView | None: ...
 
     async def recent(self, *, platform: str, user: str, limit: int = 10) -> list[JobView]: ...
-
-    async def fit_video(self, job_id: int, max_bytes: int) -> Path | None: ...

@@ -97,24 +97,27 @@ class AnimateCog(commands.Cog, name="Animate"):
         model = _inputs.model_for(spec.model, self.region)
         if audio is not None:
             _inputs.check_audio(audio, model)
-        spec = self.service.validate(spec)
-        try:
-            data = await image.read()
-            audio_data = await audio.read() if audio is not None else None
-        except discord.HTTPException as exc:
-            # slash-command uploads are ephemeral; Discord may already have dropped the file
-            raise ValidationError(
-                "Discord no longer has that upload (it answered "
-                f"{exc.status}). Attach the file again and retry; nothing was spent.",
-                subject=Input.IMAGE,
-            ) from exc
-        job = await self.service.submit(
-            spec=spec,
-            image=data,
-            chat=_inputs.chat_ref(interaction),
-            audio=audio_data,
-            audio_filename=audio.filename if audio is not None else None,
-        )
+        spec = self.service.validate(spec, audio=audio is not None)
+        chat = _inputs.chat_ref(interaction)
+        # the per-user cap refuses before any byte is read; few requests hold bytes at once
+        async with self.service.intake(chat):
+            try:
+                data = await image.read()
+                audio_data = await audio.read() if audio is not None else None
+            except discord.HTTPException as exc:
+                # slash-command uploads are ephemeral; Discord may already have dropped the file
+                raise ValidationError(
+                    "Discord no longer has that upload (it answered "
+                    f"{exc.status}). Attach the file again and retry; nothing was spent.",
+                    subject=Input.IMAGE,
+                ) from exc
+            job = await self.service.submit(
+                spec=spec,
+                image=data,
+                chat=chat,
+                audio=audio_data,
+                audio_filename=audio.filename if audio is not None else None,
+            )
         log.info("job %s submitted by %s (%s)", job.id, interaction.user.id, spec.model)
         await self.publish(interaction, job, _inputs.thumbnail_for(image, data, interaction))
         return job

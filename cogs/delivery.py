@@ -64,7 +64,11 @@ class DiscordDelivery:
             users=[discord.Object(int(job.chat.user))],
         )
 
-    def upload_limit(self, job: JobView) -> int:
+    async def upload_limit(self, job: JobView) -> int:
+        """The guild's file limit (10 MiB in DMs), or 0 where we may not attach files: the
+        engine fits the video under it before ``post_result`` (or posts the link)."""
+        if not self.can_attach(job):
+            return 0
         guild = self.bot.get_guild(int(job.chat.guild)) if job.chat.guild else None
         return guild.filesize_limit if guild is not None else DM_LIMIT
 
@@ -123,23 +127,14 @@ class DiscordDelivery:
         except Exception as exc:  # noqa: BLE001 - cosmetic; must never undo a post that happened
             log.info("job %s: final status edit skipped (%s)", job.id, exc)
 
-    async def _video_file(self, job: JobView) -> Path | None:
-        if not job.video_path or not self.can_attach(job):
-            return None
-        path = Path(job.video_path)
-        size = await asyncio.to_thread(_size, path)
-        if size is None:
-            return None
-        limit = self.upload_limit(job)
-        if size <= limit:
-            return path
-        log.info("job %s: %d bytes > %d limit, re-encoding", job.id, size, limit)
-        return await self.service.fit_video(job.id, limit)
-
     async def post_result(self, job: JobView) -> str:
+        """The file the engine chose (``job.video_path``, already under ``upload_limit``), or
+        the link with its expiry when it gave none or Discord refuses the file after all."""
         target = self._target(job)
         content = f"<@{job.chat.user}>"
-        path = await self._video_file(job)
+        path = Path(job.video_path) if job.video_path else None
+        if path is not None and await asyncio.to_thread(_size, path) is None:
+            path = None
         try:
             if path is not None:
                 try:
@@ -152,10 +147,12 @@ class DiscordDelivery:
                     )
                     await self._finish_status(job, str(message.id), ok=True)
                     return str(message.id)
-                except discord.Forbidden as exc:
-                    if exc.code != 50013:
+                except discord.HTTPException as exc:
+                    # 50013: may not attach files here; 413: over the limit after all (the
+                    # cached limit was stale); either way the link still reaches the user
+                    if not (exc.status == 413 or (exc.status == 403 and exc.code == 50013)):
                         raise
-                    log.info("job %s: may not attach here, posting the link", job.id)
+                    log.info("job %s: file refused (%s), posting the link", job.id, exc.status)
             message = await target.send(
                 content,
                 embed=_render.result_embed(job, link_note=_render.link_note(job)),

@@ -24,6 +24,7 @@ from core.scheduler import RateWindow, fair_order
 from core.store import JobRecord, JobStore
 from core.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, VideoProvider
 from core.tracker import Tracker
+from core.uploads import audio_ready
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,9 @@ class AdmissionMixin:
     def backoff(self, attempt: int) -> timedelta:
         raise NotImplementedError  # provided by Engine
 
-    async def save(self, job: JobRecord, change: Change) -> JobRecord | None:
+    async def save(
+        self, job: JobRecord, change: Change, *, durable: bool = False
+    ) -> JobRecord | None:
         raise NotImplementedError  # provided by Engine
 
     async def _guarded(
@@ -77,6 +80,8 @@ class AdmissionMixin:
                 continue
             if counts[model.id] >= self.slots(model):
                 continue
+            if not audio_ready(job, now, self.config):
+                continue  # its audio upload runs (or backs off) in the background first
             if job.next_at is not None and job.next_at > now:
                 self._wake(job.next_at)  # backing off after a 429 / 5xx
                 continue
@@ -118,12 +123,8 @@ class AdmissionMixin:
         if job.image_path is None:
             raise AnimateError("The input image of this job is gone.", kind=Kind.INVALID_INPUT)
         image = await asyncio.to_thread(Path(job.image_path).read_bytes)
-        audio = None
-        if job.audio_path is not None:
-            raw = await asyncio.to_thread(Path(job.audio_path).read_bytes)
-            audio = MediaFile(
-                raw, job.audio_mime or "audio/mpeg", job.audio_filename or "audio.mp3"
-            )
+        if job.audio_path is not None and job.audio_url is None:
+            raise AnimateError("The audio file of this job was not uploaded.", kind=Kind.INTERNAL)
         spec = job.spec
         return TaskRequest(
             model=spec.model,
@@ -136,7 +137,8 @@ class AdmissionMixin:
             prompt_extend=spec.prompt_extend,
             watermark=spec.watermark,
             sound=spec.sound,
-            audio=audio,
+            # uploaded beforehand (core.uploads): the create only names the oss:// URL
+            audio_url=job.audio_url if job.audio_path is not None else None,
             template=spec.template,
         )
 
@@ -152,8 +154,14 @@ class AdmissionMixin:
             await self.save(job, failing(now, error))
             return
         # The row says SUBMITTING before the create leaves: a crash now is visible and reconciled.
+        # Durable (synced to disk): after a power cut a lost marker would make the restart send
+        # the create again, and a second billed task.
         sending = await self.save(
-            job, lambda j: transition(j, _S.SUBMITTING, now, submit_started_at=now, next_at=None)
+            job,
+            lambda j: transition(
+                j, _S.SUBMITTING, now, submit_started_at=now, submit_ended_at=None, next_at=None
+            ),
+            durable=True,
         )
         if sending is None:
             return
@@ -164,6 +172,12 @@ class AdmissionMixin:
             return
         except ProviderError as exc:
             await self._submit_refused(sending, now, exc)
+            return
+        except AnimateError as exc:
+            # a ValidationError: the client refuses before sending anything, so nothing was
+            # created; the user must change the request (never "outcome unknown")
+            log.info("job %d: create refused before sending: %r", job.id, exc)
+            await self.save(sending, failing(now, exc))
             return
         except Exception as exc:
             log.exception("job %d: create failed unexpectedly; outcome unknown", job.id)

@@ -4,15 +4,19 @@ Progress edits happen on a state change, at most one per ``progress_interval`` p
 posts (the video, or the failure / cancel / expiry notice) record their intent before posting and
 the posted message id after; after a crash between the two, ``find_posted`` says whether the post
 went out, so nothing is posted twice and nothing is lost. Transient ``DeliveryError``s retry with
-backoff; a permanent one ends the job as ``DELIVERY_FAILED`` with the reason logged.
+backoff; a permanent one ends the job as ``DELIVERY_FAILED`` with the reason logged. A video too
+big for the port's upload limit is fitted first (``core.fitting``, in the background).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
+from core.background import Background
+from core.fitting import Fitter
 from core.jobs import JobStatus, JobView
 from core.lifecycle import OUTCOME_STATUSES, Change, EngineConfig, to_view, transition, update
 from core.ports import DeliveryError, DeliveryPort
@@ -26,11 +30,18 @@ ViewFn = Callable[[JobRecord, datetime], Awaitable[JobView]]
 
 class Deliverer:
     def __init__(
-        self, *, store: JobStore, config: EngineConfig, view: ViewFn | None = None
+        self,
+        *,
+        store: JobStore,
+        config: EngineConfig,
+        view: ViewFn | None = None,
+        fitter: Fitter | None = None,
     ) -> None:
         self.store = store
         self.config = config
         self._view = view
+        #: None: videos are posted as they are (no upload limit to honour)
+        self.fitter = fitter
 
     async def view(self, job: JobRecord, now: datetime) -> JobView:
         return await self._view(job, now) if self._view else to_view(job)
@@ -38,12 +49,24 @@ class Deliverer:
     async def deliver_once(self, port: DeliveryPort, now: datetime) -> int:
         actions = 0
         for job in await self.store.deliverable_jobs(now, limit=self.config.batch):
-            try:
-                actions += await self._one(port, job, now)
-            except Exception:
-                log.exception("job %d: delivery step failed unexpectedly", job.id)
-                await self._later(job, now, None)
+            actions += await self._guarded(port, job, now)
+        if self.fitter is not None:
+            # re-encodes started by this pass: the quick ones are posted now, the rest later
+            started = self.fitter.take_started()
+            await Background.wait(started.values(), self.config.fit_wait)
+            for job_id, task in started.items():
+                fitted = await self.store.get_job(job_id) if task.done() else None
+                if fitted is not None and fitted.deliver_at is not None:
+                    actions += await self._guarded(port, fitted, now)
         return actions
+
+    async def _guarded(self, port: DeliveryPort, job: JobRecord, now: datetime) -> int:
+        try:
+            return await self._one(port, job, now)
+        except Exception:
+            log.exception("job %d: delivery step failed unexpectedly", job.id)
+            await self._later(job, now, None)
+            return 0
 
     async def _one(self, port: DeliveryPort, job: JobRecord, now: datetime) -> int:
         if job.status in OUTCOME_STATUSES:
@@ -95,6 +118,11 @@ class Deliverer:
                 await self._done(job, now, already)
                 return 1
         intent = "result" if job.status is JobStatus.DOWNLOADED else "failure"
+        attach = job.video_path
+        if intent == "result" and self.fitter is not None:
+            ready, attach = await self.fitter.prepare(port, job, await self.view(job, now), now)
+            if not ready:
+                return 0  # re-encoding in the background; it makes the job due again
         if job.delivery_intent != intent:
             marked = await self._save(
                 job, lambda j: transition(j, j.status, now, delivery_intent=intent)
@@ -105,7 +133,8 @@ class Deliverer:
         view = await self.view(job, now)
         try:
             if intent == "result":
-                message_id = await port.post_result(view)
+                # the file that fits the port's limit, or None: the port posts the link
+                message_id = await port.post_result(dataclasses.replace(view, video_path=attach))
             else:
                 message_id = await port.post_failure(view)
         except DeliveryError as exc:

@@ -1,4 +1,8 @@
-"""One engine pass: admission and submit, sweeps and polls, downloads, reconciliation, retention.
+"""One engine pass: sweeps and polls, audio uploads, admission and submit, downloads,
+reconciliation, retention.
+
+Uploads and downloads run in the background (``core.background``): a pass starts them and waits
+at most ``download_wait`` seconds, so one job's slow transfer never holds up the others.
 
 Every job is handled in its own ``try/except``: one bad job is logged with its id and
 rescheduled with backoff, never the end of the loop. Every state change is one checked
@@ -15,8 +19,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from core.admission import AdmissionMixin
+from core.background import Background
 from core.catalog import Model, Region, find_model
 from core.errors import AnimateError, Kind, ProviderError
+from core.fitting import fitted_copy
 from core.jobs import JobStatus
 from core.lifecycle import (
     Change,
@@ -34,6 +40,7 @@ from core.scheduler import RateWindow, backoff, seconds
 from core.store import JobRecord, JobStore
 from core.tasks import TaskInfo, TaskStatus, VideoProvider
 from core.tracker import Tracker
+from core.uploads import Uploader
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +62,7 @@ class Engine(AdmissionMixin):
         config: EngineConfig,
         tracker: Tracker,
         rng: random.Random | None = None,
+        background: Background | None = None,
     ) -> None:
         self.provider = provider
         self.store = store
@@ -68,11 +76,19 @@ class Engine(AdmissionMixin):
         self._submit_buckets: dict[str, RateWindow] = {}
         self._paused_until: dict[str, datetime] = {}
         self._in_flight: set[int] = set()
-        #: downloads still running after their pass returned (strong references, by job id)
-        self._downloading: dict[int, asyncio.Task[None]] = {}
+        #: downloads and uploads still running after their pass returned
+        self.background = background or Background()
         self._last_retention: datetime | None = None
         self._download_gate = asyncio.Semaphore(max(1, config.parallel_downloads))
         self.reconciler = Reconciler(provider=provider, store=store, config=config, engine=self)
+        self.uploader = Uploader(
+            provider=provider,
+            store=store,
+            config=config,
+            clock=clock,
+            save=self.save,
+            backoff=self.backoff,
+        )
         self._wakeups: list[datetime] = []
         self._admit_wakeup: datetime | None = None
         self._errors = 0
@@ -97,10 +113,12 @@ class Engine(AdmissionMixin):
             bucket = self._submit_buckets[model.id] = RateWindow(rps, self.config.rate_window)
         return bucket
 
-    async def save(self, job: JobRecord, change: Change) -> JobRecord | None:
+    async def save(
+        self, job: JobRecord, change: Change, *, durable: bool = False
+    ) -> JobRecord | None:
         """Write ``change(job)``, re-applied on a fresh copy if another writer got there first
         (see ``core.lifecycle.update``); the row as written, or None when the job moved on."""
-        saved = await update(self.store, job, change)
+        saved = await update(self.store, job, change, durable=durable)
         if saved is not None and saved.next_at is not None:
             self._wakeups.append(saved.next_at)
         return saved
@@ -151,11 +169,19 @@ class Engine(AdmissionMixin):
                 break  # the rest stay due; the shared query budget refills by the next pass
             counts["polled"] += 1
             await self._guarded(job, now, self._poll)
+        uploads = [
+            self._start("upload", j, now, self.uploader.upload)
+            for j in await self.uploader.due(now)
+            if not self.background.running("upload", j.id)
+        ]
         submitted = await self._admit(now)
         downloads = await self.store.due_jobs(now, [_S.SUCCEEDED], limit=self.config.batch)
-        started = [self._start_download(j, now) for j in downloads if j.id not in self._downloading]
-        if started:
-            await asyncio.wait(started, timeout=self.config.download_wait)
+        started = [
+            self._start("download", j, now, self._download)
+            for j in downloads
+            if not self.background.running("download", j.id)
+        ]
+        await self.background.wait([*uploads, *started], self.config.download_wait)
         reconciled = await self.reconciler.run(now)
         purged = await self._retention(now)
         wakeups = [w for w in (*self._wakeups, self.tracker.next_sweep()) if w is not None]
@@ -169,6 +195,7 @@ class Engine(AdmissionMixin):
             polled=counts["polled"],
             swept=counts["swept"],
             downloaded=len(started),
+            uploaded=len(uploads),
             reconciled=reconciled,
             purged=purged,
             errors=self._errors,
@@ -261,19 +288,18 @@ class Engine(AdmissionMixin):
         )
 
     # ------------------------------------------------------------------ download
-    def _start_download(self, job: JobRecord, now: datetime) -> asyncio.Task[None]:
-        task = asyncio.create_task(self._guarded(job, now, self._download))
-        self._downloading[job.id] = task
-        task.add_done_callback(lambda _: self._downloading.pop(job.id, None))
-        return task
+    def _start(
+        self,
+        kind: str,
+        job: JobRecord,
+        now: datetime,
+        step: Callable[[JobRecord, datetime], Awaitable[None]],
+    ) -> asyncio.Task[None]:
+        return self.background.start(kind, job.id, self._guarded(job, now, step))
 
     async def drain(self, *, cancel: bool = False) -> None:
-        """Wait for (or cancel) the downloads still running; a canceled one stays due."""
-        tasks = list(self._downloading.values())
-        if cancel:
-            for task in tasks:
-                task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        """Wait for (or cancel) the background work still running; a canceled step stays due."""
+        await self.background.drain(cancel=cancel)
 
     async def _download(self, job: JobRecord, now: datetime) -> None:
         if job.video_url is None:
@@ -329,21 +355,19 @@ class Engine(AdmissionMixin):
             paths = [p for p in (job.image_path, job.audio_path, job.video_path) if p]
             await asyncio.to_thread(_unlink_all, paths)
             if await self.save(
-                job, lambda j: transition(j, j.status, now, media_purged=True, video_path=None)
+                job,
+                lambda j: transition(
+                    j, j.status, now, media_purged=True, video_path=None, fit_path=None
+                ),
             ):
                 purged += 1
         return purged
-
-
-def fitted_copy(video: Path, max_bytes: int | str) -> Path:
-    """Where ``AnimateService.fit_video`` keeps ``video`` re-encoded under ``max_bytes``."""
-    return video.with_name(f"{video.stem}-fit-{max_bytes}.mp4")
 
 
 def _unlink_all(paths: list[str]) -> None:
     for p in paths:
         path = Path(p)
         path.unlink(missing_ok=True)
-        if path.suffix == ".mp4":  # copies re-encoded to fit an upload limit (fit_video)
+        if path.suffix == ".mp4":  # copies re-encoded to fit an upload limit (core.fitting)
             for copy in path.parent.glob(fitted_copy(path, "*").name):
                 copy.unlink(missing_ok=True)

@@ -18,7 +18,8 @@ class JobStatus(StrEnum):
     QUEUED = "queued"
     #: a create request is (about to be) in flight; the row exists before the call
     SUBMITTING = "submitting"
-    #: the create was sent but its answer was lost; reconcile via the task list
+    #: the create was sent but its answer was lost; reconcile via the task list (a create the
+    #: list proves was never made goes back to QUEUED, once)
     SUBMIT_UNKNOWN = "submit_unknown"
     #: DashScope accepted the task and has it queued (mirrors PENDING)
     PENDING = "pending"
@@ -71,8 +72,9 @@ TRANSITIONS: Mapping[JobStatus, frozenset[JobStatus]] = MappingProxyType(
         _S.SUBMITTING: frozenset(
             {_S.PENDING, _S.RUNNING, _S.QUEUED, _S.SUBMIT_UNKNOWN, _S.FAILED, _S.CANCELED}
         ),
+        # back to QUEUED only when the task list proved the create was never made (once)
         _S.SUBMIT_UNKNOWN: frozenset(
-            {_S.PENDING, _S.RUNNING, _S.SUCCEEDED, _S.FAILED, _S.CANCELED, _S.EXPIRED}
+            {_S.QUEUED, _S.PENDING, _S.RUNNING, _S.SUCCEEDED, _S.FAILED, _S.CANCELED, _S.EXPIRED}
         ),
         _S.PENDING: frozenset({_S.RUNNING, _S.SUCCEEDED, _S.FAILED, _S.CANCELED, _S.EXPIRED}),
         _S.RUNNING: frozenset({_S.SUCCEEDED, _S.FAILED, _S.CANCELED, _S.EXPIRED}),

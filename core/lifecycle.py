@@ -28,6 +28,11 @@ UNCONFIRMED_MESSAGE = (
     "We could not confirm whether DashScope created this job; nothing was resubmitted, "
     "press Regenerate to try again."
 )
+#: the create was proven never made twice (the second time after the automatic resubmit)
+NOT_CREATED_MESSAGE = (
+    "DashScope did not receive this job, not even when we sent it a second time; nothing "
+    "was charged. Press Regenerate to try again in a few minutes."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +63,9 @@ class EngineConfig:
     submit_timeout: float = 60.0
     #: clock skew tolerated when matching a lost create to a listed task
     reconcile_skew: float = 3.0
+    #: seconds after a task's creation within which the task list may not show it yet; a list
+    #: queried later that shows no candidate proves a lost create was never made
+    list_settle: float = 10.0
     reconcile_delay: float = 5.0
     reconcile_attempts: int = 3
     submit_max_attempts: int = 12
@@ -66,9 +74,16 @@ class EngineConfig:
     backoff_cap: float = 300.0
     max_video_bytes: int = 512 * 1024 * 1024
     parallel_downloads: int = 2
-    #: how long a pass waits for the downloads it started; slower ones finish in the background
-    #: so polls, submits and the delivery loop (and its heartbeat) keep running
+    #: how long a pass waits for the downloads and audio uploads it started; slower ones finish
+    #: in the background so polls, submits and the delivery loop (and its heartbeat) keep running
     download_wait: float = 5.0
+    #: audio uploads to DashScope's temporary storage: files live 48 h (reference §11); one
+    #: that expires within ``upload_margin`` seconds is uploaded again before the create
+    parallel_uploads: int = 2
+    upload_ttl: float = 172800.0
+    upload_margin: float = 3600.0
+    #: how long a delivery pass waits for the re-encodes it started (the rest go on behind it)
+    fit_wait: float = 5.0
     media_retention_days: float = 7.0
     retention_every: float = 3600.0
     batch: int = 200
@@ -84,6 +99,7 @@ class PassReport:
     polled: int = 0
     swept: int = 0
     downloaded: int = 0
+    uploaded: int = 0
     reconciled: int = 0
     purged: int = 0
     errors: int = 0
@@ -113,7 +129,7 @@ Change = Callable[[JobRecord], "JobRecord | None"]
 
 
 async def update(
-    store: JobStore, job: JobRecord, change: Change, *, tries: int = 5
+    store: JobStore, job: JobRecord, change: Change, *, tries: int = 5, durable: bool = False
 ) -> JobRecord | None:
     """Write ``change(job)``; when another writer got there first, re-read and re-apply it.
 
@@ -121,14 +137,15 @@ async def update(
     ``deliver_at`` are recomputed from the fresh copy), or returns None to give up. A change is
     re-applied only while the row is still in the status the writer started from: a step that
     finds its job moved on (canceled, failed, already downloaded) gives up rather than act on
-    a state it did not see. Returns the row as written, or None.
+    a state it did not see. Returns the row as written, or None. ``durable``: see
+    ``JobStore.save``.
     """
     expected = job.status
     for _ in range(tries):
         new = change(job)
         if new is None:
             return None
-        saved = await store.save(job, new)
+        saved = await store.save(job, new, durable=durable)
         if saved is not None:
             return saved
         fresh = await store.get_job(job.id)

@@ -42,8 +42,17 @@ class DeliveryPort(Protocol):
         """Update the public status message (called on state changes, rate-limited)."""
         ...
 
+    async def upload_limit(self, job: JobView) -> int:
+        """The largest file in bytes ``post_result`` can attach for ``job`` (0: no file at all).
+
+        The engine re-encodes a bigger video to fit before posting (off the pass, once), or
+        posts without a file when it cannot.
+        """
+        ...
+
     async def post_result(self, job: JobView) -> str:
-        """Post the finished video (``job.video_path``) or a link; return the message id."""
+        """Post the finished video and return the message id: the file ``job.video_path`` when
+        set (it fits ``upload_limit``), else the link ``job.video_url`` with its expiry."""
         ...
 
     async def post_failure(self, job: JobView) -> str:

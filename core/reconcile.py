@@ -8,8 +8,11 @@ after it ended) and claims a task only when the match is unambiguous:
 * a job is matched to a task only when that task is its *only* candidate **and** no other unknown
   job of the same model could claim the same task (several concurrent unknown jobs with
   overlapping windows stay unresolved rather than risk swapping videos between users);
-* no candidate after a few tries, or still ambiguous: the job fails with a message saying exactly
-  that — nothing is resubmitted silently.
+* no candidate at all in a list queried successfully once the window has settled (a new task
+  may take a few seconds to be listed): the create was never made, so it is sent again — once,
+  without a word to the user (a second such loss fails the job saying so);
+* candidates that stay ambiguous after a few tries: the job fails with a message saying exactly
+  that — nothing is resubmitted when a task might exist.
 """
 
 from __future__ import annotations
@@ -21,7 +24,14 @@ from typing import TYPE_CHECKING
 
 from core.errors import AnimateError, Kind
 from core.jobs import JobStatus
-from core.lifecycle import UNCONFIRMED_MESSAGE, Change, EngineConfig, failing, transition
+from core.lifecycle import (
+    NOT_CREATED_MESSAGE,
+    UNCONFIRMED_MESSAGE,
+    Change,
+    EngineConfig,
+    failing,
+    transition,
+)
 from core.store import JobRecord, JobStore
 from core.tasks import TaskStatus, TaskSummary, VideoProvider
 
@@ -29,6 +39,21 @@ if TYPE_CHECKING:
     from core.engine import Engine
 
 log = logging.getLogger(__name__)
+
+#: how close to DashScope's 24 h retention a window may be and still be proven empty
+_LIST_MARGIN = timedelta(hours=1)
+
+
+def window(job: JobRecord, skew: timedelta) -> tuple[datetime, datetime]:
+    """When ``job``'s task can have been created: its submit window widened by ``skew``."""
+    lo = (job.submit_started_at or job.created_at) - skew
+    hi = (job.submit_ended_at or job.submit_started_at or job.created_at) + skew
+    return lo, hi
+
+
+def candidates_of(job: JobRecord, tasks: list[TaskSummary], skew: timedelta) -> set[str]:
+    lo, hi = window(job, skew)
+    return {t.task_id for t in tasks if t.created_at is not None and lo <= t.created_at <= hi}
 
 
 def match(
@@ -38,11 +63,7 @@ def match(
     candidates: dict[int, set[str]] = {}
     by_id = {t.task_id: t for t in tasks}
     for job in jobs:
-        lo = (job.submit_started_at or job.created_at) - skew
-        hi = (job.submit_ended_at or job.submit_started_at or job.created_at) + skew
-        candidates[job.id] = {
-            t.task_id for t in tasks if t.created_at is not None and lo <= t.created_at <= hi
-        }
+        candidates[job.id] = candidates_of(job, tasks, skew)
     found: dict[int, TaskSummary] = {}
     progress = True
     while progress:
@@ -59,6 +80,10 @@ def match(
                     del candidates[job_id]
                     progress = True
     return found
+
+
+def _later(now: datetime, when: datetime) -> Change:
+    return lambda j: transition(j, j.status, now, next_at=when)
 
 
 def _claim(task: TaskSummary, status: JobStatus, now: datetime) -> Change:
@@ -112,7 +137,17 @@ class Reconciler:
                 continue
             task = found.get(job.id)
             if task is None:
-                await self._retry_or_fail(job, now, None, count=True)
+                lo, hi = window(job, skew)
+                settled = hi + timedelta(seconds=self.config.list_settle)
+                # the list keeps tasks 24 h: an empty list for an older window proves nothing
+                forgotten = now - lo > timedelta(seconds=self.config.task_ttl) - _LIST_MARGIN
+                if candidates_of(job, free, skew) or forgotten:
+                    await self._retry_or_fail(job, now, None, count=True)  # ambiguous
+                elif now < settled:
+                    # the list may not show a task this young yet: look again once it would
+                    await self.engine.save(job, _later(now, settled))
+                else:
+                    await self._never_made(job, now)
                 continue
             status = JobStatus.PENDING if task.status is TaskStatus.PENDING else JobStatus.RUNNING
             log.info(
@@ -121,6 +156,29 @@ class Reconciler:
             if await self.engine.save(job, _claim(task, status, now)) is not None:
                 done += 1
         return done
+
+    async def _never_made(self, job: JobRecord, now: datetime) -> None:
+        """The list proves there is no task for ``job``: the create never reached DashScope."""
+        if job.resubmits >= 1:
+            log.warning("job %d: create lost again and never made; failing", job.id)
+            error = AnimateError(NOT_CREATED_MESSAGE, kind=Kind.BUSY)
+            await self.engine.save(job, failing(now, error))
+            return
+        log.warning("job %d: lost create was never made (no task listed); sending it again", job.id)
+        await self.engine.save(
+            job,
+            lambda j: transition(
+                j,
+                JobStatus.QUEUED,
+                now,
+                resubmits=j.resubmits + 1,
+                attempts=0,
+                submit_ended_at=None,
+                next_at=now,
+                # nothing to tell the user: the status message moves on when the task starts
+                deliver_at=j.deliver_at,
+            ),
+        )
 
     async def _retry_or_fail(
         self, job: JobRecord, now: datetime, exc: BaseException | None, *, count: bool

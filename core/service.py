@@ -12,20 +12,21 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import secrets
-import shutil
-import uuid
-from datetime import datetime, timedelta
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
+from core import leftovers
+from core.background import Background
 from core.catalog import CURRENCY, Region, find_model
 from core.delivery import Deliverer
-from core.engine import Engine, fitted_copy
+from core.engine import Engine
 from core.errors import AnimateError, Input, Kind, ProviderError, ValidationError
+from core.fitting import Fitter
 from core.jobs import ChatRef, JobSpec, JobStatus, JobView
 from core.lifecycle import (
     SLOT_STATUSES,
-    Change,
     EngineConfig,
     PassReport,
     estimate_eta,
@@ -39,17 +40,19 @@ from core.media.audio import prepare_audio
 from core.media.image import normalise_image
 from core.media.pool import MediaPool
 from core.media.video import fit_video
+from core.policy import Intake, UserLimits
 from core.ports import Clock, DeliveryPort
+from core.recording import InputFile, Recorder
+from core.recovery import resume
 from core.store import JobRecord, JobStore
 from core.tasks import MediaFile, TaskRequest, VideoProvider
 from core.tracker import Tracker
-from core.validation import SEED_MAX, validate_request
+from core.validation import validate_request
 
 log = logging.getLogger(__name__)
 
 __all__ = ["AnimateService", "EngineConfig", "PassReport"]
 
-_EXT = {"image/png": ".png", "image/jpeg": ".jpg", "audio/mpeg": ".mp3", "audio/wav": ".wav"}
 _S = JobStatus
 
 
@@ -64,6 +67,8 @@ class AnimateService:
         region: Region,
         config: EngineConfig | None = None,
         media: MediaPool | None = None,
+        limits: UserLimits | None = None,
+        intakes: int = 4,
     ) -> None:
         self.provider = provider
         self.store = store
@@ -73,7 +78,18 @@ class AnimateService:
         self.config = config or EngineConfig()
         self._own_media = media is None
         self.media = media or MediaPool()
+        self.limits = limits or UserLimits()
+        #: at most ``intakes`` front-end requests hold attachment bytes at once (see ``intake``)
+        self._intake = Intake(store=store, limits=self.limits, concurrency=intakes)
+        self.recorder = Recorder(
+            store=store,
+            clock=clock,
+            media_dir=self.media_dir,
+            region=self.region,
+            limits=self.limits,
+        )
         self.tracker = Tracker(provider=provider, store=store, config=self.config)
+        background = Background()
         self.engine = Engine(
             provider=provider,
             store=store,
@@ -82,8 +98,12 @@ class AnimateService:
             clock=clock,
             config=self.config,
             tracker=self.tracker,
+            background=background,
         )
-        self.deliverer = Deliverer(store=store, config=self.config, view=self._view_at)
+        fitter = Fitter(store=store, clock=clock, background=background, fit=self._fit)
+        self.deliverer = Deliverer(
+            store=store, config=self.config, view=self._view_at, fitter=fitter
+        )
 
     async def aclose(self) -> None:
         """Stop background downloads (they stay due for the next start) and release what
@@ -93,9 +113,10 @@ class AnimateService:
             await self.media.aclose()
 
     # ------------------------------------------------------------------ pure checks
-    def validate(self, spec: JobSpec) -> JobSpec:
+    def validate(self, spec: JobSpec, *, audio: bool = False) -> JobSpec:
         """``spec`` with catalog defaults filled in (empty resolution / zero duration), or a
-        ``ValidationError`` with one clear message. No I/O."""
+        ``ValidationError`` with one clear message. ``audio``: the request comes with an audio
+        file (checked against the model, the sound option and the region). No I/O."""
         if spec.aspect not in ASPECTS:
             raise ValidationError(
                 f"Unknown aspect {spec.aspect!r}; use one of {', '.join(ASPECTS)}.",
@@ -117,6 +138,7 @@ class AnimateService:
             prompt_extend=spec.prompt_extend,
             watermark=spec.watermark,
             sound=spec.sound,
+            audio=MediaFile(b"\x00", "audio/mpeg", "probe.mp3") if audio else None,
             template=spec.template,
         )
         checked = validate_request(probe, self.region)
@@ -147,14 +169,10 @@ class AnimateService:
         audio_filename: str | None = None,
         parent_job_id: int | None = None,
     ) -> JobView:
-        spec = self.validate(spec)
+        # every rule that can refuse this request is checked here, before any row or request
+        spec = self.validate(spec, audio=audio is not None)
         model = find_model(spec.model)
         assert model is not None  # noqa: S101 - validate() resolved it
-        if audio is not None and not model.custom_audio:
-            raise ValidationError(
-                f"{model.id} cannot use an audio file; pick a wan2.5, wan2.6 or wan2.7 model.",
-                subject=Input.AUDIO,
-            )
         # CPU-heavy decoding runs in the media pool, off the event loop
         picture = await self.media.run(
             normalise_image, image, model, aspect=spec.aspect, fill=spec.fill
@@ -162,74 +180,40 @@ class AnimateService:
         sound = None
         if audio is not None:
             sound = await self.media.run(prepare_audio, audio, audio_filename)
-        written: list[Path] = []
-        try:
-            image_path = await self._write(picture.data, picture.mime, written)
-            audio_path = await self._write(sound.data, sound.mime, written) if sound else None
-            job = await self._record(
-                spec,
-                chat,
-                image_path=image_path,
-                image_mime=picture.mime,
-                audio_path=audio_path,
-                audio_mime=sound.mime if sound else None,
-                audio_filename=sound.filename if sound else None,
-                parent_job_id=parent_job_id,
-            )
-        except BaseException:
-            await asyncio.to_thread(_unlink, written)
-            raise
+        validate_request(
+            TaskRequest(
+                model=spec.model,
+                image=MediaFile(picture.data, picture.mime, "image"),
+                prompt=spec.prompt,
+                resolution=spec.resolution,
+                duration=spec.duration,
+                sound=spec.sound,
+                audio=MediaFile(sound.data, sound.mime, sound.filename) if sound else None,
+                template=spec.template,
+            ),
+            self.region,
+        )
+        track = None
+        if sound is not None:
+            track = InputFile(sound.mime, data=sound.data, filename=sound.filename)
+        job = await self.recorder.record(
+            spec,
+            chat,
+            cost=self.estimate(spec),
+            image=InputFile(picture.mime, data=picture.data),
+            audio=track,
+            parent_job_id=parent_job_id,
+        )
         log.info("job %d queued (%s, %s, %d s)", job.id, spec.model, spec.resolution, spec.duration)
         return await self._view_at(job, self.clock.now())
 
-    async def _write(self, data: bytes, mime: str, written: list[Path]) -> str:
-        folder = self.media_dir / "inputs"
-        path = folder / f"{uuid.uuid4().hex}{_EXT.get(mime, '.bin')}"
-        written.append(path)
-
-        def write() -> None:
-            folder.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-
-        await asyncio.to_thread(write)
-        return str(path)
-
-    async def _record(
-        self,
-        spec: JobSpec,
-        chat: ChatRef,
-        *,
-        image_path: str,
-        image_mime: str,
-        audio_path: str | None,
-        audio_mime: str | None,
-        audio_filename: str | None,
-        parent_job_id: int | None,
-    ) -> JobRecord:
-        now = self.clock.now()
-        cost, currency = self.estimate(spec)
-        seed = spec.seed if spec.seed is not None else secrets.randbelow(SEED_MAX + 1)
-        record = JobRecord(
-            id=0,
-            status=_S.QUEUED,
-            spec=spec,
-            chat=chat,
-            region=self.region.value,
-            created_at=now,
-            updated_at=now,
-            currency=currency,
-            cost_estimate=cost,
-            image_path=image_path,
-            image_mime=image_mime,
-            audio_path=audio_path,
-            audio_mime=audio_mime,
-            audio_filename=audio_filename,
-            seed_used=seed,
-            next_at=now,
-            progress_status=_S.QUEUED.value,
-            parent_job_id=parent_job_id,
-        )
-        return await self.store.insert_job(record)
+    @asynccontextmanager
+    async def intake(self, chat: ChatRef) -> AsyncIterator[None]:
+        """Enter before reading a request's attachment bytes and stay inside until ``submit``
+        returns: refuses a requester already at the cap (``too_many_active``) before any byte
+        is read, and bounds how many requests hold attachment bytes in memory at once."""
+        async with self._intake.enter(chat):
+            yield
 
     async def attach_chat(
         self, job_id: int, *, thread: str | None, status_message: str | None
@@ -251,25 +235,16 @@ class AnimateService:
         return await self.deliverer.deliver_once(port, now or self.clock.now())
 
     async def recover(self) -> None:
-        """Resume every non-final job after a start; lost creates go to reconciliation."""
-        now = self.clock.now()
-        cfg = self.config
-        for job in await self.store.jobs_with_status([s for s in _S if not s.final]):
-            changes: dict[str, object] = {}
-            status = job.status
-            if job.status is _S.SUBMITTING:
-                # crashed between recording the create and its answer: never resend blindly
-                started = job.submit_started_at or job.created_at
-                ended = min(now, started + timedelta(seconds=cfg.submit_timeout))
-                status = _S.SUBMIT_UNKNOWN
-                changes.update(submit_ended_at=ended, attempts=0, next_at=now)
-                log.warning("job %d was submitting at shutdown; reconciling", job.id)
-            elif job.status.active and job.next_at is None:
-                changes["next_at"] = now
-            elif not job.status.active and job.deliver_at is None:
-                changes["deliver_at"] = now
-            if status is not job.status or changes:
-                await update(self.store, job, _recovered(status, now, changes))
+        """Resume every non-final job after a start; lost creates go to reconciliation; files
+        a crash left behind (partial downloads and re-encodes, unrecorded inputs) are deleted."""
+        await asyncio.to_thread(
+            leftovers.sweep,
+            self.media_dir,
+            referenced=await self.store.referenced_files(),
+            busy_jobs=self.engine.background.busy_jobs(),
+            writing=set(self.recorder.writing),
+        )
+        await resume(self.store, self.config, self.clock.now())
 
     # ------------------------------------------------------------------ user actions
     async def cancel(self, job_id: int, *, user: str, moderator: bool) -> JobView:
@@ -338,40 +313,31 @@ class AnimateService:
                 "start a new /animate.",
                 kind=Kind.INVALID_INPUT,
             )
-        spec = dataclasses.replace(job.spec, seed=None)
-        written: list[Path] = []
+        # the same settings may no longer pass (a job recorded before a rule existed): refuse
+        # with what to change rather than send a request that must fail
+        spec = self.validate(
+            dataclasses.replace(job.spec, seed=None), audio=job.audio_path is not None
+        )
+        audio = None
+        if job.audio_path is not None:
+            audio = InputFile(
+                job.audio_mime or "audio/mpeg", path=job.audio_path, filename=job.audio_filename
+            )
         try:
-            image_path = await self._copy(job.image_path, written)
-            audio_path = await self._copy(job.audio_path, written) if job.audio_path else None
+            child = await self.recorder.record(
+                spec,
+                dataclasses.replace(chat, user=user),
+                cost=self.estimate(spec),
+                image=InputFile(job.image_mime or "image/png", path=job.image_path),
+                audio=audio,
+                parent_job_id=job.id,
+            )
         except OSError as exc:
-            await asyncio.to_thread(_unlink, written)
             raise AnimateError(
                 "The inputs of this job are no longer on disk; start a new /animate.",
                 kind=Kind.INVALID_INPUT,
             ) from exc
-        child = await self._record(
-            spec,
-            dataclasses.replace(chat, user=user),
-            image_path=image_path,
-            image_mime=job.image_mime or "image/png",
-            audio_path=audio_path,
-            audio_mime=job.audio_mime,
-            audio_filename=job.audio_filename,
-            parent_job_id=job.id,
-        )
         return await self._view_at(child, self.clock.now())
-
-    async def _copy(self, source: str, written: list[Path]) -> str:
-        folder = self.media_dir / "inputs"
-        dest = folder / f"{uuid.uuid4().hex}{Path(source).suffix}"
-        written.append(dest)
-
-        def copy() -> None:
-            folder.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, dest)
-
-        await asyncio.to_thread(copy)
-        return str(dest)
 
     # ------------------------------------------------------------------ reading
     async def get(self, job_id: int) -> JobView | None:
@@ -390,14 +356,8 @@ class AnimateService:
             await self._view_at(j, now) for j in await self.store.recent_jobs(platform, user, limit)
         ]
 
-    async def fit_video(self, job_id: int, max_bytes: int) -> Path | None:
-        job = await self._must(job_id)
-        if job.video_path is None:
-            return None
-        src = Path(job.video_path)
-        if not await asyncio.to_thread(src.exists):
-            return None
-        dest = fitted_copy(src, max_bytes)
+    async def _fit(self, src: Path, dest: Path, max_bytes: int) -> Path | None:
+        """``core.fitting``'s re-encode, in the media pool (a core for many seconds)."""
         result = await self.media.run(fit_video, src, dest, max_bytes)
         return None if result is None else result.path
 
@@ -425,12 +385,3 @@ class AnimateService:
         mean = (await self.tracker.expectation_for(job)).mean
         eta = estimate_eta(job, now, position=position_for_eta, slots=slots, mean_seconds=mean)
         return to_view(job, position=position, eta=eta)
-
-
-def _recovered(status: JobStatus, now: datetime, changes: dict[str, object]) -> Change:
-    return lambda j: transition(j, status, now, **changes)
-
-
-def _unlink(paths: list[Path]) -> None:
-    for p in paths:
-        p.unlink(missing_ok=True)

@@ -31,6 +31,10 @@ class JobRecord:
     audio_path: str | None = None
     audio_mime: str | None = None
     audio_filename: str | None = None
+    #: the audio in DashScope's temporary storage (``oss://``, valid 48 h): uploaded by its own
+    #: background step before the create, which then only sends this URL
+    audio_url: str | None = None
+    audio_url_expires_at: datetime | None = None
     task_id: str | None = None
     #: consecutive failed attempts of the current step (submit, poll, download); reset on progress
     attempts: int = 0
@@ -49,6 +53,10 @@ class JobRecord:
     video_path: str | None = None
     video_url: str | None = None
     video_url_expires_at: datetime | None = None
+    #: the upload limit a re-encode was started for, written *before* it starts so the same
+    #: file is never re-encoded twice; ``fit_path`` is the copy that fits (None: post the link)
+    fit_limit: int | None = None
+    fit_path: str | None = None
     usage_seconds: float | None = None
     cost: float | None = None
     cost_estimate: float = 0.0
@@ -67,8 +75,18 @@ class JobRecord:
     delivered_at: datetime | None = None
     media_purged: bool = False
     parent_job_id: int | None = None
+    #: creates sent again because the task list proved the earlier one was never made (max 1)
+    resubmits: int = 0
     #: bumped by every write; a save from a stale copy is refused (optimistic concurrency)
     version: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveCap:
+    """At most ``limit`` jobs in ``statuses`` per requester (platform and user)."""
+
+    limit: int
+    statuses: frozenset[JobStatus]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,13 +112,26 @@ class JobStore(Protocol):
         """Insert ``job`` (its ``id`` is ignored) and return it with the assigned id."""
         ...
 
+    async def insert_job_within(self, job: JobRecord, cap: ActiveCap) -> JobRecord | None:
+        """Insert ``job`` unless its requester already has ``cap.limit`` jobs in
+        ``cap.statuses``: the count and the insert are one atomic step, so two requests at
+        once cannot both pass when only one fits. None when refused."""
+        ...
+
+    async def count_active(self, platform: str, user: str, statuses: Iterable[JobStatus]) -> int:
+        """How many jobs of this requester are in ``statuses`` (indexed)."""
+        ...
+
     async def get_job(self, job_id: int) -> JobRecord | None: ...
 
-    async def save(self, old: JobRecord, new: JobRecord) -> JobRecord | None:
+    async def save(
+        self, old: JobRecord, new: JobRecord, *, durable: bool = False
+    ) -> JobRecord | None:
         """Write the fields that differ between ``old`` and ``new`` if the row is still at
         ``old.version``, and bump the version; return the row as written, or None (nothing
         written) when someone else wrote it first. Use ``core.lifecycle.update`` to re-read
-        and re-apply a change instead of losing it."""
+        and re-apply a change instead of losing it. ``durable``: the write survives a power
+        cut once this returns (used for the marker written before a create leaves)."""
         ...
 
     async def due_jobs(
@@ -122,6 +153,17 @@ class JobStore(Protocol):
         ...
 
     async def jobs_with_status(self, statuses: Iterable[JobStatus]) -> list[JobRecord]: ...
+
+    async def uploads_due(
+        self, now: datetime, *, fresh_until: datetime, limit: int
+    ) -> list[JobRecord]:
+        """Queued jobs with an audio file whose upload is missing or expires before
+        ``fresh_until``, and whose ``next_at`` is due."""
+        ...
+
+    async def referenced_files(self) -> set[str]:
+        """Every media path any job row names (inputs, videos, fitted copies)."""
+        ...
 
     async def in_flight_counts(self, statuses: Iterable[JobStatus]) -> dict[str, int]:
         """Number of jobs per model in ``statuses``."""

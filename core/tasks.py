@@ -49,7 +49,8 @@ class TaskRequest:
 
     ``model`` is the catalog id (Beijing id); the provider maps it to the region's wire id.
     ``image`` is sent as a ``data:`` URI; ``audio`` goes through the temporary-upload flow
-    unless ``audio_url`` (a public URL) is given.
+    unless ``audio_url`` (a public URL, or the ``oss://`` URL of an earlier ``upload_file``)
+    is given.
     """
 
     model: str
@@ -111,6 +112,11 @@ class VideoProvider(Protocol):
 
     async def create_task(self, request: TaskRequest) -> TaskInfo:
         """Create a task; raise ``OutcomeUnknownError`` when the answer was lost."""
+        ...
+
+    async def upload_file(self, model: str, media: MediaFile) -> str:
+        """Put ``media`` in the provider's temporary storage for ``model`` (DashScope: 48 h,
+        Beijing only); return the URL a create names it by (``oss://…``)."""
         ...
 
     async def get_task(self, task_id: str) -> TaskInfo: ...

@@ -36,8 +36,6 @@ log = logging.getLogger(__name__)
 
 #: how long the list endpoint is left alone after it failed
 _SWEEP_COOLDOWN = timedelta(minutes=5)
-#: a task younger than this may not be listed yet; don't treat its absence as a problem
-_LIST_GRACE = 10.0
 
 
 class Tracker:
@@ -189,7 +187,12 @@ class Tracker:
             summary = by_id.get(job.task_id or "")
             if summary is None:
                 ended = job.submit_ended_at
-                missing = ended is not None and ended >= start and seconds(now, ended) > _LIST_GRACE
+                # a task younger than ``list_settle`` may not be listed yet
+                missing = (
+                    ended is not None
+                    and ended >= start
+                    and seconds(now, ended) > self.config.list_settle
+                )
                 if missing and (job.next_at is None or job.next_at > now):
                     # the list should show it and does not: ask the task itself
                     await engine.save(job, lambda j: transition(j, j.status, now, next_at=now))

@@ -61,7 +61,7 @@ def validate_request(request: TaskRequest, region: Region) -> TaskRequest:
         raise ValidationError(f"{model.id} makes videos of {_durations(model)}, not {duration} s.")
     _check_image(request, model)
     _check_text(request, model)
-    _check_audio(request, model)
+    _check_audio(request, model, region)
     _check_template(request, model)
     if request.seed is not None and not 0 <= request.seed <= SEED_MAX:
         raise ValidationError(f"The seed must be a whole number from 0 to {SEED_MAX}.")
@@ -111,7 +111,7 @@ def _check_text(request: TaskRequest, model: Model) -> None:
         )
 
 
-def _check_audio(request: TaskRequest, model: Model) -> None:
+def _check_audio(request: TaskRequest, model: Model, region: Region) -> None:
     if request.sound is False and model.audio is AudioMode.ALWAYS:
         raise ValidationError(
             f"{model.id} always makes videos with sound; pick wan2.6-i2v-flash for a silent one."
@@ -129,6 +129,13 @@ def _check_audio(request: TaskRequest, model: Model) -> None:
     if request.sound is False and model.audio is AudioMode.OPTIONAL:
         raise ValidationError(
             "A silent video cannot use an audio file; drop the audio or the silent option.",
+            subject=Input.AUDIO,
+        )
+    if request.audio is not None and region is not Region.BEIJING:
+        # the temporary upload (reference §11) exists only in Beijing
+        raise ValidationError(
+            "Your own audio file only works in the China (Beijing) region, where DashScope "
+            f"keeps uploaded files; this bot uses {region.value}. Leave out the audio file.",
             subject=Input.AUDIO,
         )
     if request.audio is not None:

@@ -33,7 +33,7 @@ from yarl import URL
 
 from core.catalog import BASE_URLS, Model, Region, find_model
 from core.errors import Input, Kind, ProviderError, ValidationError
-from core.tasks import TaskInfo, TaskRequest, TaskStatus, TaskSummary
+from core.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, TaskSummary
 from core.validation import resolve_model, validate_request
 from providers import _download, _upload
 from providers._errors import (
@@ -128,7 +128,7 @@ class DashScopeClient:
         model = resolve_model(request.model, self.region)
         audio_url = request.audio_url
         if request.audio is not None:
-            audio_url = await self._upload(request, model)
+            audio_url = await self._upload(request.audio, model)
         body = create_body(request, model, self.region, audio_url=audio_url)
         headers = {"X-DashScope-Async": "enable"}
         if audio_url is not None and audio_url.startswith("oss://"):
@@ -149,6 +149,10 @@ class DashScopeClient:
             raise outcome_unknown("unreadable create response", status=200) from None
         log.info("created DashScope task %s (%s)", info.task_id, model.wire_id(self.region))
         return info
+
+    async def upload_file(self, model: str, media: MediaFile) -> str:
+        """getPolicy for ``model``, then the OSS form POST; the ``oss://`` URL (valid 48 h)."""
+        return await self._upload(media, resolve_model(model, self.region))
 
     async def get_task(self, task_id: str) -> TaskInfo:
         data = await self._json_call("GET", f"/tasks/{task_id}", op="task", parse=parse_task)
@@ -347,14 +351,13 @@ class DashScopeClient:
             delay = max(delay, min(last.retry_after, 30.0))
         return delay * (1.0 + 0.25 * self._rng.random())
 
-    async def _upload(self, request: TaskRequest, model: Model) -> str:
+    async def _upload(self, media: MediaFile, model: Model) -> str:
         if self.official and self.region is not Region.BEIJING:
             raise ValidationError(
                 "Uploading an audio file only works with the Beijing region; "
                 "give a public https audio URL instead.",
                 subject=Input.AUDIO,
             )
-        assert request.audio is not None  # noqa: S101  # checked by the caller
         data = await self._json_call(
             "GET",
             "/uploads",
@@ -365,7 +368,7 @@ class DashScopeClient:
         return await _upload.post_to_oss(
             self._session,
             data,
-            request.audio,
+            media,
             extra_origins=self._extra_origins,
             client_timeout=self._upload_timeout,
         )

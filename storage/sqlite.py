@@ -1,11 +1,17 @@
 """The aiosqlite job store: implements ``core.store.JobStore``. All SQL of the app lives here.
 
-WAL journal, a busy timeout, autocommit mode with explicit transactions: every method is one
-statement or one ``BEGIN IMMEDIATE … COMMIT`` block. Times are stored as epoch seconds.
+WAL journal, a busy timeout, autocommit mode: every method is one statement (an explicit
+transaction on the shared connection would swallow other coroutines' statements into it), so a
+check that must hold at write time is part of that statement. Times are stored as epoch seconds.
+
+``synchronous = NORMAL`` (WAL): a commit survives a process crash but the last ones may be lost
+in a power cut. Writes that must survive one (the create marker) ask for ``durable=True`` and run
+under ``synchronous = FULL`` (the WAL is synced at that commit).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -17,7 +23,7 @@ from typing import Any
 import aiosqlite
 
 from core.jobs import ChatRef, JobSpec, JobStatus
-from core.store import DurationKey, DurationStats, JobRecord
+from core.store import ActiveCap, DurationKey, DurationStats, JobRecord
 from storage.migrate import migrate
 
 log = logging.getLogger(__name__)
@@ -99,6 +105,10 @@ class SqliteJobStore:
 
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
+        #: durable writes switch the connection to FULL and back; one at a time, so one of
+        #: them never runs after another already switched back (other statements in between
+        #: are merely synced too)
+        self._durable = asyncio.Lock()
 
     @classmethod
     @asynccontextmanager
@@ -137,11 +147,38 @@ class SqliteJobStore:
         assert got is not None  # noqa: S101 - RETURNING always yields the new row
         return dataclasses.replace(job, id=int(got[0]))
 
+    async def insert_job_within(self, job: JobRecord, cap: ActiveCap) -> JobRecord | None:
+        # One INSERT … SELECT … WHERE: a write statement takes the database's write lock before
+        # it reads, so the count it checks cannot change before its row is in (any process).
+        row = to_row(job)
+        wanted = [s.value for s in cap.statuses]
+        marks = ", ".join("?" for _ in wanted)
+        sql = (
+            f"INSERT INTO jobs ({', '.join(row)}) SELECT {', '.join('?' for _ in row)} "  # noqa: S608 - column names come from COLUMNS, values are bound
+            "WHERE (SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "
+            f"AND status IN ({marks})) < ? RETURNING id"
+        )
+        params = [*row.values(), job.chat.platform, job.chat.user, *wanted, cap.limit]
+        async with self._db.execute(sql, params) as cur:
+            got = await cur.fetchone()
+        return None if got is None else dataclasses.replace(job, id=int(got[0]))
+
+    async def count_active(self, platform: str, user: str, statuses: Iterable[JobStatus]) -> int:
+        wanted = [s.value for s in statuses]
+        marks = ", ".join("?" for _ in wanted)
+        where = f"platform = ? AND user_id = ? AND status IN ({marks})"
+        sql = f"SELECT COUNT(*) FROM jobs WHERE {where}"  # noqa: S608 - only placeholders are interpolated
+        async with self._db.execute(sql, [platform, user, *wanted]) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
     async def get_job(self, job_id: int) -> JobRecord | None:
         rows = await self._fetch(_SELECT + " WHERE id = ?", (job_id,))
         return rows[0] if rows else None
 
-    async def save(self, old: JobRecord, new: JobRecord) -> JobRecord | None:
+    async def save(
+        self, old: JobRecord, new: JobRecord, *, durable: bool = False
+    ) -> JobRecord | None:
         if old.id != new.id:
             raise ValueError("save() compares two versions of the same job")
         before, after = to_row(old), to_row(new)
@@ -150,10 +187,21 @@ class SqliteJobStore:
             return dataclasses.replace(new, version=old.version)
         sets = ", ".join(f"{k} = ?" for k in changed)
         sql = f"UPDATE jobs SET {sets}, version = version + 1 WHERE id = ? AND version = ?"  # noqa: S608 - column names come from COLUMNS, values are bound
-        async with self._db.execute(sql, [*changed.values(), new.id, old.version]) as cur:
-            if cur.rowcount != 1:
-                return None
-        return dataclasses.replace(new, version=old.version + 1)
+        params = [*changed.values(), new.id, old.version]
+        if durable:
+            async with self._durable:
+                await self._db.execute("PRAGMA synchronous = FULL")
+                try:
+                    written = await self._update(sql, params)
+                finally:
+                    await self._db.execute("PRAGMA synchronous = NORMAL")
+        else:
+            written = await self._update(sql, params)
+        return dataclasses.replace(new, version=old.version + 1) if written else None
+
+    async def _update(self, sql: str, params: Sequence[Any]) -> bool:
+        async with self._db.execute(sql, params) as cur:
+            return cur.rowcount == 1
 
     async def due_jobs(
         self, now: datetime, statuses: Iterable[JobStatus], *, limit: int
@@ -191,6 +239,25 @@ class SqliteJobStore:
         wanted = [s.value for s in statuses]
         marks = ", ".join("?" for _ in wanted)
         return await self._fetch(f"{_SELECT} WHERE status IN ({marks}) ORDER BY id", wanted)
+
+    async def uploads_due(
+        self, now: datetime, *, fresh_until: datetime, limit: int
+    ) -> list[JobRecord]:
+        return await self._fetch(
+            f"{_SELECT} WHERE status = ? AND audio_path IS NOT NULL AND next_at IS NOT NULL "
+            "AND next_at <= ? AND (audio_url IS NULL OR audio_url_expires_at IS NULL "
+            "OR audio_url_expires_at < ?) ORDER BY next_at LIMIT ?",
+            (JobStatus.QUEUED.value, now.timestamp(), fresh_until.timestamp(), limit),
+        )
+
+    async def referenced_files(self) -> set[str]:
+        found: set[str] = set()
+        async with self._db.execute(
+            "SELECT image_path, audio_path, video_path, fit_path FROM jobs"
+        ) as cur:
+            for row in await cur.fetchall():
+                found.update(str(p) for p in row if p)
+        return found
 
     async def in_flight_counts(self, statuses: Iterable[JobStatus]) -> dict[str, int]:
         wanted = [s.value for s in statuses]

@@ -92,3 +92,12 @@ def test_log_level_must_be_a_level_name() -> None:
         from_env({**BASE, "LOG_LEVEL": "verbose"})
     assert "LOG_LEVEL='VERBOSE'" in info.value.message
     assert from_env({**BASE, "LOG_LEVEL": "debug"}).log_level == "DEBUG"
+
+
+def test_per_user_cap_defaults_to_3_and_0_means_unlimited() -> None:
+    env = {"DISCORD_TOKEN": "t", "DASHSCOPE_API_KEY": "k"}
+    assert from_env(env).limit_user_active_jobs == 3
+    assert from_env({**env, "LIMIT_USER_ACTIVE_JOBS": "0"}).limit_user_active_jobs == 0
+    assert from_env({**env, "LIMIT_USER_ACTIVE_JOBS": " 5 "}).limit_user_active_jobs == 5
+    with pytest.raises(ConfigError, match="LIMIT_USER_ACTIVE_JOBS='-1'"):
+        from_env({**env, "LIMIT_USER_ACTIVE_JOBS": "-1"})

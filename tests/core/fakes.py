@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
+import random
+import struct
+import wave
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,7 +26,7 @@ from PIL import Image
 from core.errors import Kind, OutcomeUnknownError, ProviderError
 from core.jobs import JobView
 from core.ports import DeliveryError
-from core.tasks import TaskInfo, TaskRequest, TaskStatus, TaskSummary, Usage
+from core.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, TaskSummary, Usage
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -52,6 +56,41 @@ def tiny_mp4(frames: int = 6, size: tuple[int, int] = (64, 48)) -> bytes:
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
+    return buf.getvalue()
+
+
+def noisy_mp4(frames: int = 24, size: tuple[int, int] = (160, 120)) -> bytes:
+    """A 4 s video of random noise (~300 KB): too big for a limit of half its size, which a
+    quick re-encode meets (used to make the engine fit a video under an upload limit)."""
+    rng = random.Random(1)
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=6)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        for _ in range(frames):
+            img = Image.frombytes("RGB", size, rng.randbytes(size[0] * size[1] * 3))
+            frame = av.VideoFrame.from_image(img)  # type: ignore[no-untyped-call]  # PyAV leaves it unannotated
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+    return buf.getvalue()
+
+
+def tone_wav(seconds: float = 4.0, rate: int = 8000) -> bytes:
+    """A mono 440 Hz WAV: a custom audio track the media pipeline accepts."""
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(
+            b"".join(
+                struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
+                for i in range(int(seconds * rate))
+            )
+        )
     return buf.getvalue()
 
 
@@ -116,6 +155,9 @@ class FakeVideoProvider:
     get_errors: deque[BaseException] = field(default_factory=deque)
     list_errors: deque[BaseException] = field(default_factory=deque)
     download_errors: deque[BaseException] = field(default_factory=deque)
+    upload_errors: deque[BaseException] = field(default_factory=deque)
+    #: what each upload_file stored: oss:// URL → (model, bytes)
+    uploads: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     fail_next: deque[tuple[str, str]] = field(default_factory=deque)
     run_times: deque[float] = field(default_factory=deque)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -144,6 +186,14 @@ class FakeVideoProvider:
             raise err
         task = self._new(request)
         return TaskInfo(task_id=task.task_id, status=TaskStatus.PENDING)
+
+    async def upload_file(self, model: str, media: MediaFile) -> str:
+        self.calls.append("upload")
+        if self.upload_errors:
+            raise self.upload_errors.popleft()
+        url = f"oss://dashscope-instant/test/{len(self.uploads) + 1}/{media.filename}"
+        self.uploads[url] = (model, media.data)
+        return url
 
     async def get_task(self, task_id: str) -> TaskInfo:
         self.calls.append("get")
@@ -223,8 +273,12 @@ class FakeVideoProvider:
 
 @dataclass
 class RecordingPort:
-    """A DeliveryPort that records what it was asked to post; errors can be scripted."""
+    """A DeliveryPort that records what it was asked to post; errors can be scripted.
 
+    ``limit`` is the upload limit it reports (per job id in ``limits``, else ``limit``)."""
+
+    limit: int = 1 << 40
+    limits: dict[int, int] = field(default_factory=dict)
     progress: list[tuple[int, str]] = field(default_factory=list)
     results: list[JobView] = field(default_factory=list)
     failures: list[JobView] = field(default_factory=list)
@@ -238,6 +292,9 @@ class RecordingPort:
     async def post_progress(self, job: JobView) -> None:
         self._maybe_fail()
         self.progress.append((job.id, job.status.value))
+
+    async def upload_limit(self, job: JobView) -> int:
+        return self.limits.get(job.id, self.limit)
 
     async def post_result(self, job: JobView) -> str:
         self._maybe_fail()

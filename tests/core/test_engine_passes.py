@@ -13,7 +13,14 @@ from core.lifecycle import EngineConfig
 from core.media.pool import MediaPool
 from core.service import AnimateService
 from storage.sqlite import SqliteJobStore
-from tests.core.fakes import FakeClock, FakeVideoProvider, RecordingPort, png, write_file
+from tests.core.fakes import (
+    FakeClock,
+    FakeVideoProvider,
+    RecordingPort,
+    noisy_mp4,
+    png,
+    write_file,
+)
 from tests.core.test_service_lifecycle import CHAT, SPEC, run_until
 
 FINAL = {JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED}
@@ -104,16 +111,25 @@ async def test_retention_keeps_up_with_more_than_one_batch_per_period(
 
 
 async def test_retention_also_deletes_the_fitted_copies_of_a_video(
-    service: AnimateService, clock: FakeClock, store: SqliteJobStore, port: RecordingPort
+    service: AnimateService,
+    clock: FakeClock,
+    store: SqliteJobStore,
+    port: RecordingPort,
+    provider: FakeVideoProvider,
 ) -> None:
+    # the engine makes the fitted copy itself when the port's limit is below the video's size
+    provider.video = noisy_mp4()
+    port.limit = len(provider.video) // 2
     view = await service.submit(spec=SPEC, image=png(), chat=CHAT)
     await run_until(service, clock, port, FINAL, [view.id])
-    fitted = await service.fit_video(view.id, 10_000_000)
-    assert fitted is not None and fitted.exists()
+    job = await store.get_job(view.id)
+    assert job is not None and job.fit_path is not None
+    fitted = Path(job.fit_path)
+    assert _exists(fitted) and port.results[0].video_path == str(fitted)
     clock.advance(8 * 86400)
     assert (await service.poll_once()).purged == 1
-    assert not fitted.exists()
-    assert list(fitted.parent.iterdir()) == []
+    assert not _exists(fitted)
+    assert _listing(fitted.parent) == []
 
 
 async def test_a_download_outliving_the_pass_is_delivered_after_a_status_edit(
@@ -190,3 +206,37 @@ async def test_a_download_failing_for_good_after_a_status_edit_is_still_reported
         job = await service.get(view.id)
         assert job is not None and job.status is JobStatus.DELIVERED
         assert [f.id for f in port.failures] == [view.id]
+
+
+async def test_the_create_marker_is_written_durably_before_the_create(
+    service: AnimateService, store: SqliteJobStore, provider: FakeVideoProvider
+) -> None:
+    """Issue 8.13: SUBMITTING must survive a power cut, or the job could be created (and
+    billed) twice; its commit runs under synchronous=FULL, before the create is sent."""
+    await service.submit(spec=SPEC, image=png(), chat=CHAT)
+    trace: list[str] = []
+    calls_at_marker: list[int] = []
+
+    def is_marker(statement: str) -> bool:
+        return statement.startswith("UPDATE jobs SET status = 'submitting'")
+
+    def seen(statement: str) -> None:
+        trace.append(statement)
+        if is_marker(statement):
+            calls_at_marker.append(provider.count("create"))
+
+    await store.connection.set_trace_callback(seen)
+    await service.poll_once()
+    await store.connection.set_trace_callback(lambda _: None)
+    marker = next(i for i, s in enumerate(trace) if is_marker(s))
+    modes = [s for s in trace[:marker] if s.startswith("PRAGMA synchronous")]
+    assert modes[-1:] == ["PRAGMA synchronous = FULL"]
+    assert calls_at_marker == [0] and provider.count("create") == 1
+
+
+def _exists(path: Path) -> bool:
+    return path.exists()
+
+
+def _listing(folder: Path) -> list[Path]:
+    return list(folder.iterdir())

@@ -16,7 +16,7 @@ from core.ports import DeliveryError
 from core.service import AnimateService
 from core.store import JobRecord
 from storage.sqlite import SqliteJobStore
-from tests.core.fakes import FakeClock, FakeVideoProvider, RecordingPort, png
+from tests.core.fakes import FakeClock, FakeVideoProvider, RecordingPort, noisy_mp4, png
 from tests.core.test_service_lifecycle import CHAT, SPEC, run_until
 
 FINAL = {JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED}
@@ -275,8 +275,15 @@ async def test_progress_edits_only_on_change_and_at_most_every_10s(
 
 
 async def test_retention_deletes_media_after_n_days_and_regenerate_copies_inputs(
-    service: AnimateService, clock: FakeClock, store: SqliteJobStore, port: RecordingPort
+    service: AnimateService,
+    clock: FakeClock,
+    store: SqliteJobStore,
+    port: RecordingPort,
+    provider: FakeVideoProvider,
 ) -> None:
+    # a limit below the video's size: the engine keeps a fitted copy (retention deletes it too)
+    provider.video = noisy_mp4()
+    port.limit = len(provider.video) // 2
     view = await service.submit(spec=SPEC, image=png(), chat=CHAT)
     await run_until(service, clock, port, FINAL, [view.id])
     with pytest.raises(AnimateError, match="Only the person"):
@@ -286,8 +293,8 @@ async def test_retention_deletes_media_after_n_days_and_regenerate_copies_inputs
     assert parent_rec is not None and child_rec is not None
     assert child.parent_job_id == view.id and child.chat.user == "u2"
     assert child_rec.image_path != parent_rec.image_path and child_rec.seed_used is not None
-    fitted = await service.fit_video(view.id, 10_000_000)
-    assert fitted is not None and fitted.exists()
+    assert parent_rec.fit_path is not None
+    assert _exists(parent_rec.fit_path)
     clock.advance(8 * 86400)
     report = await service.poll_once()
     assert report.purged >= 1

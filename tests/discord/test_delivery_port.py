@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +12,14 @@ from cogs.delivery import DiscordDelivery
 from core.jobs import ChatRef, JobSpec, JobStatus, JobView
 from core.ports import DeliveryError
 from tests.e2e.harness import World
-from tests.fakediscord import BOT_DEFAULT, READ_MESSAGE_HISTORY, SEND_MESSAGES, pings
+from tests.fakediscord import (
+    ATTACH_FILES,
+    BOT_DEFAULT,
+    MIB,
+    READ_MESSAGE_HISTORY,
+    SEND_MESSAGES,
+    pings,
+)
 
 T0 = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -102,3 +110,50 @@ async def test_progress_without_read_history_still_edits(world: World) -> None:
     await delivery.post_progress(job)
     edited = world.fake.find_message(sent.id)
     assert edited is not None and edited.embeds[0]["title"] == "🎬 Generating"
+
+
+def result_job(world: World, channel_id: int, video: Path | None) -> JobView:
+    return replace(
+        failed_job(world, channel_id),
+        status=JobStatus.DOWNLOADED,
+        error_code=None,
+        error_message=None,
+        video_path=str(video) if video else None,
+        video_url="https://dashscope-result-bj.oss-cn-beijing.aliyuncs.com/v.mp4?Expires=1",
+        video_url_expires_at=T0 + timedelta(hours=24),
+    )
+
+
+async def test_upload_limit_is_the_guilds_or_zero_where_files_are_not_allowed(
+    world: World,
+) -> None:
+    """Issue 8.5: the port reports its limit; the engine fits the video before post_result."""
+    no_files = world.fake.add_channel(
+        world.guild, name="no-files", bot_permissions=BOT_DEFAULT & ~ATTACH_FILES
+    )
+    delivery = await port(world)
+    assert await delivery.upload_limit(result_job(world, world.text.id, None)) == 10 * MIB
+    assert await delivery.upload_limit(result_job(world, no_files.id, None)) == 0
+
+
+async def test_a_result_without_a_file_posts_the_link_with_its_expiry(world: World) -> None:
+    delivery = await port(world)
+    message_id = await delivery.post_result(result_job(world, world.text.id, None))
+    posted = world.fake.find_message(int(message_id))
+    assert posted is not None and not posted.attachments
+    note = posted.embeds[0]["description"]
+    assert "download the video" in note and "expires <t:" in note
+
+
+async def test_a_file_discord_refuses_as_too_large_goes_out_as_the_link(
+    world: World, tmp_path: Path
+) -> None:
+    # the cached limit was stale: Discord answers 413; the link still reaches the user
+    big = tmp_path / "big.mp4"
+    big.write_bytes(b"\0" * (11 * MIB))
+    delivery = await port(world)
+    message_id = await delivery.post_result(result_job(world, world.text.id, big))
+    posted = world.fake.find_message(int(message_id))
+    assert posted is not None and not posted.attachments
+    assert "download the video" in posted.embeds[0]["description"]
+    assert any(r.status == 413 for r in world.fake.log)

@@ -26,6 +26,7 @@ from cogs.delivery import DeliveryCog
 from core.catalog import Region
 from core.lifecycle import EngineConfig
 from core.media.pool import MediaPool
+from core.policy import UserLimits
 from core.service import AnimateService
 from emulator import Emulator
 from providers.dashscope import DashScopeClient
@@ -93,6 +94,7 @@ class World:
     alice: FakeUser
     running: Running | None = None
     config: EngineConfig = field(default_factory=lambda: EngineConfig(progress_interval=10.0))
+    limits: UserLimits | None = None
 
     @property
     def db(self) -> Path:
@@ -124,6 +126,7 @@ class World:
             region=Region.BEIJING,
             config=self.config,
             media=pool,
+            limits=self.limits,
         )
         bot = AnimateBot(
             service=service,

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from core.policy import UserLimits
 from tests.e2e.harness import World
 from tests.fakediscord import MIB, FakeInteraction
 
@@ -101,3 +102,31 @@ async def test_unknown_long_effect_still_gets_a_refusal(world: World) -> None:
     text = refusal(world, inter)
     assert "Unknown effect" in text and len(text) <= 2000
     assert creates(world) == 0
+
+
+async def test_a_silent_video_with_an_audio_file_is_refused_up_front(world: World) -> None:
+    """Issue 8.14: it used to be refused only inside the create and reported as "we could not
+    confirm whether DashScope created this job"."""
+    await world.start_bot()
+    audio = world.fake.add_attachment(b"ID3" + b"\0" * 100, "song.mp3", "audio/mpeg")
+    inter = await world.animate(model="wan2.6-i2v-flash", sound="silent", audio=audio)
+    text = refusal(world, inter)
+    assert "silent" in text and "could not confirm" not in text
+    assert not world.fake.requests("GET", "/cdn/") and creates(world) == 0
+    assert await world.service.recent(platform="discord", user=str(world.alice.id)) == []
+
+
+async def test_the_per_user_cap_refuses_before_the_attachment_is_read(world: World) -> None:
+    """Issue 8.4: LIMIT_USER_ACTIVE_JOBS; the refusal costs neither money nor a download."""
+    world.limits = UserLimits(active_jobs=2)
+    await world.start_bot()
+    for _ in range(2):
+        accepted = await world.animate()
+        assert not accepted.followups
+    reads = len(world.fake.requests("GET", "/cdn/"))
+    inter = await world.animate()
+    text = refusal(world, inter)
+    assert "already have 2 videos in progress" in text and "ref:" not in text
+    assert len(world.fake.requests("GET", "/cdn/")) == reads  # the third image was never read
+    jobs = await world.service.recent(platform="discord", user=str(world.alice.id))
+    assert len(jobs) == 2

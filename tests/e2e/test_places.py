@@ -9,6 +9,7 @@ from pathlib import Path
 import av
 import pytest
 
+from core.jobs import JobStatus
 from tests.e2e.harness import World, results_in
 from tests.fakediscord import (
     ATTACH_FILES,
@@ -108,6 +109,35 @@ async def test_too_large_result_is_re_encoded_to_fit(world: World) -> None:
     assert not any(r.status == 413 for r in world.fake.log), "413 never reached"
     with av.open(io.BytesIO(result.attachments[0].data)) as container:
         assert container.streams.video, "still a playable video"
+
+
+@pytest.mark.parametrize("emulator_overrides", [{"pad_video_to_bytes": 11 * MIB}])
+async def test_too_large_result_that_cannot_be_re_encoded_is_posted_as_the_link(
+    world: World,
+) -> None:
+    """Issue 8.3: a VideoError from fitting used to be retried 10 times and end as
+    delivery_failed with no message at all, though the 24 h link still worked."""
+    await world.start_bot()
+    inter = await world.animate()
+    thread = world.thread_of(status_of(world, inter))
+    assert thread is not None
+    user = str(world.alice.id)
+    for _ in range(40):  # engine passes only: the video lands on disk, nothing is posted yet
+        world.clock.advance(15)
+        await world.service.poll_once()
+        job = (await world.service.recent(platform="discord", user=user))[0]
+        if job.status is JobStatus.DOWNLOADED:
+            break
+    assert job.status is JobStatus.DOWNLOADED and job.video_path is not None
+    # the file is unreadable now (a bad download, a failing disk): no re-encode can succeed
+    video = Path(job.video_path)
+    await asyncio.to_thread(video.write_bytes, b"\0" * (11 * MIB))
+    result = (await world.drive(lambda: results_in(world.fake, thread), step=120, passes=60))[0]
+    assert not result.attachments
+    note = result.embeds[0]["description"]
+    assert "download the video" in note and "expires <t:" in note
+    done = (await world.service.recent(platform="discord", user=user))[0]
+    assert done.status is JobStatus.DELIVERED
 
 
 async def test_voice_channel_chat_posts_in_place(world: World) -> None:

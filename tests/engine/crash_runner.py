@@ -30,7 +30,7 @@ from core.catalog import Region
 from core.jobs import FINAL, JobStatus, JobView
 from core.media.pool import MediaPool
 from core.service import AnimateService
-from core.tasks import TaskInfo, TaskRequest, TaskStatus, TaskSummary
+from core.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, TaskSummary
 from providers.dashscope import DashScopeClient
 from storage.sqlite import SqliteJobStore
 
@@ -71,6 +71,9 @@ class CrashingProvider:
         info = await self.inner.create_task(request)
         self.crash.hit("create", "after")
         return info
+
+    async def upload_file(self, model: str, media: MediaFile) -> str:
+        return await self.inner.upload_file(model, media)
 
     async def get_task(self, task_id: str) -> TaskInfo:
         self.crash.hit("get", "before")
@@ -130,6 +133,9 @@ class FilePort:
 
     async def post_progress(self, job: JobView) -> None:
         self._post(job, "progress:" + job.status.value, "progress")
+
+    async def upload_limit(self, job: JobView) -> int:
+        return 1 << 40  # a file "chat" takes any size
 
     async def post_result(self, job: JobView) -> str:
         return self._post(job, "result", "post")

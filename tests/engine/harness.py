@@ -18,7 +18,7 @@ from core.errors import ProviderError
 from core.lifecycle import EngineConfig
 from core.media.pool import MediaPool
 from core.service import AnimateService
-from core.tasks import TaskInfo, TaskRequest, TaskStatus, TaskSummary
+from core.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, TaskSummary
 from emulator import Emulator, EmulatorConfig
 from providers.dashscope import DashScopeClient
 from storage.sqlite import SqliteJobStore
@@ -72,6 +72,13 @@ class CountingProvider:
         self.creates += 1
         try:
             return await self.inner.create_task(request)
+        except ProviderError as exc:
+            self._seen(exc)
+            raise
+
+    async def upload_file(self, model: str, media: MediaFile) -> str:
+        try:
+            return await self.inner.upload_file(model, media)
         except ProviderError as exc:
             self._seen(exc)
             raise

@@ -97,6 +97,9 @@ async def test_sigkill_at_many_points_loses_nothing_and_duplicates_nothing(
     outcomes = [p for p in posts if p["kind"] in ("result", "failure")]
     # every job's outcome posted exactly once
     assert sorted(p["job"] for p in outcomes) == ids
+    # a create killed before it left was proven never made and sent again: every job got its
+    # video, none the "could not confirm" notice
+    assert [p["job"] for p in outcomes if p["kind"] == "failure"] == []
     # one DashScope task per job at most, never two; every task belongs to exactly one job
     creates = [r for r in emu.request_log if r.method == "POST" and r.path.endswith("synthesis")]
     assert len(emu.tasks) <= len(ids)

@@ -6,8 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from core.jobs import ChatRef, JobSpec, JobStatus
-from core.lifecycle import UNCONFIRMED_MESSAGE
-from tests.core.fakes import RecordingPort, decoded_codec, png
+from tests.core.fakes import RecordingPort, decoded_codec, png, tone_wav
 from tests.engine.harness import SimClock, Stack, engine_stack
 
 FINAL = {JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED}
@@ -93,7 +92,9 @@ async def test_connection_reset_after_create_is_reconciled_not_resubmitted(tmp_p
         assert creates(stack) == 1 and len(stack.emulator.tasks) == 1
 
 
-async def test_reset_before_create_fails_honestly(tmp_path: Path) -> None:
+async def test_reset_before_create_is_sent_again_and_delivered(tmp_path: Path) -> None:
+    # formerly "fails honestly": nothing was created, which the task list now proves, so the
+    # create is sent once more instead of failing with UNCONFIRMED_MESSAGE
     clock = SimClock()
     async with engine_stack(tmp_path, clock) as stack:
         port = RecordingPort()
@@ -101,11 +102,46 @@ async def test_reset_before_create_fails_honestly(tmp_path: Path) -> None:
         view = await stack.service.submit(spec=SPEC, image=png(), chat=chat())
         await drive(stack, port, [view.id])
         done = await stack.service.get_view(view.id)
-        assert len(stack.emulator.tasks) == 0
-        # either the client knew nothing was sent (requeued and created once) or it could not
-        # tell, and the engine said so without resubmitting
-        assert done.error_message in (None, UNCONFIRMED_MESSAGE)
-        assert len(port.results) + len(port.failures) == 1
+        assert len(stack.emulator.tasks) == 1 and done.task_id in stack.emulator.tasks
+        assert done.error_message is None and port.failures == []
+        assert [r.id for r in port.results] == [view.id]
+
+
+async def test_a_500_before_the_task_existed_is_resubmitted_silently(tmp_path: Path) -> None:
+    """Issue 8.16, the soak's 30th job: HTTP 500 on create before the task existed."""
+    clock = SimClock()
+    async with engine_stack(tmp_path, clock) as stack:
+        port = RecordingPort()
+        stack.emulator.inject("create_500")
+        view = await stack.service.submit(spec=SPEC, image=png(), chat=chat())
+        await stack.service.poll_once()
+        assert (await stack.service.get_view(view.id)).status is JobStatus.SUBMIT_UNKNOWN
+        await drive(stack, port, [view.id])
+        done = await stack.service.get_view(view.id)
+        assert done.status is JobStatus.DELIVERED and done.error_message is None
+        assert [r.id for r in port.results] == [view.id] and port.failures == []
+        assert creates(stack) == 2 and list(stack.emulator.tasks) == [done.task_id]
+        assert view.id not in {f.id for f in port.failures}
+
+
+async def test_faults_on_every_call_still_deliver_every_job_once(tmp_path: Path) -> None:
+    """A small soak: 5xx before and after creates, 429s, resets; every job ends delivered with
+    its own task, and no task is made twice for one job."""
+    clock = SimClock()
+    async with engine_stack(tmp_path, clock) as stack:
+        port = RecordingPort()
+        stack.emulator.inject("create_500", 2)
+        stack.emulator.inject("create_429", 2)
+        stack.emulator.inject("query_500", 4)
+        stack.emulator.inject("reset_before_create")
+        ids = [
+            (await stack.service.submit(spec=SPEC, image=png(), chat=chat(f"u{i}"))).id
+            for i in range(6)
+        ]
+        await drive(stack, port, ids)
+        assert sorted(r.id for r in port.results) == ids and port.failures == []
+        tasks = [(await stack.service.get_view(i)).task_id for i in ids]
+        assert sorted(t for t in tasks if t) == sorted(stack.emulator.tasks)
 
 
 async def test_moderated_task_reports_the_failure(tmp_path: Path) -> None:
@@ -144,3 +180,28 @@ async def test_a_big_queue_never_draws_a_429_and_keeps_slots_full(tmp_path: Path
             level += delta
             peak = max(peak, level)
         assert peak <= 5
+
+
+async def test_a_job_with_audio_uploads_first_then_creates_with_the_oss_url(
+    tmp_path: Path,
+) -> None:
+    """Issue 8.5 on the real client: the upload is its own step; the create only names it."""
+    clock = SimClock()
+    async with engine_stack(tmp_path, clock) as stack:
+        port = RecordingPort()
+        view = await stack.service.submit(
+            spec=SPEC, image=png(), chat=chat(), audio=tone_wav(), audio_filename="tone.wav"
+        )
+        await drive(stack, port, [view.id])
+        assert [r.id for r in port.results] == [view.id]
+        log = stack.emulator.request_log
+        policy = next(i for i, r in enumerate(log) if r.path == "/api/v1/uploads")
+        posted = next(i for i, r in enumerate(log) if r.path.startswith("/oss/"))
+        (at,) = [i for i, r in enumerate(log) if r.path.endswith("video-synthesis")]
+        assert policy < posted < at  # getPolicy, the OSS form POST, then the create
+        create = log[at]
+        url = create.json["input"]["audio_url"]
+        assert url.startswith("oss://") and url.removeprefix("oss://") in stack.emulator.uploads
+        assert create.headers["X-DashScope-OssResourceResolve"] == "enable"
+        record = await stack.store.get_job(view.id)
+        assert record is not None and record.audio_url == url

@@ -69,6 +69,25 @@ async def test_wan27_media_protocol_with_driving_audio(
     assert "audio_url" not in body["input"] and "img_url" not in body["input"]
 
 
+async def test_an_upload_on_its_own_then_a_create_that_only_names_it(
+    client: DashScopeClient, emu: Emulator, clock: FakeClock
+) -> None:
+    """Issue 8.5: the engine uploads as its own step; the create then sends the oss:// URL with
+    the OSS-resolve header, and the emulator resolves it to the stored file."""
+    url = await client.upload_file("wan2.6-i2v", _audio())
+    assert emu.request_log[0].path == "/api/v1/uploads"
+    assert emu.uploads[url.removeprefix("oss://")].data == _audio().data
+    before = len(emu.request_log)
+    info = await client.create_task(request("wan2.6-i2v", audio_url=url))
+    paths = [r.path for r in emu.request_log[before:]]
+    assert paths == ["/api/v1/services/aigc/video-generation/video-synthesis"]  # no 2nd upload
+    create = emu.request_log[before]
+    assert create.headers["X-DashScope-OssResourceResolve"] == "enable"
+    assert create.json["input"]["audio_url"] == url
+    clock.advance(3600)
+    assert (await client.get_task(info.task_id)).status is TaskStatus.SUCCEEDED
+
+
 async def test_public_audio_url_needs_no_upload(client: DashScopeClient, emu: Emulator) -> None:
     await client.create_task(request("wan2.6-i2v", audio_url="https://example.com/a.mp3"))
     assert [r.path for r in emu.request_log] == [
@@ -85,6 +104,14 @@ async def test_upload_outside_beijing_is_refused_before_any_call(
         await client.create_task(request("wan2.6-i2v", audio=_audio()))
     assert caught.value.subject is Input.AUDIO
     assert "Beijing" in caught.value.message
+
+
+async def test_upload_file_outside_beijing_is_refused_before_any_call(
+    session: aiohttp.ClientSession,
+) -> None:
+    client = DashScopeClient(session, api_key=KEY, region=Region.SINGAPORE)
+    with pytest.raises(ValidationError, match="Beijing"):
+        await client.upload_file("wan2.6-i2v", _audio())
 
 
 async def test_upload_host_outside_oss_is_refused(

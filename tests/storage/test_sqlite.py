@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import sqlite3
 from datetime import datetime, timedelta
@@ -9,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from core.jobs import ChatRef, JobSpec, JobStatus
+from core.jobs import ACTIVE, ChatRef, JobSpec, JobStatus
 from core.lifecycle import transition, update
-from core.store import DurationKey, DurationStats, JobRecord
+from core.store import ActiveCap, DurationKey, DurationStats, JobRecord
 from storage.migrate import migrations
 from storage.sqlite import SqliteJobStore
 from tests.core.fakes import T0
@@ -54,6 +55,11 @@ async def test_round_trip_keeps_every_field_and_aware_times(tmp_path: Path) -> N
             cost=10.0,
             media_purged=True,
             parent_job_id=None,
+            audio_url="oss://dashscope-instant/x/a.mp3",
+            audio_url_expires_at=T0 + timedelta(hours=48),
+            fit_limit=10_485_760,
+            fit_path="/m/videos/job-1-fit-10485760.mp4",
+            resubmits=1,
         )
         saved = await store.insert_job(full)
         got = await store.get_job(saved.id)
@@ -212,3 +218,84 @@ async def test_a_database_newer_than_the_code_is_refused(tmp_path: Path) -> None
     with pytest.raises(RuntimeError, match="newer than this code"):
         async with SqliteJobStore.open(path):
             pass
+
+
+async def test_the_capped_insert_is_one_atomic_step_even_across_connections(
+    tmp_path: Path,
+) -> None:
+    """Issue 8.4: two requests at once (two processes, here two connections) cannot both take
+    the last place; finished jobs and other users do not count."""
+    path = tmp_path / "a.db"
+    cap = ActiveCap(3, ACTIVE)
+    async with SqliteJobStore.open(path) as a, SqliteJobStore.open(path) as b:
+        await a.insert_job(record(status=JobStatus.RUNNING))
+        await a.insert_job(record(status=JobStatus.DELIVERED))
+        await a.insert_job(record(chat=ChatRef("discord", "someone-else", "c")))
+        results = await asyncio.gather(*(s.insert_job_within(record(), cap) for s in (a, b) * 5))
+        assert sum(r is not None for r in results) == 2
+        assert await b.count_active("discord", "u", ACTIVE) == 3
+        assert await b.count_active("discord", "someone-else", ACTIVE) == 1
+        ids = sorted(r.id for r in results if r is not None)
+        assert [j.id for j in await a.jobs_with_status([JobStatus.QUEUED])][-2:] == ids
+        async with a.connection.execute(
+            "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM jobs WHERE platform = 'discord' "
+            "AND user_id = 'u' AND status IN ('queued', 'running')"
+        ) as cur:
+            plan = " ".join(str(r[3]) for r in await cur.fetchall())
+        assert "jobs_user_status" in plan
+
+
+async def test_a_durable_save_is_synced_and_only_it(tmp_path: Path) -> None:
+    """Issue 8.13: the create marker (SUBMITTING) must survive a power cut: its commit runs
+    under synchronous=FULL; ordinary writes keep the cheaper NORMAL."""
+    async with SqliteJobStore.open(tmp_path / "a.db") as store:
+        job = await store.insert_job(record())
+        statements: list[str] = []
+        await store.connection.set_trace_callback(statements.append)
+        sending = await store.save(
+            job, dataclasses.replace(job, status=JobStatus.SUBMITTING), durable=True
+        )
+        assert sending is not None
+        await store.save(sending, dataclasses.replace(sending, attempts=1))
+        await store.connection.set_trace_callback(lambda _: None)
+        update_at = [i for i, s in enumerate(statements) if s.startswith("UPDATE jobs")]
+        assert len(update_at) == 2
+        durable, ordinary = update_at
+        modes = [
+            (i, s.split("=")[1].strip())
+            for i, s in enumerate(statements)
+            if s.startswith("PRAGMA synchronous")
+        ]
+        assert [m for i, m in modes if i < durable][-1:] == ["FULL"]
+        assert [m for i, m in modes if durable < i < ordinary] == ["NORMAL"]
+        async with store.connection.execute("PRAGMA synchronous") as cur:
+            row = await cur.fetchone()
+        assert row is not None and row[0] == 1  # NORMAL again afterwards
+
+
+async def test_uploads_due_and_referenced_files(tmp_path: Path) -> None:
+    async with SqliteJobStore.open(tmp_path / "a.db") as store:
+        later = T0 + timedelta(hours=1)
+        fresh = await store.insert_job(
+            record(
+                next_at=T0,
+                audio_path="/i/a.mp3",
+                audio_url="oss://x/a",
+                audio_url_expires_at=T0 + timedelta(hours=40),
+            )
+        )
+        stale = await store.insert_job(
+            record(
+                next_at=T0, audio_path="/i/b.mp3", audio_url="oss://x/b", audio_url_expires_at=later
+            )
+        )
+        never = await store.insert_job(
+            record(next_at=T0, audio_path="/i/c.mp3", image_path="/i/c.png")
+        )
+        await store.insert_job(record(next_at=T0 + timedelta(minutes=5), audio_path="/i/d.mp3"))
+        await store.insert_job(record(next_at=T0))  # no audio
+        await store.insert_job(record(status=JobStatus.RUNNING, next_at=T0, audio_path="/i/e.mp3"))
+        due = await store.uploads_due(T0, fresh_until=T0 + timedelta(hours=2), limit=10)
+        assert sorted(j.id for j in due) == sorted([stale.id, never.id])
+        assert fresh.id not in {j.id for j in due}
+        assert {"/i/a.mp3", "/i/c.png", "/i/e.mp3"} <= await store.referenced_files()
