@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -25,6 +26,7 @@ import av.error
 from PIL import Image
 
 from core.errors import AnimateError, Input, Kind
+from core.media._demux import VIDEO_DEMUXERS, open_path
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +84,17 @@ class FitResult:
     attempts: int
 
 
-def _open(path: Path) -> av.container.InputContainer:
-    try:
-        return av.open(str(path), mode="r")
-    except FileNotFoundError:
-        raise _video_error("The finished video file is missing.", "missing") from None
-    except (av.error.FFmpegError, ValueError, OSError):
-        raise _video_error("The finished video could not be read.", "unreadable") from None
+@contextmanager
+def _open(path: Path) -> Iterator[av.container.InputContainer]:
+    """The downloaded result as MP4/MOV only, unable to reach any other file (see _demux)."""
+    with ExitStack() as stack:
+        try:
+            container = stack.enter_context(open_path(path, VIDEO_DEMUXERS))
+        except FileNotFoundError:
+            raise _video_error("The finished video file is missing.", "missing") from None
+        except (av.error.FFmpegError, ValueError, OSError):
+            raise _video_error("The finished video could not be read.", "unreadable") from None
+        yield container
 
 
 def probe_video(path: Path) -> VideoInfo:
