@@ -57,8 +57,8 @@ def _refuse(message: str, key: str, **params: object) -> ValidationError:
 
 def _unreadable() -> ValidationError:
     return _refuse(
-        "That file is not an audio file I can read. Please attach an MP3 or WAV file "
-        "(M4A, OGG, OPUS and FLAC are converted automatically).",
+        "That file is not an audio file: no sound could be read from it. Please attach an MP3 "
+        "or WAV file (M4A, OGG, OPUS and FLAC are converted automatically).",
         "unreadable",
     )
 
