@@ -33,6 +33,11 @@ def _mb(n: int) -> str:
     return f"{n / MIB:.1f} MB"
 
 
+def _name(att: discord.Attachment) -> str:
+    """The file name as inline code; a backtick in it would end the code span early."""
+    return "`" + att.filename.replace("`", "'") + "`"
+
+
 def _mime(att: discord.Attachment) -> str:
     return (att.content_type or "").split(";")[0].strip().lower()
 
@@ -57,7 +62,7 @@ def check_image(att: discord.Attachment) -> None:
     media pipeline identifies pictures by content and explains what else it got)."""
     if att.size > MAX_IMAGE_BYTES:
         raise ValidationError(
-            f"`{att.filename}` is {_mb(att.size)}; the limit for pictures is "
+            f"{_name(att)} is {_mb(att.size)}; the limit for pictures is "
             f"{_mb(MAX_IMAGE_BYTES)}. Attach a smaller or more compressed picture (a JPEG).",
             key="image.too_big",
             params={"size_mb": round(att.size / MIB, 1), "limit_mb": MAX_IMAGE_BYTES // MIB},
@@ -77,7 +82,7 @@ def check_audio(att: discord.Attachment, model: Model) -> None:
         )
     if att.size > MAX_AUDIO_BYTES:
         raise ValidationError(
-            f"The audio file `{att.filename}` is {_mb(att.size)}; the limit is "
+            f"The audio file {_name(att)} is {_mb(att.size)}; the limit is "
             f"{_mb(MAX_AUDIO_BYTES)}. Send a shorter clip (30 s is the most that is used).",
             key="audio.too_big",
             params={"size_mb": round(att.size / MIB, 1), "limit_mb": MAX_AUDIO_BYTES // MIB},

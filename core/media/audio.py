@@ -186,6 +186,8 @@ def prepare_audio(
             f"The sound file is {len(data) / _MB:.0f} MB; up to {MAX_INPUT_BYTES // _MB} MB "
             "is accepted. Trim it to under 30 seconds and try again.",
             "too_big",
+            size_mb=round(len(data) / _MB, 1),
+            limit_mb=MAX_INPUT_BYTES // _MB,
         )
     pcm, fmt, codec, has_video = _decode(data, limits.max_seconds)
     label = _label(fmt, codec, has_video)
@@ -232,7 +234,8 @@ def prepare_audio(
         raise _refuse(
             f"The sound can't be made smaller than {limits.max_bytes // _MB or 1} MB. "
             "Send a shorter clip.",
-            "too_big",
+            "cannot_shrink",  # not "too_big": a different message needs its own key
+            limit_mb=limits.max_bytes // _MB or 1,
         )
     if label != "MP3":
         notes.insert(0, f"converted from {label} to MP3")

@@ -236,6 +236,8 @@ def normalise_image(
             f"The file is {len(data) / _MB:.0f} MB; pictures up to "
             f"{MAX_INPUT_BYTES // _MB} MB are accepted. Resize or compress it first.",
             "too_big",
+            size_mb=round(len(data) / _MB, 1),
+            limit_mb=MAX_INPUT_BYTES // _MB,
         )
     lo = max(SAFE_MIN_SIDE, model.image.min_side)
     hi = min(SAFE_MAX_SIDE, model.image.max_side)
