@@ -9,6 +9,7 @@ with their ordinary "not an audio file" / "could not be read" message. The two l
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import av
@@ -42,7 +43,21 @@ def victim_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         (tmp_path / name).parent.mkdir(parents=True)
     corpus.make_video(tmp_path / VICTIM, 64, 64, 4.0, fps=10)
     (tmp_path / VICTIM_SOUND).write_bytes(corpus.encode_audio("mp3", "libmp3lame", 4.0))
+    for name in (VICTIM, VICTIM_SOUND):
+        mark_unread(tmp_path / name)
     return tmp_path
+
+
+def mark_unread(path: Path) -> None:
+    """Access time a day before modification: with relatime, the next read moves it."""
+    mtime = path.stat().st_mtime
+    os.utime(path, (mtime - 86400, mtime))
+
+
+def was_read(root: Path) -> bool:
+    """Whether anything opened and read a victim file since :func:`mark_unread`."""
+    stats = [(root / name).stat() for name in (VICTIM, VICTIM_SOUND)]
+    return any(st.st_atime > st.st_mtime - 3600 for st in stats)
 
 
 def concat_script() -> bytes:
@@ -73,6 +88,7 @@ def test_control_plain_ffmpeg_follows_a_concat_script(victim_dir: Path) -> None:
     with av.open(io.BytesIO(concat_script()), "r") as container:
         assert container.format.name == "concat"
         assert seconds_of_sound(container) == pytest.approx(4.0, abs=0.1)
+    assert was_read(victim_dir), "this filesystem records reads, so their absence means something"
 
 
 @pytest.mark.parametrize("kind", ["relative", "file_url"])
@@ -81,24 +97,26 @@ def test_control_plain_ffmpeg_follows_a_playlist(victim_dir: Path, kind: str) ->
     with av.open(NamedBytes(data, "voice.m3u8"), "r") as container:
         assert container.format.name == "hls"
         assert seconds_of_sound(container) == pytest.approx(4.0, abs=0.1)
+    assert was_read(victim_dir)
 
 
 # ------------------------------------------------------------------ the pipeline refuses them
-def assert_not_audio(data: bytes) -> None:
+def assert_not_audio(data: bytes, victim_dir: Path) -> None:
     with pytest.raises(ValidationError) as err:
         prepare_audio(data, "voice.m3u8")
     assert err.value.key == "audio.unreadable"
     assert err.value.subject is Input.AUDIO
     assert "not an audio file" in err.value.message
+    assert not was_read(victim_dir), "nothing was read from the named files"
 
 
 def test_concat_script_as_audio_is_refused(victim_dir: Path) -> None:
-    assert_not_audio(concat_script())
+    assert_not_audio(concat_script(), victim_dir)
 
 
 @pytest.mark.parametrize("kind", ["relative", "file_url"])
 def test_playlist_as_audio_is_refused(victim_dir: Path, kind: str) -> None:
-    assert_not_audio(hls_attacks(victim_dir)[kind])
+    assert_not_audio(hls_attacks(victim_dir)[kind], victim_dir)
 
 
 @pytest.mark.parametrize("kind", ["concat", "relative", "file_url"])
@@ -107,11 +125,13 @@ def test_playlist_as_a_downloaded_result_is_refused(victim_dir: Path, kind: str)
     data = concat_script() if kind == "concat" else hls_attacks(victim_dir)[kind]
     path = victim_dir / ("result.ffconcat" if kind == "concat" else "result.m3u8")
     path.write_bytes(data)
-    with av.open(str(path)) as container:  # control: opened by name, FFmpeg follows it
-        assert seconds_of_sound(container) == pytest.approx(4.0, abs=0.1)
     with pytest.raises(VideoError) as err:
         probe_video(path)
     assert err.value.key == "video.unreadable"
+    assert not was_read(victim_dir)
+    with av.open(str(path)) as container:  # control: opened by name, FFmpeg follows it
+        assert seconds_of_sound(container) == pytest.approx(4.0, abs=0.1)
+    assert was_read(victim_dir)
 
 
 # ------------------------------------------------------------------ each lock holds on its own
@@ -122,6 +142,7 @@ def test_demuxer_allow_list_alone_refuses_a_playlist(victim_dir: Path) -> None:
     data = hls_attacks(victim_dir)["relative"]
     with pytest.raises(av.error.FFmpegError):
         av.open(NamedBytes(data, "voice.m3u8"), container_options=only_formats)
+    assert not was_read(victim_dir)
 
 
 def test_no_protocols_alone_stops_nested_opens(victim_dir: Path) -> None:
@@ -132,6 +153,7 @@ def test_no_protocols_alone_stops_nested_opens(victim_dir: Path) -> None:
     for data in hls_attacks(victim_dir).values():
         with pytest.raises(av.error.FFmpegError):
             av.open(NamedBytes(data, "voice.m3u8"), container_options=no_protocols)
+    assert not was_read(victim_dir)
 
 
 def test_no_protocols_still_reads_the_bytes_themselves() -> None:
