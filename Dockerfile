@@ -4,6 +4,10 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN python -m venv /opt/venv
+# Exactly the pinned, hashed runtime set that CI tested (requirements-dev.lock is a superset of the
+# same pins); the project itself goes in without letting pip resolve anything else.
+COPY requirements.lock ./
+RUN /opt/venv/bin/pip install --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY cogs ./cogs
@@ -11,7 +15,7 @@ COPY core ./core
 COPY providers ./providers
 COPY storage ./storage
 COPY emulator ./emulator
-RUN /opt/venv/bin/pip install .
+RUN /opt/venv/bin/pip install --no-deps .
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 animate && mkdir /data && chown animate /data
@@ -19,6 +23,9 @@ COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     DATABASE_PATH=/data/animate.db
+# Run from an empty, root-owned directory: a relative path anywhere (FFmpeg's playlists, a
+# misconfigured setting) finds nothing to read and no place to write.
+WORKDIR /srv/empty
 USER animate
 VOLUME ["/data"]
 # The delivery loop touches a heartbeat file next to the database after every pass that worked;

@@ -1,7 +1,7 @@
 # One command runs lint, types and tests exactly as CI does: `make check`.
 PY ?= .venv/bin/python
 
-.PHONY: check lint typecheck test bench
+.PHONY: check lint typecheck test bench lock
 
 check: lint typecheck test
 
@@ -18,3 +18,15 @@ test:
 bench:
 	$(PY) -m bench.bench_engine
 	$(PY) -m bench.bench_media
+
+# Pinned, hashed dependency sets compiled from pyproject.toml: requirements.lock (runtime, what
+# the Dockerfile installs) and requirements-dev.lock (runtime + the dev extra, what CI installs).
+# Universal: one file for every platform and Python >= 3.11. The dev lock is constrained by the
+# runtime one, so every package they share has the same pin. Existing pins are kept unless a
+# change in pyproject.toml needs otherwise; `make lock LOCK_FLAGS=--upgrade` takes the newest.
+LOCK = $(PY) -m uv pip compile pyproject.toml --universal --python-version 3.11 \
+	--generate-hashes --quiet --custom-compile-command "make lock" $(LOCK_FLAGS)
+
+lock:
+	$(LOCK) -o requirements.lock
+	$(LOCK) --extra dev --constraint requirements.lock -o requirements-dev.lock

@@ -16,15 +16,16 @@ MIB = 1024 * 1024
 #: the largest image any model accepts; the media pipeline shrinks anything inside it
 MAX_IMAGE_BYTES = 20 * MIB
 MAX_AUDIO_BYTES = 15 * MIB
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif")
-AUDIO_EXTENSIONS = (".mp3", ".wav", ".ogg", ".m4a", ".aac", ".flac")
-#: embed thumbnails via attachment:// only render these types (reference §A.4)
-THUMBNAIL_TYPES = {
-    "image/png": "png",
-    "image/jpeg": "jpg",
-    "image/webp": "webp",
-    "image/gif": "gif",
-}
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".avif", ".tif", ".tiff")
+#: what Discord says about a file it could not identify (or says nothing): the bytes decide
+UNKNOWN_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
+#: embed thumbnails via attachment:// only render these types (reference §A.4), told by signature
+THUMBNAIL_SIGNATURES = (
+    (b"\xff\xd8\xff", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+)
 MAX_THUMBNAIL_BYTES = 2 * MIB
 
 
@@ -32,46 +33,59 @@ def _mb(n: int) -> str:
     return f"{n / MIB:.1f} MB"
 
 
-def is_image(att: discord.Attachment) -> bool:
-    if att.content_type:
-        return att.content_type.split(";")[0].strip().lower().startswith("image/")
+def _name(att: discord.Attachment) -> str:
+    """The file name as inline code; a backtick in it would end the code span early."""
+    return "`" + att.filename.replace("`", "'") + "`"
+
+
+def _mime(att: discord.Attachment) -> str:
+    return (att.content_type or "").split(";")[0].strip().lower()
+
+
+def labelled_image(att: discord.Attachment) -> bool:
+    """Discord's metadata says picture: an image/* type, or no type and a picture's extension."""
+    mime = _mime(att)
+    if mime:
+        return mime.startswith("image/")
     return att.filename.lower().endswith(IMAGE_EXTENSIONS)
 
 
+def pick_image(attachments: list[discord.Attachment]) -> discord.Attachment | None:
+    """The picture to animate on a message: the first labelled one, else the first file Discord
+    could not identify (a JPEG named ``photo.bin``) — its bytes decide once it is read."""
+    labelled = next((a for a in attachments if labelled_image(a)), None)
+    return labelled or next((a for a in attachments if _mime(a) in UNKNOWN_TYPES), None)
+
+
 def check_image(att: discord.Attachment) -> None:
-    """Refuse non-images and oversized files from metadata alone (no download)."""
-    if not is_image(att):
-        kind = att.content_type or "unknown type"
-        raise ValidationError(
-            f"`{att.filename}` is not an image ({kind}). Attach a JPEG, PNG, WEBP or BMP image.",
-            subject=Input.IMAGE,
-        )
+    """Refuse only what metadata can prove: the size. What the file is, its bytes decide (the
+    media pipeline identifies pictures by content and explains what else it got)."""
     if att.size > MAX_IMAGE_BYTES:
         raise ValidationError(
-            f"The image is {_mb(att.size)}; the limit is {_mb(MAX_IMAGE_BYTES)}. "
-            "Attach a smaller image.",
+            f"{_name(att)} is {_mb(att.size)}; the limit for pictures is "
+            f"{_mb(MAX_IMAGE_BYTES)}. Attach a smaller or more compressed picture (a JPEG).",
+            key="image.too_big",
+            params={"size_mb": round(att.size / MIB, 1), "limit_mb": MAX_IMAGE_BYTES // MIB},
             subject=Input.IMAGE,
         )
 
 
 def check_audio(att: discord.Attachment, model: Model) -> None:
+    """The model must take audio, and the file must fit; its bytes decide what it is."""
     if not model.custom_audio:
         raise ValidationError(
             f"{model.label} cannot use your own audio; pick a Wan 2.5 or newer model, "
             "or leave out the audio file.",
-            subject=Input.AUDIO,
-        )
-    is_audio = (att.content_type or "").lower().startswith(
-        "audio/"
-    ) or att.filename.lower().endswith(AUDIO_EXTENSIONS)
-    if not is_audio:
-        raise ValidationError(
-            f"`{att.filename}` is not an audio file. Attach an MP3 or WAV file.",
+            key="audio.model",
+            params={"model": model.id},
             subject=Input.AUDIO,
         )
     if att.size > MAX_AUDIO_BYTES:
         raise ValidationError(
-            f"The audio file is {_mb(att.size)}; the limit is {_mb(MAX_AUDIO_BYTES)}.",
+            f"The audio file {_name(att)} is {_mb(att.size)}; the limit is "
+            f"{_mb(MAX_AUDIO_BYTES)}. Send a shorter clip (30 s is the most that is used).",
+            key="audio.too_big",
+            params={"size_mb": round(att.size / MIB, 1), "limit_mb": MAX_AUDIO_BYTES // MIB},
             subject=Input.AUDIO,
         )
 
@@ -125,10 +139,11 @@ class Thumbnail:
         return f"attachment://{self.filename}"
 
 
-def thumbnail_for(
-    att: discord.Attachment, data: bytes, interaction: discord.Interaction
-) -> Thumbnail | None:
-    ext = THUMBNAIL_TYPES.get((att.content_type or "").split(";")[0].strip().lower())
+def thumbnail_for(data: bytes, interaction: discord.Interaction) -> Thumbnail | None:
+    """The upload itself as the status thumbnail, when its bytes are a type embeds render."""
+    ext = next((e for sig, e in THUMBNAIL_SIGNATURES if data.startswith(sig)), None)
+    if ext is None and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        ext = "webp"
     if ext is None or len(data) > MAX_THUMBNAIL_BYTES:
         return None
     if interaction.guild_id is not None and not interaction.app_permissions.attach_files:

@@ -119,7 +119,7 @@ class AnimateCog(commands.Cog, name="Animate"):
                 audio_filename=audio.filename if audio is not None else None,
             )
         log.info("job %s submitted by %s (%s)", job.id, interaction.user.id, spec.model)
-        await self.publish(interaction, job, _inputs.thumbnail_for(image, data, interaction))
+        await self.publish(interaction, job, _inputs.thumbnail_for(data, interaction))
         return job
 
     async def publish(
@@ -284,8 +284,17 @@ class AnimateCog(commands.Cog, name="Animate"):
     async def animate_message(
         self, interaction: discord.Interaction, message: discord.Message
     ) -> None:
-        """Message command: pick the first image on the message and ask for a prompt."""
-        image = next((a for a in message.attachments if _inputs.is_image(a)), None)
+        """Message command: pick the message's picture and ask for a prompt.
+
+        A file Discord could not label (``application/octet-stream``) is taken too: the bytes
+        decide after the prompt, when the file is read (a modal must be the first answer).
+        """
+        image = _inputs.pick_image(message.attachments)
         if image is None:
-            raise ValidationError("That message has no image attached.", subject=Input.IMAGE)
+            raise ValidationError(
+                "That message has no image attached. Use this on a message with a picture, "
+                "or run /animate and attach one.",
+                key="image.none_on_message",
+                subject=Input.IMAGE,
+            )
         await interaction.response.send_modal(PromptModal(self, image))

@@ -36,6 +36,7 @@ class Input(StrEnum):
     NEGATIVE_PROMPT = "negative_prompt"
     IMAGE = "image"
     AUDIO = "audio"
+    CLIP = "clip"  # a video to continue (wan2.7 first_clip)
     OUTPUT = "output"
     UNKNOWN = "unknown"
 

@@ -1,6 +1,7 @@
 """Make a user's sound file acceptable as ``audio_url`` (reference §6.4: wav/mp3, 3–30 s, ≤ 15 MB).
 
-The file is identified and decoded by PyAV (FFmpeg) from its content. A WAV or MP3 that already
+The file is identified and decoded by PyAV (FFmpeg) from its content, with FFmpeg confined to
+sound containers and to the bytes given (:mod:`core.media._demux`). A WAV or MP3 that already
 meets the limits is passed through byte for byte; anything else (m4a/AAC, ogg/opus, flac, a video's
 sound track, an over-long file) is decoded to 16-bit PCM and encoded as MP3, trimmed to the maximum
 length with a note. Too-short, soundless or unreadable files get a message saying what to do.
@@ -20,6 +21,7 @@ import av.error
 
 from core.catalog import AUDIO_LIMITS, AudioLimits
 from core.errors import Input, ValidationError
+from core.media._demux import AUDIO_DEMUXERS, open_bytes
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +57,8 @@ def _refuse(message: str, key: str, **params: object) -> ValidationError:
 
 def _unreadable() -> ValidationError:
     return _refuse(
-        "That file isn't a sound file I can read. Please attach an MP3 or WAV file "
-        "(M4A, OGG, OPUS and FLAC are converted automatically).",
+        "That file is not an audio file: no sound could be read from it. Please attach an MP3 "
+        "or WAV file (M4A, OGG, OPUS and FLAC are converted automatically).",
         "unreadable",
     )
 
@@ -80,7 +82,8 @@ class _Pcm:
 def _decode(data: bytes, limit_seconds: float) -> tuple[_Pcm, str, str, bool]:
     """Decode up to ``limit_seconds`` (+1 s, to tell "longer") of the first audio stream."""
     try:
-        container = av.open(io.BytesIO(data), mode="r")
+        # only sound containers, and no way to reach any other file (see _demux)
+        container = open_bytes(data, AUDIO_DEMUXERS)
     except (av.error.FFmpegError, ValueError, OSError, UnicodeDecodeError):
         raise _unreadable() from None
     with container:
@@ -167,6 +170,8 @@ def _label(fmt: str, codec: str, has_video: bool) -> str:
         return "MP4" if has_video or codec not in ("aac", "alac") else "M4A"
     if fmt == "ogg":
         return "OPUS" if codec == "opus" else "OGG"
+    if fmt.startswith("matroska"):
+        return "WEBM"  # FFmpeg names one demuxer for both; voice notes and browsers send WebM
     return fmt.split(",")[0].upper()
 
 
@@ -181,6 +186,8 @@ def prepare_audio(
             f"The sound file is {len(data) / _MB:.0f} MB; up to {MAX_INPUT_BYTES // _MB} MB "
             "is accepted. Trim it to under 30 seconds and try again.",
             "too_big",
+            size_mb=round(len(data) / _MB, 1),
+            limit_mb=MAX_INPUT_BYTES // _MB,
         )
     pcm, fmt, codec, has_video = _decode(data, limits.max_seconds)
     label = _label(fmt, codec, has_video)
@@ -227,7 +234,8 @@ def prepare_audio(
         raise _refuse(
             f"The sound can't be made smaller than {limits.max_bytes // _MB or 1} MB. "
             "Send a shorter clip.",
-            "too_big",
+            "cannot_shrink",  # not "too_big": a different message needs its own key
+            limit_mb=limits.max_bytes // _MB or 1,
         )
     if label != "MP3":
         notes.insert(0, f"converted from {label} to MP3")

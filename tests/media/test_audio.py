@@ -59,6 +59,8 @@ def test_mp3_within_limits_passes_through_unchanged() -> None:
         ("ogg", "libopus", 48000, 2, "OPUS"),
         ("ogg", "libopus", 48000, 1, "OPUS"),
         ("flac", "flac", 22050, 1, "FLAC"),
+        ("webm", "libopus", 48000, 2, "WEBM"),
+        ("aiff", "pcm_s16be", 44100, 2, "AIFF"),
     ],
 )
 def test_other_formats_become_mp3(
