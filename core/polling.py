@@ -45,6 +45,10 @@ WINDOW = 20
 SURPRISE = 3.5
 #: after a surprise the history counts as this many samples, so the belief re-learns quickly
 SURPRISE_KEEP = 2
+#: narrowest spread a forecast uses: passes are a second apart, so on a minute-long task a
+#: spread below ~2 % buys nothing, and a service that answers in exactly the same time every
+#: time (variance 0) must not make the look-ahead integrate in microscopic steps
+MIN_SIGMA = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +88,12 @@ class Forecast:
     sigma: float
     hedge: float = 0.0
     hedge_sigma: float = HEDGE_SIGMA
+
+    def __post_init__(self) -> None:
+        if not (self.median > 0 and self.sigma > 0 and self.hedge_sigma > 0):
+            raise ValueError(f"a forecast needs a positive median and spreads, not {self!r}")
+        if not 0.0 <= self.hedge <= 1.0:
+            raise ValueError(f"the hedge weight must lie in [0, 1], not {self.hedge}")
 
     def _parts(self) -> tuple[tuple[float, float], ...]:
         return ((1.0 - self.hedge, self.sigma), (self.hedge, self.hedge_sigma))
@@ -125,6 +135,8 @@ class Forecast:
 
     def quantile(self, p: float) -> float:
         """Seconds by which a fraction ``p`` of tasks has finished (bisection on survival)."""
+        if not 0.0 < p < 1.0:
+            raise ValueError(f"a quantile needs 0 < p < 1, not {p}")
         lo, hi = self.median * 1e-4, self.median * 1e4
         for _ in range(80):
             mid = math.sqrt(lo * hi)
@@ -160,7 +172,8 @@ def forecast(prior_median: float, belief: Belief | None) -> Forecast:
     the catalog's (uncertainty PRIOR_MEDIAN_SIGMA) and the samples' mean; the predictive spread
     adds the remaining uncertainty of the median to the spread.
     """
-    n = max(0, belief.samples) if belief is not None else 0
+    # past WINDOW samples the moving window holds no more information than WINDOW samples
+    n = min(WINDOW, max(0, belief.samples)) if belief is not None else 0
     mu0 = math.log(max(prior_median, 1.0))
     if belief is None or n == 0:
         spread2 = PRIOR_SIGMA**2
@@ -173,7 +186,7 @@ def forecast(prior_median: float, belief: Belief | None) -> Forecast:
         tau2 = 1.0 / precision
         mu = tau2 * (mu0 / PRIOR_MEDIAN_SIGMA**2 + n * belief.log_mean / spread2)
     hedge = max(HEDGE_FLOOR, HEDGE_WEIGHT / (HEDGE_WEIGHT + n))
-    return Forecast(math.exp(mu), math.sqrt(spread2 + tau2), hedge)
+    return Forecast(math.exp(mu), max(MIN_SIGMA, math.sqrt(spread2 + tau2)), hedge)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +258,16 @@ def look_delay(tasks: Sequence[tuple[Forecast, float]], pacing: Pacing) -> float
         u += step
         prev = cur
     return max(pacing.floor, limit)
+
+
+def first_delay(fc: Forecast, pacing: Pacing) -> float:
+    """Seconds after the create answer until a lone task's first look."""
+    return look_delay([(fc, 0.0)], pacing)
+
+
+def next_delay(fc: Forecast, elapsed: float, pacing: Pacing) -> float:
+    """Seconds until a lone task's next look, ``elapsed`` seconds after its create answer."""
+    return look_delay([(fc, elapsed)], pacing)
 
 
 def use_list(running: int) -> bool:
