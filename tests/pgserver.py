@@ -3,12 +3,12 @@
 ``python -m tests.pgserver start DIR`` creates and starts a cluster in ``DIR`` (empty or absent)
 and prints its URL; ``python -m tests.pgserver stop DIR`` stops it and deletes ``DIR``. CI
 (``.ci/run``) uses the CLI; the storage tests' session fixture calls ``PgCluster.start`` itself
-when no server URL is given. Standard library only: it runs before the venv exists.
+when no server URL is given. Standard library only: CI runs it with the system python3.
 
 The server listens on no TCP port at all: its only socket lives in ``DIR`` (mode 0700), so
 ``trust`` authentication admits nobody but the user who started it (and root), and no port can
-clash with another run. The port number still varies (a free one is picked) because it names the
-socket file and the lock file, so a cluster moved between directories never meets a stale one.
+clash with another run. The port (which then only names the socket file) is still not fixed: a
+number free on this machine is picked, so a TCP listener could be added without a clash.
 
 ``initdb`` and ``postgres`` refuse to run as root; as root (CI), they run as the ``postgres``
 user through ``runuser``, and ``DIR`` is handed to that user.
@@ -20,6 +20,7 @@ survive a power cut, and it makes creating a database per test cheap.
 from __future__ import annotations
 
 import os
+import pwd
 import re
 import shutil
 import socket
@@ -73,8 +74,6 @@ def _as_server_user() -> list[str]:
     if shutil.which("runuser") is None:
         raise PgServerError("running as root needs runuser (util-linux) to start PostgreSQL")
     try:
-        import pwd
-
         pwd.getpwnam(_SUPERUSER)
     except KeyError:
         raise PgServerError(

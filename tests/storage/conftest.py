@@ -38,9 +38,11 @@ def pg_admin_url() -> Iterator[str]:
         cluster = PgCluster.start(base)
     except PgServerError as exc:
         shutil.rmtree(base, ignore_errors=True)
-        pytest.fail(
-            f"the PostgreSQL tests need a server and none could be started: {exc}", pytrace=False
-        )
+        problem = str(exc)
+    else:
+        problem = ""
+    if problem:  # outside the except: the message alone, not a chained traceback
+        pytest.fail(f"the PostgreSQL tests need a server and none could be started: {problem}")
     try:
         yield cluster.url
     finally:
