@@ -1,5 +1,7 @@
-"""SQLite persistence: the job store and its numbered migrations (the only package with SQL)."""
+"""Persistence: the job stores (SQLite, PostgreSQL) and their numbered migrations (the only
+package with SQL)."""
 
+from storage.postgres import PostgresJobStore
 from storage.sqlite import SqliteJobStore
 
-__all__ = ["SqliteJobStore"]
+__all__ = ["PostgresJobStore", "SqliteJobStore"]

@@ -16,10 +16,10 @@ log = logging.getLogger(__name__)
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 
-def migrations() -> list[tuple[int, str, str]]:
-    """(version, file name, SQL) of every shipped migration, in order."""
+def migrations(package: str = "storage.migrations") -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) of every migration shipped in ``package``, in order."""
     found: list[tuple[int, str, str]] = []
-    for entry in resources.files("storage.migrations").iterdir():
+    for entry in resources.files(package).iterdir():
         match = _NAME.match(entry.name)
         if match:
             found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))

@@ -1,0 +1,15 @@
+"""Every PostgreSQL advisory lock the app takes, in one place so no two uses share a key.
+
+Keys use the two-``int4`` form ``(class, object)``: its key space is separate from the single
+``bigint`` form other software on a shared server may use, and the class names the purpose.
+"""
+
+from __future__ import annotations
+
+#: 'anmt' as an int4: the prefix of every class below, unlikely to clash with other software
+_BASE = 0x616E6D00
+
+#: schema migrations: (MIGRATE, 0), held for the migration transaction
+MIGRATE = _BASE + 1
+#: per-user active cap: (USER_CAP, hashtext(platform || ':' || user)), held for one insert
+USER_CAP = _BASE + 2

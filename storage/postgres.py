@@ -1,0 +1,291 @@
+"""The PostgreSQL job store (psycopg 3, async, pooled): implements ``core.store.JobStore``.
+
+Same semantics as ``storage.sqlite.SqliteJobStore``, for several processes on one database:
+
+- Pool connections run in autocommit mode: every single-statement method is its own transaction;
+  the few that need more than one statement open an explicit one.
+- ``save`` is a compare-and-set on the row ``version`` (one ``UPDATE … WHERE version = $old``).
+- ``insert_job_within``: under READ COMMITTED a count and an insert could interleave with another
+  process's, so the transaction first takes a per-user advisory lock. The count then runs on a
+  snapshot taken after the previous holder committed, and two inserts cannot both take the last
+  place. (An unlocked ``insert_job`` may still run in between: exactly as on SQLite, that is the
+  same as running after the capped one.)
+- Durability: with the server's defaults every commit is flushed to the WAL before it returns,
+  so every write is what ``durable=True`` asks for. An operator may trade that away with
+  ``synchronous_commit = off``; a ``durable`` save then switches it back on for its own
+  transaction, so the create marker still survives a power cut.
+- Times are ``timestamptz`` and come back as aware UTC datetimes, exactly as written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from psycopg import AsyncConnection, sql
+from psycopg.rows import TupleRow
+from psycopg_pool import AsyncConnectionPool
+
+from core.jobs import JobStatus
+from core.store import ActiveCap, DurationKey, DurationStats, JobRecord
+from storage import _pglocks
+from storage._pgmigrate import migrate
+from storage._rows import COLUMNS, from_values, to_values, utc
+
+log = logging.getLogger(__name__)
+
+Pool = AsyncConnectionPool[AsyncConnection[TupleRow]]
+
+_COLS = sql.SQL(", ").join(sql.Identifier(c) for c in COLUMNS)
+_VALUES = sql.SQL(", ").join(sql.Placeholder() for _ in COLUMNS)
+_SELECT = sql.SQL("SELECT id, {} FROM jobs ").format(_COLS)
+_INSERT = sql.SQL("INSERT INTO jobs ({}) VALUES ({}) RETURNING id").format(_COLS, _VALUES)
+# INSERT … SELECT … WHERE: the row goes in only if the count (taken under the user's lock) fits
+_INSERT_WITHIN = sql.SQL(
+    "INSERT INTO jobs ({}) SELECT {} WHERE (SELECT count(*) FROM jobs WHERE platform = %s "
+    "AND user_id = %s AND status = ANY(%s)) < %s RETURNING id"
+).format(_COLS, _VALUES)
+# two users whose keys hash alike merely queue behind each other, which is harmless
+_USER_LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(%s::text || ':' || %s::text))"
+# 'off' is the only setting under which a commit returns before its WAL is flushed locally
+_DURABLE = (
+    "SELECT set_config('synchronous_commit', 'on', true) "
+    "WHERE current_setting('synchronous_commit') = 'off'"
+)
+
+
+def _record(row: TupleRow) -> JobRecord:
+    return from_values(int(row[0]), dict(zip(COLUMNS, row[1:], strict=True)))
+
+
+def _statuses(statuses: Iterable[JobStatus]) -> list[str]:
+    return [s.value for s in statuses]
+
+
+class PostgresJobStore:
+    """``JobStore`` over a connection pool; ``async with PostgresJobStore.open(url)``."""
+
+    def __init__(self, pool: Pool) -> None:
+        self._pool = pool
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls, url: str, *, min_size: int = 1, max_size: int = 4, pool_timeout: float = 10.0
+    ) -> AsyncIterator[PostgresJobStore]:
+        """Migrate (on a connection of its own, so a bad URL fails with the server's own
+        message), open the pool and wait for ``min_size`` connections; close it on exit.
+
+        ``max_size`` bounds this process's connections (several processes share the server's
+        ``max_connections``); ``pool_timeout`` is how long a method waits for a free connection."""
+        if not 1 <= min_size <= max_size:
+            raise ValueError(
+                f"pool sizes need 1 <= min_size <= max_size, got {min_size}, {max_size}"
+            )
+        async with await AsyncConnection.connect(url, autocommit=True) as conn:
+            version = await migrate(conn)
+        log.debug("job store at schema version %d", version)
+        pool: Pool = AsyncConnectionPool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=pool_timeout,
+            kwargs={"autocommit": True},
+            # a connection the server dropped (restart, idle timeout) is replaced, not handed out
+            check=AsyncConnectionPool.check_connection,
+            name="jobs",
+            open=False,
+        )
+        try:
+            await pool.open(wait=True, timeout=pool_timeout)
+            yield cls(pool)
+        finally:
+            await pool.close()
+
+    async def _fetch(self, query: sql.Composed, params: Sequence[Any] = ()) -> list[JobRecord]:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(query, params)
+            return [_record(r) for r in await cur.fetchall()]
+
+    async def _one(self, query: sql.Composed | str, params: Sequence[Any] = ()) -> Any:
+        """The first column of the first row (None when there is none)."""
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(query, params)
+            row = await cur.fetchone()
+        return None if row is None else row[0]
+
+    async def insert_job(self, job: JobRecord) -> JobRecord:
+        new_id = await self._one(_INSERT, list(to_values(job).values()))
+        return dataclasses.replace(job, id=int(new_id))
+
+    async def insert_job_within(self, job: JobRecord, cap: ActiveCap) -> JobRecord | None:
+        platform, user = job.chat.platform, job.chat.user
+        params = [*to_values(job).values(), platform, user, _statuses(cap.statuses), cap.limit]
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute(_USER_LOCK, (_pglocks.USER_CAP, platform, user))
+            cur = await conn.execute(_INSERT_WITHIN, params)
+            got = await cur.fetchone()
+        return None if got is None else dataclasses.replace(job, id=int(got[0]))
+
+    async def count_active(self, platform: str, user: str, statuses: Iterable[JobStatus]) -> int:
+        found = await self._one(
+            "SELECT count(*) FROM jobs WHERE platform = %s AND user_id = %s AND status = ANY(%s)",
+            (platform, user, _statuses(statuses)),
+        )
+        return int(found)
+
+    async def get_job(self, job_id: int) -> JobRecord | None:
+        rows = await self._fetch(_SELECT + sql.SQL("WHERE id = %s"), (job_id,))
+        return rows[0] if rows else None
+
+    async def save(
+        self, old: JobRecord, new: JobRecord, *, durable: bool = False
+    ) -> JobRecord | None:
+        if old.id != new.id:
+            raise ValueError("save() compares two versions of the same job")
+        before, after = to_values(old), to_values(new)
+        changed = {k: v for k, v in after.items() if k != "version" and before[k] != v}
+        if not changed:
+            return dataclasses.replace(new, version=old.version)
+        query = sql.SQL(
+            "UPDATE jobs SET {}, version = version + 1 WHERE id = %s AND version = %s"
+        ).format(sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in changed))
+        params = [*changed.values(), new.id, old.version]
+        async with self._pool.connection() as conn:
+            if durable:
+                async with conn.transaction():
+                    await conn.execute(_DURABLE)
+                    cur = await conn.execute(query, params)
+            else:
+                cur = await conn.execute(query, params)
+            written = cur.rowcount == 1
+        return dataclasses.replace(new, version=old.version + 1) if written else None
+
+    async def due_jobs(
+        self, now: datetime, statuses: Iterable[JobStatus], *, limit: int
+    ) -> list[JobRecord]:
+        return await self._fetch(
+            _SELECT
+            + sql.SQL(
+                "WHERE next_at IS NOT NULL AND next_at <= %s AND status = ANY(%s) "
+                "ORDER BY next_at LIMIT %s"
+            ),
+            (now, _statuses(statuses), limit),
+        )
+
+    async def next_due(self, statuses: Iterable[JobStatus]) -> datetime | None:
+        found = await self._one(
+            "SELECT min(next_at) FROM jobs WHERE next_at IS NOT NULL AND status = ANY(%s)",
+            (_statuses(statuses),),
+        )
+        return utc(found)
+
+    async def submitted_since(self, since: datetime) -> list[JobRecord]:
+        return await self._fetch(
+            _SELECT + sql.SQL("WHERE submit_started_at IS NOT NULL AND submit_started_at >= %s"),
+            (since,),
+        )
+
+    async def deliverable_jobs(self, now: datetime, *, limit: int) -> list[JobRecord]:
+        return await self._fetch(
+            _SELECT
+            + sql.SQL(
+                "WHERE deliver_at IS NOT NULL AND deliver_at <= %s ORDER BY deliver_at LIMIT %s"
+            ),
+            (now, limit),
+        )
+
+    async def jobs_with_status(self, statuses: Iterable[JobStatus]) -> list[JobRecord]:
+        return await self._fetch(
+            _SELECT + sql.SQL("WHERE status = ANY(%s) ORDER BY id"), (_statuses(statuses),)
+        )
+
+    async def uploads_due(
+        self, now: datetime, *, fresh_until: datetime, limit: int
+    ) -> list[JobRecord]:
+        return await self._fetch(
+            _SELECT
+            + sql.SQL(
+                "WHERE status = %s AND audio_path IS NOT NULL AND next_at IS NOT NULL "
+                "AND next_at <= %s AND (audio_url IS NULL OR audio_url_expires_at IS NULL "
+                "OR audio_url_expires_at < %s) ORDER BY next_at LIMIT %s"
+            ),
+            (JobStatus.QUEUED.value, now, fresh_until, limit),
+        )
+
+    async def referenced_files(self) -> set[str]:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT image_path, audio_path, video_path, fit_path FROM jobs"
+            )
+            return {str(p) for row in await cur.fetchall() for p in row if p}
+
+    async def in_flight_counts(self, statuses: Iterable[JobStatus]) -> dict[str, int]:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT model, count(*) FROM jobs WHERE status = ANY(%s) GROUP BY model",
+                (_statuses(statuses),),
+            )
+            return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+
+    async def claimed_task_ids(self, task_ids: Sequence[str]) -> set[str]:
+        if not task_ids:
+            return set()
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT task_id FROM jobs WHERE task_id = ANY(%s)", (list(task_ids),)
+            )
+            return {str(r[0]) for r in await cur.fetchall()}
+
+    async def recent_jobs(self, platform: str, user: str, limit: int) -> list[JobRecord]:
+        return await self._fetch(
+            _SELECT + sql.SQL("WHERE platform = %s AND user_id = %s ORDER BY id DESC LIMIT %s"),
+            (platform, user, limit),
+        )
+
+    async def purgeable_jobs(self, before: datetime, *, limit: int) -> list[JobRecord]:
+        return await self._fetch(
+            _SELECT
+            + sql.SQL(
+                "WHERE NOT media_purged AND delivered_at IS NOT NULL AND delivered_at < %s "
+                "ORDER BY delivered_at LIMIT %s"
+            ),
+            (before, limit),
+        )
+
+    async def get_duration_stats(self, key: DurationKey) -> DurationStats | None:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT samples, log_mean, log_var FROM duration_stats "
+                "WHERE model = %s AND resolution = %s AND duration = %s",
+                (key.model, key.resolution, key.duration),
+            )
+            row = await cur.fetchone()
+        if row is None:
+            return None
+        return DurationStats(samples=int(row[0]), log_mean=float(row[1]), log_var=float(row[2]))
+
+    async def save_duration_stats(
+        self, key: DurationKey, stats: DurationStats, now: datetime
+    ) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO duration_stats (model, resolution, duration, samples, log_mean,"
+                " log_var, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (model, resolution, duration) DO UPDATE SET"
+                " samples = excluded.samples, log_mean = excluded.log_mean,"
+                " log_var = excluded.log_var, updated_at = excluded.updated_at",
+                (
+                    key.model,
+                    key.resolution,
+                    key.duration,
+                    stats.samples,
+                    stats.log_mean,
+                    stats.log_var,
+                    now,
+                ),
+            )
