@@ -1,8 +1,11 @@
 """``animate-bot animate IMAGE "PROMPT" --out video.mp4``: one video from the command line.
 
-Same pipeline as the bot, without Discord or the database: catalog validation, ``core.media``
-normalisation, the DashScope client, progress on stderr, the MP4 on disk. ``--emulator`` runs
-the bundled DashScope emulator in-process with compressed time, so a demo needs no key.
+The same engine as the bot, not a second poll loop: the runtime comes from ``bot.builder`` on a
+temporary SQLite file, the job goes through the facade (validation, media normalisation, the
+recorded row), the worker runs it (admission, sweeps, reconciliation of a lost create, the
+download), and a CLI delivery port prints progress on stderr and copies the MP4 to ``--out``.
+``--emulator`` runs the bundled DashScope emulator in-process with compressed time, so a demo
+needs no key.
 
 Exit codes: 0 done, 1 the service failed or refused, 2 bad input or configuration (one line on
 stderr, never a traceback), 130 interrupted.
@@ -14,20 +17,22 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import secrets
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
 
-import aiohttp
 from dotenv import find_dotenv, load_dotenv
 
+from bot.builder import build
 from bot.log import RedactSecrets, redacting_handler
-from bot.settings import dashscope_from_env
-from core.catalog import (
+from bot.settings import DashScopeSettings, Settings, dashscope_from_env
+from core.app.service import ValidSpec
+from core.domain.catalog import (
     CURRENCY,
     DEFAULT_EFFECT_MODEL,
     DEFAULT_MODEL,
@@ -38,11 +43,12 @@ from core.catalog import (
     Region,
     models_for_effect,
 )
-from core.errors import AnimateError, ConfigError, ValidationError
-from core.media import ASPECTS, FILLS, normalise_image, prepare_audio
-from core.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus
-from core.validation import resolve_model, validate_request
-from providers import DashScopeClient
+from core.domain.errors import AnimateError, ConfigError, ValidationError
+from core.domain.jobs import ChatRef, JobSpec, JobStatus, JobView
+from core.domain.validation import validate_spec
+from core.engine.config import EngineConfig
+from core.media import ASPECTS, FILLS
+from core.ports import DeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +56,13 @@ PROG = "animate-bot animate"
 EMULATOR_KEY = "sk-emulator"
 #: wall-clock seconds a demo task should take on the in-process emulator
 EMULATOR_DEMO_SECONDS = 2.0
-#: first poll delay against the real service (grows to 15 s, the documented cadence)
+#: the engine's cadence against the real service: looks at most this far apart while a task
+#: is far from its expected end, at most 3× (15 s, the documented cadence) in the worst case
 POLL_SECONDS = 5.0
+#: the same against the in-process emulator, whose time is compressed
+EMULATOR_POLL_SECONDS = 0.2
+#: the ``ChatRef.platform`` of CLI jobs (the CLI registers its port under it)
+PLATFORM = "cli"
 _DEBUG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -90,11 +101,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    request: TaskRequest
-    model: Model
+    """A validated request, its input bytes and where the video goes."""
+
+    spec: ValidSpec
     region: Region
     out: Path
     max_bytes: int
+    image: bytes
+    audio: bytes | None = None
+    audio_name: str | None = None
+
+    @property
+    def model(self) -> Model:
+        return self.spec.spec.catalog_model
 
 
 def find_effect(name: str) -> Effect | None:
@@ -115,23 +134,27 @@ def _region(value: str | None, default: Region) -> Region:
         raise ConfigError(f"Unknown region {value!r}; use one of: {names}.") from None
 
 
-def _pick_model(args: argparse.Namespace, region: Region) -> tuple[Model, str | None]:
-    template = None
-    if args.effect is not None:
-        effect = find_effect(args.effect)
-        if effect is None:
-            raise ValidationError(
-                f"Unknown effect {args.effect!r}; known: {', '.join(sorted(EFFECTS))}."
-            )
-        template = effect.name
-        if args.model is None:
-            able = [m for m in models_for_effect(template) if m.available_in(region)]
-            if not able:
-                raise ValidationError(f"No model in {region.value} offers the effect {template}.")
-            ids = [m.id for m in able]
-            chosen = DEFAULT_EFFECT_MODEL if DEFAULT_EFFECT_MODEL in ids else ids[0]
-            return resolve_model(chosen, region), template
-    return resolve_model(args.model or DEFAULT_MODEL, region), template
+def _pick_model(args: argparse.Namespace, region: Region) -> tuple[str, str | None]:
+    """(model name, effect template) as asked; validation resolves the name."""
+    if args.effect is None:
+        return args.model or DEFAULT_MODEL, None
+    effect = find_effect(args.effect)
+    if effect is None:
+        raise ValidationError(
+            f"Unknown effect {args.effect!r}; known: {', '.join(sorted(EFFECTS))}.",
+            key="request.effect_unknown",
+            params={"effect": args.effect},
+        )
+    if args.model is not None:
+        return args.model, effect.name
+    able = [m.id for m in models_for_effect(effect.name) if m.available_in(region)]
+    if not able:
+        raise ValidationError(
+            f"No model in {region.value} offers the effect {effect.name}.",
+            key="request.effect_region",
+            params={"effect": effect.name, "region": region.value},
+        )
+    return (DEFAULT_EFFECT_MODEL if DEFAULT_EFFECT_MODEL in able else able[0]), effect.name
 
 
 def _read(path: Path, what: str) -> bytes:
@@ -145,45 +168,44 @@ def _read(path: Path, what: str) -> bytes:
         raise ValidationError(f"Cannot read {str(path)!r}: {exc.strerror}.") from None
 
 
-def _resolution(value: str | None) -> str | None:
+def _resolution(value: str | None) -> str:
     if value is None:
-        return None
+        return ""  # the model's default
     text = value.strip().upper()
     return text if text.endswith("P") else text + "P"
 
 
 def prepare(args: argparse.Namespace, region: Region) -> Job:
-    """Everything before the network: files, media normalisation, catalog validation."""
+    """Everything before the engine: the files, and the one validation of the request."""
     model, template = _pick_model(args, region)
-    image = normalise_image(_read(args.image, "image"), model, aspect=args.aspect, fill=args.fill)
-    notes = list(image.notes)
-    audio = None
-    if args.audio is not None:
-        prepared = prepare_audio(_read(args.audio, "audio"), args.audio.name)
-        audio = MediaFile(prepared.data, prepared.mime, prepared.filename)
-        notes += prepared.notes
-    if template and args.prompt:
-        notes.append("effects ignore the prompt")
-    request = TaskRequest(
-        model=model.id,
-        image=MediaFile(image.data, image.mime, args.image.name),
+    image = _read(args.image, "image")
+    audio = _read(args.audio, "audio") if args.audio is not None else None
+    spec = JobSpec(
+        model=model,
         prompt=args.prompt,
-        negative_prompt=args.negative_prompt,
         resolution=_resolution(args.resolution),
-        duration=args.duration,
-        seed=secrets.randbelow(2**31) if args.seed is None else args.seed,
-        prompt_extend=False if args.no_prompt_extend else None,
-        watermark=True if args.watermark else None,
-        sound=False if args.silent else None,
-        audio=audio,
+        duration=args.duration or 0,
+        negative_prompt=args.negative_prompt,
+        seed=args.seed,
+        prompt_extend=not args.no_prompt_extend,
+        watermark=args.watermark,
+        sound=not args.silent,
         template=template,
+        aspect=args.aspect,
+        fill=args.fill,
     )
-    request = validate_request(request, region)
-    for note in notes:
-        _err(f"note: {note}")
+    checked = ValidSpec(validate_spec(spec, region, audio=audio is not None), audio is not None)
     if args.out.is_dir():
         raise ValidationError(f"--out {str(args.out)!r} is a directory; give a file name.")
-    return Job(request, model, region, args.out, args.max_mb * 1024 * 1024)
+    return Job(
+        checked,
+        region,
+        args.out,
+        args.max_mb * 1024 * 1024,
+        image,
+        audio,
+        args.audio.name if args.audio is not None else None,
+    )
 
 
 def _err(line: str) -> None:
@@ -194,84 +216,133 @@ def _out(line: str) -> None:
     print(line, flush=True)  # noqa: T201 - results go to stdout
 
 
-def _sound(job: Job) -> bool:
-    return job.model.audio is not AudioMode.SILENT and job.request.sound is not False
-
-
-def _cost_line(job: Job, info: TaskInfo | None) -> str:
-    req = job.request
-    assert req.resolution is not None and req.duration is not None  # noqa: S101  # validated
-    seconds = info.usage.seconds if info and info.usage else float(req.duration)
-    sound = info.usage.sound if info and info.usage and info.usage.sound is not None else None
-    unit = job.model.unit_price(
-        job.region, req.resolution, sound=_sound(job) if sound is None else sound
-    )
+def _cost_line(job: Job, seconds: float | None) -> str:
+    spec = job.spec.spec
+    model = job.model
+    billed = float(spec.duration) if seconds is None else seconds
+    sound = model.audio is not AudioMode.SILENT and spec.sound
+    unit = model.unit_price(job.region, spec.resolution, sound=sound)
     currency = CURRENCY[job.region]
     if unit is None:
         return "unknown (no published price for this setting)"
-    return f"{unit * seconds:.4g} {currency} ({seconds:g} s × {unit:g} {currency}/s)"
+    return f"{unit * billed:.4g} {currency} ({billed:g} s × {unit:g} {currency}/s)"
 
 
-class _Progress:
-    """Status + elapsed seconds on stderr: one updating line on a TTY, a line per change else."""
+class CliPort:
+    """The CLI's ``DeliveryPort``: progress lines on stderr (one updating line on a TTY), the
+    result copied to ``--out``. ``outcome`` resolves with the job's view once it is posted."""
 
-    def __init__(self) -> None:
+    def __init__(self, out: Path) -> None:
+        self.out = out
         self.start = time.monotonic()
-        self.last: TaskStatus | None = None
         self.tty = sys.stderr.isatty()
+        self.task: str | None = None
+        self.outcome: asyncio.Future[JobView] = asyncio.get_running_loop().create_future()
 
-    def show(self, status: TaskStatus) -> None:
+    def _show(self, label: str, *, final: bool = False) -> None:
         elapsed = time.monotonic() - self.start
         if self.tty:
-            sys.stderr.write(f"\r{status.value:<9} {elapsed:5.0f} s")
+            sys.stderr.write(f"\r{label:<10} {elapsed:5.0f} s" + ("\n" if final else ""))
             sys.stderr.flush()
-        elif status is not self.last:
-            _err(f"{status.value} after {elapsed:.0f} s")
-        self.last = status
+        else:
+            _err(f"{label} after {elapsed:.0f} s")
 
-    def done(self) -> None:
-        if self.tty:
-            sys.stderr.write("\n")
+    async def post_progress(self, job: JobView) -> None:
+        if job.task_id is not None and self.task is None:
+            self.task = job.task_id
+            _err(f"task {job.task_id}")
+        self._show(job.status.value.upper())
+
+    async def upload_limit(self, job: JobView) -> int:
+        return 1 << 62  # a file copy has no size limit
+
+    async def post_result(self, job: JobView) -> str:
+        if job.task_id is not None and self.task is None:
+            self.task = job.task_id
+            _err(f"task {job.task_id}")
+        self._show(JobStatus.SUCCEEDED.value.upper(), final=True)
+        if job.video_path is None:
+            raise DeliveryError("the video is not on disk", permanent=True)
+        await asyncio.to_thread(_copy, Path(job.video_path), self.out)
+        self._settle(job)
+        return str(self.out)
+
+    async def post_failure(self, job: JobView) -> str:
+        self._show(job.status.value.upper(), final=True)
+        self._settle(job)
+        return "stderr"
+
+    async def find_posted(self, job: JobView) -> str | None:
+        return None  # one process, one run: nothing was posted before it started
+
+    def _settle(self, job: JobView) -> None:
+        if not self.outcome.done():
+            self.outcome.set_result(job)
 
 
-async def _poll(client: DashScopeClient, info: TaskInfo, interval: float) -> TaskInfo:
-    progress = _Progress()
-    wait = interval
-    cap = 15.0 if interval >= POLL_SECONDS else interval * 3  # 15 s: DashScope's advice
-    try:
-        while True:
-            progress.show(info.status)
-            if info.status.terminal:
-                return info
-            await asyncio.sleep(wait)
-            wait = min(wait * 1.5, cap)
-            info = await client.get_task(info.task_id)
-    finally:
-        progress.done()
+def _copy(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    shutil.copyfile(src, part)
+    part.replace(dest)
 
 
-async def run(job: Job, *, api_key: str, base_url: str | None, poll_interval: float) -> int:
-    _err(f"model {job.model.id} {job.request.resolution} {job.request.duration} s; "
-         f"estimated cost {_cost_line(job, None)}")  # fmt: skip
-    async with aiohttp.ClientSession() as session:
-        client = DashScopeClient(session, api_key=api_key, region=job.region, base_url=base_url)
-        created = await client.create_task(job.request)
-        _err(f"task {created.task_id}")
-        try:
-            info = await _poll(client, created, poll_interval)
-        except asyncio.CancelledError:
-            _err(f"interrupted; task {created.task_id} may still finish on DashScope")
-            raise
-        if info.status is not TaskStatus.SUCCEEDED or info.video_url is None:
-            reason = info.error.message if info.error else f"the task ended {info.status.value}"
-            _err(f"error: {reason}")
-            return 1
-        await asyncio.to_thread(job.out.parent.mkdir, parents=True, exist_ok=True)
-        await client.download(info.video_url, job.out, max_bytes=job.max_bytes)
+def engine_config(poll: float) -> EngineConfig:
+    """The engine's cadence for one job watched by a person: ``poll`` seconds between looks
+    at most, and the documented 15 s ceiling at the default 5 s."""
+    return EngineConfig(
+        poll_floor=poll / 5,
+        poll_ceiling=poll * 3,
+        reconcile_delay=poll,
+        list_settle=poll * 2,
+        progress_interval=0.0,
+        media_retention_days=36_500.0,  # the temporary directory goes away anyway
+    )
+
+
+async def run(job: Job, *, dashscope: DashScopeSettings, poll_interval: float) -> int:
+    """Run ``job`` on the engine over a temporary SQLite file; 0 done, 1 failed."""
+    with tempfile.TemporaryDirectory(prefix="animate-cli-") as tmp:
+        settings = Settings(
+            dashscope=replace(dashscope, region=job.region),
+            database_path=Path(tmp) / "animate.db",
+            media_dir=Path(tmp) / "media",
+            limit_user_active_jobs=0,
+        )
+        config = replace(engine_config(poll_interval), max_video_bytes=job.max_bytes)
+        async with build(settings, config=config, interval=poll_interval) as rt:
+            port = CliPort(job.out)
+            rt.router.register(PLATFORM, port)
+            view = await rt.service.submit(
+                spec=job.spec,
+                image=job.image,
+                chat=ChatRef(PLATFORM, user="local", channel="stderr"),
+                audio=job.audio,
+                audio_filename=job.audio_name,
+            )
+            spec = view.spec
+            _err(f"model {spec.model} {spec.resolution} {spec.duration} s; "
+                 f"estimated cost {_cost_line(job, None)}")  # fmt: skip
+            for note in view.notes:
+                _err(f"note: {note}")
+            if spec.template and spec.prompt:
+                _err("note: effects ignore the prompt")
+            worker = asyncio.create_task(rt.worker.run(), name="worker")
+            try:
+                done = await port.outcome
+            except asyncio.CancelledError:
+                _err(f"interrupted; task {port.task or '(not created)'} may still finish")
+                raise
+            finally:
+                rt.worker.stop()
+                await worker
+    if done.status is not JobStatus.DOWNLOADED:
+        _err(f"error: {done.error_message or 'the job ended ' + done.status.value}")
+        return 1
     _out(f"video: {job.out}")
-    _out(f"seed: {job.request.seed}")
-    _out(f"actual_prompt: {info.actual_prompt or '(not reported)'}")
-    _out(f"cost: {_cost_line(job, info)}")
+    _out(f"seed: {done.seed_used}")
+    _out(f"actual_prompt: {done.actual_prompt or '(not reported)'}")
+    _out(f"cost: {_cost_line(job, done.usage_seconds)}")
     return 0
 
 
@@ -279,10 +350,13 @@ async def run_on_emulator(job: Job) -> int:
     from emulator import Emulator, EmulatorConfig  # only the demo path needs it
 
     scale = EMULATOR_DEMO_SECONDS / max(job.model.typical_seconds, 1.0)
-    config = EmulatorConfig(time_scale=scale, queue_delay=0.0, duration_sigma=0.0)
+    config = EmulatorConfig(
+        api_key=EMULATOR_KEY, time_scale=scale, queue_delay=0.0, duration_sigma=0.0
+    )
     async with Emulator(config) as emu:
         _err(f"using the in-process DashScope emulator at {emu.base_url}")
-        return await run(job, api_key=EMULATOR_KEY, base_url=emu.base_url, poll_interval=0.2)
+        dashscope = DashScopeSettings(api_key=EMULATOR_KEY, base_url_override=emu.base_url)
+        return await run(job, dashscope=dashscope, poll_interval=EMULATOR_POLL_SECONDS)
 
 
 @contextlib.contextmanager
@@ -350,12 +424,4 @@ def _main(argv: list[str], redactor: RedactSecrets) -> int:
     job = prepare(args, region)
     if args.emulator:
         return asyncio.run(run_on_emulator(job))
-    assert settings.api_key is not None  # noqa: S101  # checked above
-    return asyncio.run(
-        run(
-            job,
-            api_key=settings.api_key,
-            base_url=settings.base_url_override,
-            poll_interval=POLL_SECONDS,
-        )
-    )
+    return asyncio.run(run(job, dashscope=settings, poll_interval=POLL_SECONDS))

@@ -19,7 +19,7 @@ from pathlib import Path
 from dotenv import find_dotenv, load_dotenv
 
 from bot.settings import number
-from core.errors import ConfigError
+from core.domain.errors import ConfigError
 
 HEARTBEAT_NAME = "heartbeat"
 DEFAULT_MAX_AGE = 180.0

@@ -20,7 +20,7 @@ from typing import BinaryIO
 import aiohttp
 from yarl import URL
 
-from core.errors import Kind, ProviderError
+from core.domain.errors import Kind, ProviderError
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from core.errors import Input, Kind, OutcomeUnknownError, ProviderError
-from core.tasks import TaskInfo, TaskStatus
+from core.domain.errors import Input, Kind, OutcomeUnknownError, ProviderError
+from core.domain.tasks import TaskInfo, TaskStatus
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 import aiohttp
 from yarl import URL
 
-from core.errors import Input, Kind, ProviderError
-from core.tasks import MediaFile
+from core.domain.errors import Input, Kind, ProviderError
+from core.domain.tasks import MediaFile
 from providers._download import safe_url
 
 log = logging.getLogger(__name__)

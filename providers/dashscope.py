@@ -31,10 +31,9 @@ from typing import Any, TypeVar
 import aiohttp
 from yarl import URL
 
-from core.catalog import BASE_URLS, Model, Region, find_model
-from core.errors import Input, Kind, ProviderError, ValidationError
-from core.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, TaskSummary
-from core.validation import resolve_model, validate_request
+from core.domain.catalog import BASE_URLS, Model, Region, find_model
+from core.domain.errors import Input, Kind, ProviderError, ValidationError
+from core.domain.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, TaskSummary
 from providers import _download, _upload
 from providers._errors import (
     Context,
@@ -124,8 +123,10 @@ class DashScopeClient:
 
     # ------------------------------------------------------------------ VideoProvider
     async def create_task(self, request: TaskRequest) -> TaskInfo:
-        request = validate_request(request, self.region)
-        model = resolve_model(request.model, self.region)
+        """Create the task of a validated request (``core.domain.validation``: the engine builds
+        it from a validated job). Refused here only what only this client knows: a model its
+        region lacks."""
+        model = self._in_region(request.model)
         audio_url = request.audio_url
         if request.audio is not None:
             audio_url = await self._upload(request.audio, model)
@@ -150,9 +151,9 @@ class DashScopeClient:
         log.info("created DashScope task %s (%s)", info.task_id, model.wire_id(self.region))
         return info
 
-    async def upload_file(self, model: str, media: MediaFile) -> str:
+    async def upload_file(self, model: Model, media: MediaFile) -> str:
         """getPolicy for ``model``, then the OSS form POST; the ``oss://`` URL (valid 48 h)."""
-        return await self._upload(media, resolve_model(model, self.region))
+        return await self._upload(media, self._in_region(model))
 
     async def get_task(self, task_id: str) -> TaskInfo:
         data = await self._json_call("GET", f"/tasks/{task_id}", op="task", parse=parse_task)
@@ -226,6 +227,17 @@ class DashScopeClient:
         return size
 
     # ------------------------------------------------------------------ helpers
+    def _in_region(self, model: Model) -> Model:
+        if not model.available_in(self.region):
+            where = ", ".join(r.value for r in model.region_ids)
+            raise ValidationError(
+                f"Model {model.id} is not available in region {self.region.value} "
+                f"(only in {where}).",
+                key="request.model_region",
+                params={"model": model.id, "region": self.region.value, "regions": where},
+            )
+        return model
+
     def _ctx(self, model: Model | None, operation: str) -> Context:
         return Context(
             region=self.region.value,

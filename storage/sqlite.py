@@ -22,8 +22,10 @@ from typing import Any
 
 import aiosqlite
 
-from core.jobs import ChatRef, JobSpec, JobStatus
-from core.store import ActiveCap, DurationKey, DurationStats, JobRecord
+from core.domain.durations import DurationKey, DurationStats
+from core.domain.jobs import ChatRef, JobSpec, JobStatus
+from core.domain.policy import ActiveCap
+from core.domain.records import JobRecord
 from storage.migrate import migrate
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.catalog import (
+from core.domain.catalog import (
     EFFECTS,
     MODELS,
     AudioMode,
@@ -32,7 +32,7 @@ def test_every_model_of_the_reference_is_listed() -> None:
 
 @pytest.mark.parametrize("model", list(MODELS.values()), ids=lambda m: m.id)
 def test_rows_are_self_consistent(model: object) -> None:
-    from core.catalog import Model
+    from core.domain.catalog import Model
 
     assert isinstance(model, Model)
     assert model.default_resolution in model.resolutions

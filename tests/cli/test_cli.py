@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from bot import cli
-from core.catalog import Region, output_size
+from core.domain.catalog import Region, output_size
 from emulator import Emulator, EmulatorConfig
 
 KEY = "sk-cli-test-key-0123456789"
@@ -127,7 +127,7 @@ def test_effect_names_resolve_to_templates(
 ) -> None:
     args = cli.build_parser().parse_args([str(image), "--out", "x.mp4", *argv])
     job = cli.prepare(args, Region.BEIJING)
-    assert (job.request.template, job.model.id) == (template, model)
+    assert (job.spec.spec.template, job.model.id) == (template, model)
 
 
 @pytest.mark.parametrize(
@@ -213,7 +213,6 @@ def test_key_from_dotenv_is_used_and_never_printed(
         (None, "sk-from-the-other-region", "Keys are per region"),
         ("moderation_create", KEY, "content check"),
         ("moderation_task", KEY, "generated video was blocked"),
-        ("reset_after_create", KEY, "did not answer"),
     ],
 )
 def test_service_refusals_are_one_line_and_exit_1(
@@ -239,6 +238,29 @@ def test_service_refusals_are_one_line_and_exit_1(
     assert words in errors[0]
     assert "Traceback" not in err
     assert key not in err
+
+
+def test_a_create_whose_answer_was_lost_is_reconciled_not_sent_again(
+    image: Path,
+    tmp_path: Path,
+    emulator_url: tuple[Emulator, str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The CLI runs the bot's engine: a create whose answer is lost is matched to its task
+    through the task list (it used to end the CLI with "did not answer"), never resent."""
+    emu, url = emulator_url
+    emu.inject("reset_after_create")
+    monkeypatch.setattr(cli, "POLL_SECONDS", 0.05)
+    monkeypatch.setenv("DASHSCOPE_API_KEY", KEY)
+    monkeypatch.setenv("DASHSCOPE_BASE_URL", url)
+    code = cli.main([str(image), "a cat", "--out", "o.mp4", "--model", "wanx2.1-i2v-turbo",
+                     "--duration", "3", "--resolution", "480P"])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert len(emu.tasks) == 1  # one task, never a second create
+    assert _probe(tmp_path / "o.mp4")[0] == "h264"
+    assert "Traceback" not in captured.err
 
 
 @pytest.mark.parametrize(

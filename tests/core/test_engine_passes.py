@@ -6,12 +6,11 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.catalog import Region
-from core.errors import Kind, ProviderError
-from core.jobs import JobStatus
-from core.lifecycle import EngineConfig
+from core.domain.catalog import Region
+from core.domain.errors import Kind, ProviderError
+from core.domain.jobs import JobStatus
+from core.engine.config import EngineConfig
 from core.media.pool import MediaPool
-from core.service import AnimateService
 from storage.sqlite import SqliteJobStore
 from tests.core.fakes import (
     FakeClock,
@@ -21,6 +20,7 @@ from tests.core.fakes import (
     png,
     write_file,
 )
+from tests.core.rig import Rig, open_rig
 from tests.core.test_service_lifecycle import CHAT, SPEC, run_until
 
 FINAL = {JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED}
@@ -48,7 +48,8 @@ async def test_a_slow_download_does_not_hold_up_the_pass_nor_start_twice(
 ) -> None:
     provider = GatedDownloads(clock=clock)
     async with MediaPool(max_workers=1) as pool:
-        service = AnimateService(
+        service = await open_rig(
+            tmp_path,
             provider=provider,
             store=store,
             clock=clock,
@@ -73,11 +74,11 @@ async def test_a_slow_download_does_not_hold_up_the_pass_nor_start_twice(
         job = await service.get(view.id)
         assert job is not None and job.status is JobStatus.SUCCEEDED
         provider.gate.set()
-        await asyncio.wait_for(service.engine.drain(), GUARD)
+        await asyncio.wait_for(service.drain(), GUARD)
         job = await service.get(view.id)
         assert job is not None and job.status is JobStatus.DOWNLOADED
         await run_until(service, clock, port, FINAL, [view.id, other.id])
-        await service.engine.drain()
+        await service.drain()
 
 
 async def test_retention_keeps_up_with_more_than_one_batch_per_period(
@@ -88,7 +89,8 @@ async def test_retention_keeps_up_with_more_than_one_batch_per_period(
     port: RecordingPort,
 ) -> None:
     async with MediaPool(max_workers=1) as pool:
-        service = AnimateService(
+        service = await open_rig(
+            tmp_path,
             provider=provider,
             store=store,
             clock=clock,
@@ -111,7 +113,7 @@ async def test_retention_keeps_up_with_more_than_one_batch_per_period(
 
 
 async def test_retention_also_deletes_the_fitted_copies_of_a_video(
-    service: AnimateService,
+    service: Rig,
     clock: FakeClock,
     store: SqliteJobStore,
     port: RecordingPort,
@@ -139,7 +141,8 @@ async def test_a_download_outliving_the_pass_is_delivered_after_a_status_edit(
     edited the status message; its write must not be lost (no restart needed)."""
     provider = GatedDownloads(clock=clock)
     async with MediaPool(max_workers=1) as pool:
-        service = AnimateService(
+        service = await open_rig(
+            tmp_path,
             provider=provider,
             store=store,
             clock=clock,
@@ -161,7 +164,7 @@ async def test_a_download_outliving_the_pass_is_delivered_after_a_status_edit(
         await service.deliver_once(port)
         assert (view.id, JobStatus.SUCCEEDED.value) in port.progress
         provider.gate.set()
-        await asyncio.wait_for(service.engine.drain(), GUARD)
+        await asyncio.wait_for(service.drain(), GUARD)
         for _ in range(5):  # a few ordinary passes, no restart
             clock.advance(1)
             await asyncio.wait_for(service.poll_once(), GUARD)
@@ -176,7 +179,8 @@ async def test_a_download_failing_for_good_after_a_status_edit_is_still_reported
 ) -> None:
     provider = GatedDownloads(clock=clock)
     async with MediaPool(max_workers=1) as pool:
-        service = AnimateService(
+        service = await open_rig(
+            tmp_path,
             provider=provider,
             store=store,
             clock=clock,
@@ -198,7 +202,7 @@ async def test_a_download_failing_for_good_after_a_status_edit_is_still_reported
         clock.advance(1)
         await service.deliver_once(port)
         provider.gate.set()
-        await asyncio.wait_for(service.engine.drain(), GUARD)
+        await asyncio.wait_for(service.drain(), GUARD)
         for _ in range(5):
             clock.advance(1)
             await asyncio.wait_for(service.poll_once(), GUARD)
@@ -209,7 +213,7 @@ async def test_a_download_failing_for_good_after_a_status_edit_is_still_reported
 
 
 async def test_the_create_marker_is_written_durably_before_the_create(
-    service: AnimateService, store: SqliteJobStore, provider: FakeVideoProvider
+    service: Rig, store: SqliteJobStore, provider: FakeVideoProvider
 ) -> None:
     """Issue 8.13: SUBMITTING must survive a power cut, or the job could be created (and
     billed) twice; its commit runs under synchronous=FULL, before the create is sent."""

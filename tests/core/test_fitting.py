@@ -6,17 +6,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import pytest
 
-from core.catalog import Region
-from core.jobs import JobStatus
-from core.lifecycle import EngineConfig
+from core.domain.jobs import JobStatus
+from core.engine.config import EngineConfig
 from core.media.pool import MediaPool
-from core.service import AnimateService
+from core.media.video import fit_video
 from storage.sqlite import SqliteJobStore
 from tests.core.fakes import (
     FakeClock,
@@ -26,41 +25,55 @@ from tests.core.fakes import (
     noisy_mp4,
     png,
 )
+from tests.core.rig import Rig, open_rig
 from tests.core.test_service_lifecycle import CHAT, SPEC, run_until
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 FINAL = {JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED}
 #: a guard against a hanging pass, never a synchronisation point
 GUARD = 10.0
 
 
-class CountingFits(AnimateService):
-    """The real service, counting the re-encodes it starts."""
+class CountingPool(MediaPool):
+    """The real media pool, counting the re-encodes the engine starts in it."""
 
-    def __init__(self, **kw: Any) -> None:
-        super().__init__(**kw)
+    def __init__(self, max_workers: int) -> None:
+        super().__init__(max_workers=max_workers)
         self.fits = 0
 
-    async def _fit(self, src: Path, dest: Path, max_bytes: int) -> Path | None:
-        self.fits += 1
-        return await super()._fit(src, dest, max_bytes)
+    async def run(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        if fn is fit_video:
+            self.fits += 1
+        return await super().run(fn, *args, **kwargs)
+
+
+class CountingFits(Rig):
+    @property
+    def fits(self) -> int:
+        media = self.rt.media
+        assert isinstance(media, CountingPool)
+        return media.fits
+
+
+async def counting(tmp_path: Path, pool: CountingPool, **kw: Any) -> CountingFits:
+    rig = await open_rig(tmp_path, media=pool, **kw)
+    return CountingFits(rig.rt, rig._stack)
 
 
 @pytest.fixture
 async def fits(
     tmp_path: Path, store: SqliteJobStore, clock: FakeClock, provider: FakeVideoProvider
 ) -> AsyncIterator[CountingFits]:
-    async with MediaPool(max_workers=1) as pool:
-        service = CountingFits(
-            provider=provider,
-            store=store,
-            clock=clock,
-            media_dir=tmp_path / "media",
-            region=Region.BEIJING,
+    pool = CountingPool(max_workers=1)
+    async with pool:
+        rig = await counting(
+            tmp_path, pool, provider=provider, store=store, clock=clock,
             config=EngineConfig(fit_wait=GUARD),
-            media=pool,
-        )
-        yield service
-        await service.aclose()
+        )  # fmt: skip
+        yield rig
+        await rig.aclose()
 
 
 async def test_a_video_that_cannot_be_re_encoded_goes_out_as_the_link_with_its_expiry(
@@ -108,16 +121,12 @@ async def test_a_slow_re_encode_does_not_hold_up_other_deliveries(
     tmp_path: Path, store: SqliteJobStore, clock: FakeClock, provider: FakeVideoProvider
 ) -> None:
     provider.video = noisy_mp4()
-    async with MediaPool(max_workers=1) as pool:
-        service = CountingFits(
-            provider=provider,
-            store=store,
-            clock=clock,
-            media_dir=tmp_path / "media",
-            region=Region.BEIJING,
+    pool = CountingPool(max_workers=1)
+    async with pool:
+        service = await counting(
+            tmp_path, pool, provider=provider, store=store, clock=clock,
             config=EngineConfig(fit_wait=0.0),
-            media=pool,
-        )
+        )  # fmt: skip
         big = await service.submit(spec=SPEC, image=png(), chat=CHAT)
         small = await service.submit(spec=SPEC, image=png(), chat=CHAT)
         port = RecordingPort(limits={big.id: len(provider.video) // 2})
@@ -134,7 +143,7 @@ async def test_a_slow_re_encode_does_not_hold_up_other_deliveries(
         assert service.fits == 1
         release.set()
         await blocker
-        await service.engine.drain()
+        await service.drain()
         await run_until(service, clock, port, FINAL, [big.id])
         assert [r.id for r in port.results] == [small.id, big.id]
         posted = port.results[1].video_path

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core import leftovers
-from core.jobs import JobStatus
-from core.service import AnimateService
+from core.domain.jobs import JobStatus
+from core.engine.retention import sweep_leftovers
 from storage.sqlite import SqliteJobStore
 from tests.core.fakes import FakeClock, RecordingPort, png
+from tests.core.rig import Rig
 from tests.core.test_service_lifecycle import CHAT, SPEC, run_until
 
 
 async def test_recover_deletes_partial_files_and_inputs_no_job_names(
-    service: AnimateService,
+    service: Rig,
     store: SqliteJobStore,
     clock: FakeClock,
     port: RecordingPort,
@@ -50,7 +50,7 @@ def test_the_sweep_spares_busy_downloads_and_inputs_being_written(tmp_path: Path
     orphan = inputs / "cccc.png"
     for path in (busy, writing, named, orphan):
         path.write_bytes(b"x")
-    removed = leftovers.sweep(
+    removed = sweep_leftovers(
         tmp_path,
         # a row may spell the directory differently: the unique file name is what counts
         referenced=["/elsewhere/inputs/bbbb.png"],

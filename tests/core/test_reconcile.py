@@ -8,23 +8,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from core.catalog import Region
-from core.errors import OutcomeUnknownError
-from core.jobs import JobStatus
-from core.lifecycle import NOT_CREATED_MESSAGE, UNCONFIRMED_MESSAGE
-from core.reconcile import match
-from core.service import AnimateService
-from core.store import JobRecord
-from core.tasks import TaskStatus, TaskSummary
+from core.domain.catalog import Region
+from core.domain.errors import OutcomeUnknownError
+from core.domain.jobs import JobStatus
+from core.domain.records import JobRecord
+from core.domain.tasks import TaskStatus, TaskSummary
+from core.engine.reconcile import NOT_CREATED_MESSAGE, UNCONFIRMED_MESSAGE, match
 from storage.sqlite import SqliteJobStore
 from tests.core.fakes import T0, FakeClock, FakeVideoProvider, RecordingPort, png
+from tests.core.rig import Rig, open_rig
 from tests.core.test_service_lifecycle import CHAT, SPEC, run_until
 
 FINAL = {JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED}
 
 
 async def test_lost_answer_is_matched_to_the_created_task(
-    service: AnimateService, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
+    service: Rig, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
 ) -> None:
     provider.create_errors.append("outcome_unknown_created")
     view = await service.submit(spec=SPEC, image=png(), chat=CHAT)
@@ -38,7 +37,7 @@ async def test_lost_answer_is_matched_to_the_created_task(
 
 
 async def test_lost_create_that_made_nothing_is_sent_again_once_without_a_word(
-    service: AnimateService, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
+    service: Rig, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
 ) -> None:
     """Issue 8.16: the list (queried once the window settled) shows no candidate, so the create
     never happened: it is resubmitted automatically and the user only sees the video."""
@@ -54,7 +53,7 @@ async def test_lost_create_that_made_nothing_is_sent_again_once_without_a_word(
 
 
 async def test_a_create_lost_twice_that_made_nothing_fails_saying_so(
-    service: AnimateService, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
+    service: Rig, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
 ) -> None:
     # formerly: a single such loss failed with UNCONFIRMED_MESSAGE; now the one automatic
     # resubmit comes first, and only a second proven loss fails (nothing sent a third time)
@@ -92,7 +91,8 @@ async def test_an_empty_list_before_the_window_settled_proves_nothing(
     """The task exists but is not listed yet when reconciliation first looks: it is claimed
     once listed, never created a second time."""
     provider = LaggingList(clock=clock)
-    service = AnimateService(
+    service = await open_rig(
+        tmp_path,
         provider=provider,
         store=store,
         clock=clock,
@@ -109,7 +109,7 @@ async def test_an_empty_list_before_the_window_settled_proves_nothing(
 
 
 async def test_a_truly_ambiguous_window_fails_both_jobs_with_the_message(
-    service: AnimateService, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
+    service: Rig, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
 ) -> None:
     """Two lost creates in the same window, one of which made a task: either job may own it,
     so neither claims it and neither is resubmitted (one task might exist)."""
@@ -124,7 +124,7 @@ async def test_a_truly_ambiguous_window_fails_both_jobs_with_the_message(
 
 
 async def test_crash_while_submitting_is_reconciled_on_recover(
-    service: AnimateService,
+    service: Rig,
     store: SqliteJobStore,
     clock: FakeClock,
     provider: FakeVideoProvider,
@@ -148,7 +148,7 @@ async def test_crash_while_submitting_is_reconciled_on_recover(
 
 
 async def test_recover_resumes_every_non_final_job(
-    service: AnimateService,
+    service: Rig,
     store: SqliteJobStore,
     clock: FakeClock,
     provider: FakeVideoProvider,
@@ -229,7 +229,8 @@ async def test_a_window_older_than_the_lists_memory_proves_nothing(
     """Down for more than a day with a create in flight: an empty list for a window that old
     is no proof the task was never made; the job fails saying so, nothing is sent again."""
     provider = ForgetfulList(clock=clock)
-    service = AnimateService(
+    service = await open_rig(
+        tmp_path,
         provider=provider,
         store=store,
         clock=clock,

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from core.catalog import Region
-from core.errors import AnimateError, Input, ValidationError
-from core.jobs import ChatRef, JobStatus
-from core.lifecycle import UNCONFIRMED_MESSAGE
-from core.policy import UserLimits
-from core.service import AnimateService
-from core.store import JobRecord
+from core.domain.catalog import Region
+from core.domain.errors import AnimateError, Input, ValidationError
+from core.domain.jobs import ChatRef, JobStatus
+from core.domain.policy import UserLimits
+from core.domain.records import JobRecord
+from core.engine.reconcile import UNCONFIRMED_MESSAGE
 from storage.sqlite import SqliteJobStore
 from tests.core.fakes import T0, FakeClock, FakeVideoProvider, RecordingPort, png, tone_wav
+from tests.core.rig import Rig, open_rig
 from tests.core.test_service_lifecycle import CHAT, SPEC, run_until
 
 FINAL = {JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED}
@@ -25,20 +25,24 @@ GUARD = 10.0
 SILENT_WITH_AUDIO = dataclasses.replace(SPEC, model="wan2.6-i2v-flash", sound=False)
 
 
-def make(
+async def make(
     provider: FakeVideoProvider,
     store: SqliteJobStore,
     clock: FakeClock,
     tmp_path: Path,
-    **kw: object,
-) -> AnimateService:
-    options: dict[str, object] = {"region": Region.BEIJING, **kw}
-    return AnimateService(
+    *,
+    region: Region = Region.BEIJING,
+    limits: UserLimits | None = None,
+    intakes: int = 4,
+) -> Rig:
+    return await open_rig(
+        tmp_path,
         provider=provider,
         store=store,
         clock=clock,
-        media_dir=tmp_path / "media",
-        **options,  # type: ignore[arg-type]  # region / limits / intakes
+        region=region,
+        limit=limits.active_jobs if limits else 0,
+        intakes=intakes,
     )
 
 
@@ -46,7 +50,7 @@ def make(
 
 
 async def test_a_silent_job_with_an_audio_file_is_refused_before_any_row(
-    service: AnimateService, store: SqliteJobStore, provider: FakeVideoProvider
+    service: Rig, store: SqliteJobStore, provider: FakeVideoProvider
 ) -> None:
     with pytest.raises(ValidationError, match="silent") as caught:
         service.validate(SILENT_WITH_AUDIO, audio=True)
@@ -60,7 +64,7 @@ async def test_an_audio_file_outside_beijing_is_refused_before_any_row(
     store: SqliteJobStore, provider: FakeVideoProvider, clock: FakeClock, tmp_path: Path
 ) -> None:
     """The temporary upload exists only in Beijing (reference §11)."""
-    service = make(provider, store, clock, tmp_path, region=Region.SINGAPORE)
+    service = await make(provider, store, clock, tmp_path, region=Region.SINGAPORE)
     spec = dataclasses.replace(SPEC, model="wan2.6-i2v-flash")
     with pytest.raises(ValidationError, match="Beijing") as caught:
         await service.submit(spec=spec, image=png(), chat=CHAT, audio=tone_wav())
@@ -71,7 +75,7 @@ async def test_an_audio_file_outside_beijing_is_refused_before_any_row(
 
 
 async def test_a_validation_error_after_the_row_exists_fails_the_job_with_its_message(
-    service: AnimateService, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
+    service: Rig, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
 ) -> None:
     message = "The prompt is 900 characters; wan2.6-i2v-flash reads at most 800. Shorten it."
     provider.create_errors.append(ValidationError(message, subject=Input.PROMPT))
@@ -84,7 +88,7 @@ async def test_a_validation_error_after_the_row_exists_fails_the_job_with_its_me
 
 
 async def test_regenerate_refuses_settings_that_no_longer_pass(
-    service: AnimateService, store: SqliteJobStore, tmp_path: Path
+    service: Rig, store: SqliteJobStore, tmp_path: Path
 ) -> None:
     # a job recorded before the rule existed: silent, with an audio file
     image, audio = tmp_path / "in.png", tmp_path / "in.mp3"
@@ -119,7 +123,7 @@ async def test_the_cap_refuses_a_fourth_unfinished_job_with_a_clear_message(
     port: RecordingPort,
     tmp_path: Path,
 ) -> None:
-    service = make(provider, store, clock, tmp_path, limits=UserLimits(active_jobs=3))
+    service = await make(provider, store, clock, tmp_path, limits=UserLimits(active_jobs=3))
     ids = [(await service.submit(spec=SPEC, image=png(), chat=CHAT)).id for _ in range(3)]
     with pytest.raises(AnimateError, match="already have 3 videos in progress") as caught:
         await service.submit(spec=SPEC, image=png(), chat=CHAT)
@@ -140,7 +144,7 @@ async def test_the_cap_refuses_a_fourth_unfinished_job_with_a_clear_message(
 async def test_zero_means_no_cap(
     store: SqliteJobStore, provider: FakeVideoProvider, clock: FakeClock, tmp_path: Path
 ) -> None:
-    service = make(provider, store, clock, tmp_path, limits=UserLimits(active_jobs=0))
+    service = await make(provider, store, clock, tmp_path, limits=UserLimits(active_jobs=0))
     for _ in range(5):
         await service.submit(spec=SPEC, image=png(), chat=CHAT)
     assert len(await store.jobs_with_status([JobStatus.QUEUED])) == 5
@@ -150,7 +154,7 @@ async def test_zero_means_no_cap(
 async def test_concurrent_submits_cannot_both_take_the_last_place(
     store: SqliteJobStore, provider: FakeVideoProvider, clock: FakeClock, tmp_path: Path
 ) -> None:
-    service = make(provider, store, clock, tmp_path, limits=UserLimits(active_jobs=2))
+    service = await make(provider, store, clock, tmp_path, limits=UserLimits(active_jobs=2))
     results = await asyncio.gather(
         *(service.submit(spec=SPEC, image=png(), chat=CHAT) for _ in range(6)),
         return_exceptions=True,
@@ -163,7 +167,7 @@ async def test_concurrent_submits_cannot_both_take_the_last_place(
 async def test_intake_refuses_before_the_bytes_are_read(
     store: SqliteJobStore, provider: FakeVideoProvider, clock: FakeClock, tmp_path: Path
 ) -> None:
-    service = make(provider, store, clock, tmp_path, limits=UserLimits(active_jobs=1))
+    service = await make(provider, store, clock, tmp_path, limits=UserLimits(active_jobs=1))
     read: list[str] = []
     async with service.intake(CHAT):
         read.append("first")
@@ -182,7 +186,7 @@ async def test_intake_refuses_before_the_bytes_are_read(
 async def test_only_a_few_intakes_hold_bytes_at_once(
     store: SqliteJobStore, provider: FakeVideoProvider, clock: FakeClock, tmp_path: Path
 ) -> None:
-    service = make(provider, store, clock, tmp_path, intakes=2)
+    service = await make(provider, store, clock, tmp_path, intakes=2)
     inside = peak = 0
     release, two_in = asyncio.Event(), asyncio.Event()
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from core.jobs import ChatRef, JobSpec, JobStatus
-from core.service import AnimateService
+from core.domain.jobs import ChatRef, JobSpec, JobStatus
 from tests.core.fakes import FakeClock, FakeVideoProvider, RecordingPort, decoded_codec, png
+from tests.core.rig import Rig
 
 CHAT = ChatRef(platform="discord", user="u1", channel="c1", guild="g1")
 SPEC = JobSpec(model="wan2.6-i2v-flash", prompt="a cat surfing", resolution="", duration=0)
 
 
 async def run_until(
-    service: AnimateService,
+    service: Rig,
     clock: FakeClock,
     port: RecordingPort,
     done: set[JobStatus],
@@ -33,7 +33,7 @@ async def run_until(
 
 
 async def test_full_lifecycle_queued_to_delivered(
-    service: AnimateService, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
+    service: Rig, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
 ) -> None:
     view = await service.submit(spec=SPEC, image=png(), chat=CHAT)
     assert view.status is JobStatus.QUEUED

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from core.catalog import Region
-from core.errors import AnimateError, Input, Kind, ProviderError, ValidationError
-from core.jobs import ChatRef, JobSpec, JobStatus
-from core.lifecycle import EngineConfig
+from core.domain.catalog import Region
+from core.domain.errors import AnimateError, Input, Kind, ProviderError, ValidationError
+from core.domain.jobs import ChatRef, JobSpec, JobStatus
+from core.domain.records import JobRecord
+from core.engine.config import EngineConfig
 from core.ports import DeliveryError
-from core.service import AnimateService
-from core.store import JobRecord
 from storage.sqlite import SqliteJobStore
 from tests.core.fakes import FakeClock, FakeVideoProvider, RecordingPort, noisy_mp4, png
+from tests.core.rig import Rig, open_rig
 from tests.core.test_service_lifecycle import CHAT, SPEC, run_until
 
 FINAL = {JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED}
@@ -29,7 +29,7 @@ def busy(kind: Kind = Kind.RATE_LIMITED, retry_after: float | None = None) -> Pr
 
 
 async def test_invalid_requests_get_one_clear_message_and_leave_no_row(
-    service: AnimateService, store: SqliteJobStore, provider: FakeVideoProvider
+    service: Rig, store: SqliteJobStore, provider: FakeVideoProvider
 ) -> None:
     cases = [
         (dataclasses.replace(SPEC, model="wan9"), "Unknown model"),
@@ -55,7 +55,7 @@ async def test_invalid_requests_get_one_clear_message_and_leave_no_row(
 
 
 async def test_moderation_failure_is_recorded_and_posted_once(
-    service: AnimateService, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
+    service: Rig, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
 ) -> None:
     provider.fail_next.append(
         ("DataInspectionFailed", "Input data may contain inappropriate content.")
@@ -71,7 +71,7 @@ async def test_moderation_failure_is_recorded_and_posted_once(
 
 
 async def test_429_on_create_requeues_with_backoff_then_submits_once(
-    service: AnimateService, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
+    service: Rig, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
 ) -> None:
     provider.create_errors.extend([busy(retry_after=5.0), busy()])
     view = await service.submit(spec=SPEC, image=png(), chat=CHAT)
@@ -86,7 +86,7 @@ async def test_429_on_create_requeues_with_backoff_then_submits_once(
 
 
 async def test_non_retryable_create_error_fails_the_job(
-    service: AnimateService, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
+    service: Rig, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
 ) -> None:
     provider.create_errors.append(
         ProviderError(
@@ -102,7 +102,7 @@ async def test_non_retryable_create_error_fails_the_job(
 
 
 async def test_one_bad_job_does_not_stop_the_others(
-    service: AnimateService, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
+    service: Rig, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
 ) -> None:
     ids = [(await service.submit(spec=SPEC, image=png(), chat=CHAT)).id for _ in range(3)]
     provider.list_errors.append(RuntimeError("list exploded"))  # sweep falls back
@@ -113,7 +113,7 @@ async def test_one_bad_job_does_not_stop_the_others(
 
 
 async def test_cancel_rules(
-    service: AnimateService, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
+    service: Rig, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
 ) -> None:
     queued = await service.submit(spec=SPEC, image=png(), chat=CHAT)
     with pytest.raises(AnimateError, match="Only the person"):
@@ -141,7 +141,7 @@ async def test_cancel_rules(
 
 
 async def test_task_forgotten_after_24h_expires(
-    service: AnimateService, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
+    service: Rig, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
 ) -> None:
     provider.run_seconds = 200_000.0
     view = await service.submit(spec=SPEC, image=png(), chat=CHAT)
@@ -154,7 +154,7 @@ async def test_task_forgotten_after_24h_expires(
 
 
 async def test_download_retries_until_the_url_expires(
-    service: AnimateService, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
+    service: Rig, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
 ) -> None:
     provider.download_errors.extend(
         ProviderError("unreachable", kind=Kind.DOWNLOAD, retryable=True) for _ in range(500)
@@ -171,7 +171,8 @@ async def test_fair_round_robin_across_guilds_and_users(
     store: SqliteJobStore, provider: FakeVideoProvider, clock: FakeClock, tmp_path: Path
 ) -> None:
     config = EngineConfig(concurrency={"wan2.6-i2v-flash": 1})
-    service = AnimateService(
+    service = await open_rig(
+        tmp_path,
         provider=provider,
         store=store,
         clock=clock,
@@ -197,7 +198,7 @@ async def test_fair_round_robin_across_guilds_and_users(
 
 
 async def test_never_more_in_flight_than_the_model_allows_nor_over_the_query_cap(
-    service: AnimateService, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
+    service: Rig, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
 ) -> None:
     model = "wan2.2-i2v-flash"  # 2 concurrent tasks
     spec = JobSpec(model=model, prompt="p", resolution="", duration=0)
@@ -219,7 +220,7 @@ async def test_never_more_in_flight_than_the_model_allows_nor_over_the_query_cap
 
 
 async def test_delivery_transient_then_permanent_errors(
-    service: AnimateService, clock: FakeClock, provider: FakeVideoProvider
+    service: Rig, clock: FakeClock, provider: FakeVideoProvider
 ) -> None:
     port = RecordingPort()
     first = await service.submit(spec=SPEC, image=png(), chat=CHAT)
@@ -240,7 +241,7 @@ async def test_delivery_transient_then_permanent_errors(
 
 
 async def test_crash_between_post_and_record_does_not_post_twice(
-    service: AnimateService, store: SqliteJobStore, clock: FakeClock, port: RecordingPort
+    service: Rig, store: SqliteJobStore, clock: FakeClock, port: RecordingPort
 ) -> None:
     view = await service.submit(spec=SPEC, image=png(), chat=CHAT)
     await run_until(service, clock, port, {JobStatus.DOWNLOADED}, [view.id], deliver=False)
@@ -257,7 +258,7 @@ async def test_crash_between_post_and_record_does_not_post_twice(
 
 
 async def test_progress_edits_only_on_change_and_at_most_every_10s(
-    service: AnimateService, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
+    service: Rig, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
 ) -> None:
     provider.queue_seconds = 2.0
     view = await service.submit(spec=SPEC, image=png(), chat=CHAT)
@@ -275,7 +276,7 @@ async def test_progress_edits_only_on_change_and_at_most_every_10s(
 
 
 async def test_retention_deletes_media_after_n_days_and_regenerate_copies_inputs(
-    service: AnimateService,
+    service: Rig,
     clock: FakeClock,
     store: SqliteJobStore,
     port: RecordingPort,
@@ -307,7 +308,7 @@ async def test_retention_deletes_media_after_n_days_and_regenerate_copies_inputs
 
 
 async def test_learned_durations_cut_queries(
-    service: AnimateService, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
+    service: Rig, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort
 ) -> None:
     provider.run_seconds = 40.0  # the prior expects ~90 s: learning must adapt
     firsts: list[int] = []
@@ -316,7 +317,7 @@ async def test_learned_durations_cut_queries(
         view = await service.submit(spec=SPEC, image=png(), chat=CHAT)
         await run_until(service, clock, port, FINAL, [view.id], step=0.5)
         firsts.append(provider.count("get") + provider.count("list") - before)
-    stats = await service.tracker.expectation_for(
+    stats = await service.rt.durations.expectation_for(
         JobRecord(
             0, JobStatus.QUEUED, SPEC_1080, CHAT, "cn-beijing", clock.now(), clock.now(), "CNY"
         )

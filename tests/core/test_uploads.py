@@ -8,15 +8,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from core.catalog import Region
-from core.errors import Kind, ProviderError
-from core.jobs import JobStatus
-from core.lifecycle import EngineConfig
+from core.domain.catalog import Model, Region
+from core.domain.errors import Kind, ProviderError
+from core.domain.jobs import JobStatus
+from core.domain.tasks import MediaFile, TaskInfo, TaskRequest
+from core.engine.config import EngineConfig
 from core.media.pool import MediaPool
-from core.service import AnimateService
-from core.tasks import MediaFile, TaskInfo, TaskRequest
 from storage.sqlite import SqliteJobStore
 from tests.core.fakes import FakeClock, FakeVideoProvider, RecordingPort, png, tone_wav
+from tests.core.rig import Rig, open_rig
 from tests.core.test_service_lifecycle import CHAT, SPEC, run_until
 
 FINAL = {JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED}
@@ -32,7 +32,7 @@ class GatedUploads(FakeVideoProvider):
 
     gate: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def upload_file(self, model: str, media: MediaFile) -> str:
+    async def upload_file(self, model: Model, media: MediaFile) -> str:
         await self.gate.wait()
         return await super().upload_file(model, media)
 
@@ -42,15 +42,16 @@ class GatedUploads(FakeVideoProvider):
         return await super().create_task(request)
 
 
-def make_service(
+async def make_service(
     provider: FakeVideoProvider,
     store: SqliteJobStore,
     clock: FakeClock,
     tmp_path: Path,
     pool: MediaPool,
     **config: object,
-) -> AnimateService:
-    return AnimateService(
+) -> Rig:
+    return await open_rig(
+        tmp_path,
         provider=provider,
         store=store,
         clock=clock,
@@ -66,7 +67,7 @@ async def test_a_slow_audio_upload_does_not_delay_another_jobs_poll_or_delivery(
 ) -> None:
     provider = GatedUploads(clock=clock)
     async with MediaPool(max_workers=1) as pool:
-        service = make_service(provider, store, clock, tmp_path, pool)
+        service = await make_service(provider, store, clock, tmp_path, pool)
         slow = await service.submit(spec=AUDIO_SPEC, image=png(), chat=CHAT, audio=tone_wav())
         other = await service.submit(spec=SPEC, image=png(), chat=CHAT)
         for _ in range(400):  # every pass returns at once although the upload hangs
@@ -94,11 +95,11 @@ async def test_the_create_sends_the_stored_oss_url_and_the_row_keeps_its_expiry(
     provider: FakeVideoProvider,
 ) -> None:
     async with MediaPool(max_workers=1) as pool:
-        service = make_service(provider, store, clock, tmp_path, pool)
+        service = await make_service(provider, store, clock, tmp_path, pool)
         view = await service.submit(spec=AUDIO_SPEC, image=png(), chat=CHAT, audio=tone_wav())
         started = clock.now()
         await service.poll_once()
-        await service.engine.drain()
+        await service.drain()
         record = await store.get_job(view.id)
         assert record is not None and record.audio_url is not None
         assert record.audio_url.startswith("oss://")
@@ -121,16 +122,16 @@ async def test_an_upload_about_to_expire_is_made_again_before_the_create(
     provider: FakeVideoProvider,
 ) -> None:
     async with MediaPool(max_workers=1) as pool:
-        service = make_service(
+        service = await make_service(
             provider, store, clock, tmp_path, pool, concurrency={"wan2.6-i2v-flash": 1}
         )
         first = await service.submit(spec=AUDIO_SPEC, image=png(), chat=CHAT, audio=tone_wav())
         provider.run_seconds = 48 * 3600.0  # holds the only slot for two days
         await service.poll_once()
-        await service.engine.drain()
+        await service.drain()
         second = await service.submit(spec=AUDIO_SPEC, image=png(), chat=CHAT, audio=tone_wav())
         await service.poll_once()
-        await service.engine.drain()
+        await service.drain()
         early = await store.get_job(second.id)
         assert early is not None and early.audio_url is not None
         assert provider.count("upload") == 2
@@ -159,10 +160,10 @@ async def test_a_refused_upload_fails_the_job_with_its_message_and_creates_nothi
         ProviderError("The audio file was refused.", kind=Kind.INVALID_INPUT, retryable=False)
     )
     async with MediaPool(max_workers=1) as pool:
-        service = make_service(provider, store, clock, tmp_path, pool)
+        service = await make_service(provider, store, clock, tmp_path, pool)
         view = await service.submit(spec=AUDIO_SPEC, image=png(), chat=CHAT, audio=tone_wav())
         await run_until(service, clock, port, FINAL, [view.id])
-        await service.engine.drain()
+        await service.drain()
     assert provider.count("upload") == 2 and provider.count("create") == 0
     assert [f.error_message for f in port.failures] == ["The audio file was refused."]
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from core.jobs import JobView
+from core.domain.jobs import JobView
 from tests.e2e.harness import World
 
 

@@ -1,4 +1,4 @@
-"""``DeliveryCog.run_once``: the health heartbeat is touched only after a pass that worked."""
+"""``Worker.tick``: the health heartbeat is touched only after a tick whose passes both worked."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from discord.ext import commands
 
-from bot.bot import intents
-from cogs.delivery import DeliveryCog
-from core.ports import DeliveryPort
+from core.engine.config import PassReport
+from core.engine.worker import Worker
+from tests.core.fakes import FakeClock
 from tests.e2e.harness import World
 
 
@@ -32,38 +31,42 @@ def rename_jobs_table(db: Path, old: str, new: str) -> None:
 
 async def test_no_heartbeat_while_the_engine_fails_on_a_broken_database(world: World) -> None:
     beats = Beats()
-    loop = (await world.start_bot(heartbeat=beats)).delivery
+    await world.start_bot(heartbeat=beats)
     assert beats.count == 1, "the first pass worked"
     await world.animate()  # a due job, so the passes have work to read
 
     rename_jobs_table(world.db, "jobs", "jobs_away")
     for _ in range(3):
         world.clock.advance(15)
-        await loop.run_once()
+        await world.tick()
     assert beats.count == 1, "a loop that fails every pass must look stalled to the health check"
 
     rename_jobs_table(world.db, "jobs_away", "jobs")
     world.clock.advance(15)
-    await loop.run_once()
+    await world.tick()
     assert beats.count == 2
 
 
 class Passes:
-    """The two calls ``run_once`` makes, each failing on demand (the rest of Service unused)."""
+    """The two passes a tick runs, each failing on demand."""
 
     def __init__(self, *, engine_fails: bool, delivery_fails: bool) -> None:
         self.engine_fails = engine_fails
         self.delivery_fails = delivery_fails
 
-    async def poll_once(self, now: datetime | None = None) -> object:
+    async def poll_once(self, now: datetime) -> PassReport:
         if self.engine_fails:
             raise RuntimeError("engine pass broke")
-        return None
+        return PassReport()
 
-    async def deliver_once(self, port: DeliveryPort, now: datetime | None = None) -> int:
+    async def deliver_once(self, now: datetime) -> int:
         if self.delivery_fails:
             raise RuntimeError("delivery pass broke")
         return 2
+
+
+async def nothing_to_recover() -> None:
+    return None
 
 
 @pytest.mark.parametrize(
@@ -74,10 +77,16 @@ async def test_heartbeat_only_when_both_passes_worked(
     engine_fails: bool, delivery_fails: bool, beats_after: int
 ) -> None:
     beats = Beats()
-    bot = commands.Bot(command_prefix="!", intents=intents())
-    service = Passes(engine_fails=engine_fails, delivery_fails=delivery_fails)
-    cog = DeliveryCog(bot, service, heartbeat=beats)  # type: ignore[arg-type]  # two methods used
-    actions = await cog.run_once()
+    passes = Passes(engine_fails=engine_fails, delivery_fails=delivery_fails)
+    worker = Worker(
+        engine=passes,
+        deliverer=passes,
+        clock=FakeClock(),
+        recover=nothing_to_recover,
+        heartbeat=beats,
+    )
+    tick = await worker.tick()
     assert beats.count == beats_after
-    assert actions == (0 if delivery_fails else 2), "one failing pass does not stop the other"
-    await bot.close()
+    assert tick.delivered == (0 if delivery_fails else 2), (
+        "one failing pass does not stop the other"
+    )

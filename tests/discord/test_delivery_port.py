@@ -1,4 +1,4 @@
-"""``DiscordDelivery`` against the fake: error mapping, exactly-once marker lookup, mentions."""
+"""``DiscordPort`` against the fake: error mapping, exactly-once marker lookup, mentions."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cogs.delivery import DiscordDelivery
-from core.jobs import ChatRef, JobSpec, JobStatus, JobView
+from cogs.port import DiscordPort
+from core.domain.jobs import ChatRef, JobSpec, JobStatus, JobView
 from core.ports import DeliveryError
 from tests.e2e.harness import World
 from tests.fakediscord import (
@@ -45,9 +45,9 @@ def failed_job(world: World, channel_id: int, job_id: int = 99) -> JobView:
     )
 
 
-async def port(world: World) -> DiscordDelivery:
+async def port(world: World) -> DiscordPort:
     await world.start_bot()
-    return DiscordDelivery(world.bot, world.service)
+    return DiscordPort(world.bot)
 
 
 async def test_failure_post_then_find_posted(world: World) -> None:

@@ -74,17 +74,17 @@ async def test_run_serves_until_sigterm_and_closes_cleanly(
 
     class Started(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            if record.getMessage().startswith("delivery loop running"):
+            if record.getMessage().startswith("worker running"):
                 loop_started.set()
 
     handler = Started()
-    logging.getLogger("cogs.delivery").addHandler(handler)
-    logging.getLogger("cogs.delivery").setLevel(logging.INFO)
+    logging.getLogger("core.engine.worker").addHandler(handler)
+    logging.getLogger("core.engine.worker").setLevel(logging.INFO)
     try:
         served = asyncio.create_task(run(settings))
         await asyncio.wait_for(loop_started.wait(), 15)
     finally:
-        logging.getLogger("cogs.delivery").removeHandler(handler)
+        logging.getLogger("core.engine.worker").removeHandler(handler)
     assert health.is_fresh(settings.database_path, 60.0), "the first pass wrote the heartbeat"
     os.kill(os.getpid(), signal.SIGTERM)
     await asyncio.wait_for(served, 10)

@@ -1,12 +1,15 @@
 """An engine process for the crash test: ``python -m tests.engine.crash_runner``.
 
-Opens the shared SQLite file, runs ``recover()`` and then ``poll_once`` + ``deliver_once`` in a
-loop until every job is final, delivering into a JSONL file. ``CRASH=<op>:<n>:<before|after>``
-makes the process SIGKILL itself around the n-th call of ``op`` (a provider method, a port
-method, or ``pass``): the crash-point hook lives here, never in production code.
+Builds the runtime with ``bot.builder`` on the shared SQLite file, runs ``Worker.recover()`` and
+then ``Worker.tick`` in a loop until every job is final, delivering into a JSONL file through a
+port registered in the router. ``CRASH=<op>:<n>:<before|after>`` makes the process SIGKILL itself
+around the n-th call of ``op`` (a provider method, a port method, or ``pass``): the crash-point
+hook lives here, never in production code.
 
-Time: both this process and the emulator (in the test process) read the same simulated clock,
-``SIM_START + (time.time() - REAL_START) * SPEED``.
+Time: a simulated clock kept in a file (``CLOCK_PATH``). The runner advances it by ``STEP``
+simulated seconds after every tick, and the emulator in the test process reads the same file, so
+the run goes through the same ticks however fast or slow the machine is: every crash point is
+reached at the same place of the run on every machine.
 """
 
 from __future__ import annotations
@@ -17,35 +20,45 @@ import logging
 import os
 import signal
 import sys
-import time
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
-from core.catalog import Region
-from core.jobs import FINAL, JobStatus, JobView
-from core.media.pool import MediaPool
-from core.service import AnimateService
-from core.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, TaskSummary
-from providers.dashscope import DashScopeClient
-from storage.sqlite import SqliteJobStore
+from bot.builder import build
+from bot.settings import DashScopeSettings, Settings
+from core.domain.catalog import Model
+from core.domain.jobs import FINAL, JobStatus, JobView
+from core.domain.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, TaskSummary
+from core.ports import VideoProvider
 
 KEY = "sk-crash-test"
+#: simulated seconds per tick
+STEP = 1.0
+#: a run that has not finished after this many ticks is stuck
+MAX_TICKS = 20_000
 
 
-class ScaledClock:
-    def __init__(self, sim_start: float, real_start: float, speed: float) -> None:
-        self.sim_start, self.real_start, self.speed = sim_start, real_start, speed
+class FileClock:
+    """Simulated epoch seconds in a file: ``()`` for the emulator, ``now()`` for the engine."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
 
     def __call__(self) -> float:
-        return self.sim_start + (time.time() - self.real_start) * self.speed
+        return float(self.path.read_text(encoding="ascii"))
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self(), UTC)
+
+    def set(self, value: float) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(repr(value), encoding="ascii")
+        tmp.replace(self.path)  # atomic: a reader never sees a half-written number
+
+    def advance(self, seconds: float) -> None:
+        self.set(self() + seconds)
 
 
 class CrashPoint:
@@ -63,7 +76,7 @@ class CrashPoint:
 
 
 class CrashingProvider:
-    def __init__(self, inner: DashScopeClient, crash: CrashPoint) -> None:
+    def __init__(self, inner: VideoProvider, crash: CrashPoint) -> None:
         self.inner, self.crash = inner, crash
 
     async def create_task(self, request: TaskRequest) -> TaskInfo:
@@ -72,7 +85,7 @@ class CrashingProvider:
         self.crash.hit("create", "after")
         return info
 
-    async def upload_file(self, model: str, media: MediaFile) -> str:
+    async def upload_file(self, model: Model, media: MediaFile) -> str:
         return await self.inner.upload_file(model, media)
 
     async def get_task(self, task_id: str) -> TaskInfo:
@@ -153,38 +166,34 @@ class FilePort:
         return None
 
 
+def settings(env: dict[str, str]) -> Settings:
+    return Settings(
+        dashscope=DashScopeSettings(api_key=KEY, base_url_override=env["BASE_URL"]),
+        database_path=Path(env["DB_PATH"]),
+        media_dir=Path(env["MEDIA_DIR"]),
+        limit_user_active_jobs=0,
+    )
+
+
 async def run(env: dict[str, str]) -> int:
-    clock = ScaledClock(float(env["SIM_START"]), float(env["REAL_START"]), float(env["SPEED"]))
+    clock = FileClock(Path(env["CLOCK_PATH"]))
     crash = CrashPoint(env.get("CRASH", ""))
-    pool = MediaPool(max_workers=1)
-    async with (
-        aiohttp.ClientSession() as session,
-        SqliteJobStore.open(env["DB_PATH"]) as store,
-    ):
-        client = DashScopeClient(
-            session, api_key=KEY, base_url=env["BASE_URL"], attempts=1, retry_delay=0
-        )
-        service = AnimateService(
-            provider=CrashingProvider(client, crash),
-            store=store,
-            clock=clock,
-            media_dir=Path(env["MEDIA_DIR"]),
-            region=Region.BEIJING,
-            media=pool,
-        )
-        port = FilePort(Path(env["POSTS"]), crash)
-        await service.recover()
-        deadline = time.monotonic() + float(env.get("RUN_SECONDS", "60"))
-        while time.monotonic() < deadline:
+    async with build(
+        settings(env),
+        clock=clock,
+        wrap_provider=lambda inner: CrashingProvider(inner, crash),
+        retry_delay=0,
+        media_workers=1,
+    ) as rt:
+        rt.router.register("discord", FilePort(Path(env["POSTS"]), crash))
+        await rt.worker.recover()
+        for _ in range(MAX_TICKS):
             crash.hit("pass", "before")
-            await service.poll_once()
-            await service.deliver_once(port)
-            jobs = await store.jobs_with_status(list(JobStatus))
+            await rt.worker.tick(clock.now())
+            jobs = await rt.store.jobs_with_status(list(JobStatus))
             if jobs and all(j.status in FINAL for j in jobs):
-                await pool.aclose()
                 return 0
-            await asyncio.sleep(0.01)  # the production loop's tick (real time), not a test sync
-    await pool.aclose()
+            clock.advance(STEP)
     return 3
 
 

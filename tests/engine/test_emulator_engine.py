@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from core.jobs import ChatRef, JobSpec, JobStatus
+from bench._support import SimClock
+from core.domain.jobs import ChatRef, JobSpec, JobStatus
 from tests.core.fakes import RecordingPort, decoded_codec, png, tone_wav
-from tests.engine.harness import SimClock, Stack, engine_stack
+from tests.engine.harness import Stack, engine_stack
 
 FINAL = {JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED}
 SPEC = JobSpec(

@@ -9,8 +9,8 @@ from pathlib import Path
 import av
 import pytest
 
-from core.catalog import AUDIO_LIMITS, AudioLimits
-from core.errors import Input, ValidationError
+from core.domain.catalog import AUDIO_LIMITS, AudioLimits
+from core.domain.errors import Input, ValidationError
 from core.media import PreparedAudio, prepare_audio
 from tests.media import corpus
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import av
 import pytest
 
-from core.errors import Input, ValidationError
+from core.domain.errors import Input, ValidationError
 from core.media.clip import CLIP_LIMITS, ClipLimits, check_clip, check_clip_file, clip_size
 from core.media.extend import cut_last
 from tests.media import corpus

@@ -16,7 +16,7 @@ import av
 import av.error
 import pytest
 
-from core.errors import Input, ValidationError
+from core.domain.errors import Input, ValidationError
 from core.media import VideoError, prepare_audio, probe_video
 from core.media._demux import AUDIO_DEMUXERS, open_bytes, restrictions
 from tests.media import corpus

@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from core.catalog import MODELS
+from core.domain.catalog import MODELS
 from core.media import normalise_image, prepare_audio
 from emulator import Emulator, EmulatorConfig
 from tests.emulator.helpers import upload as upload_file

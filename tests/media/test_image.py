@@ -8,8 +8,8 @@ from collections.abc import Callable
 import pytest
 from PIL import Image
 
-from core.catalog import MODELS, SAFE_MAX_SIDE, SAFE_MIN_SIDE, Model
-from core.errors import Input, ValidationError
+from core.domain.catalog import MODELS, SAFE_MAX_SIDE, SAFE_MIN_SIDE, Model
+from core.domain.errors import Input, ValidationError
 from core.media import ASPECTS, NormalisedImage, normalise_image
 from core.media.image import MAX_OUTPUT_BYTES
 from tests.media import corpus

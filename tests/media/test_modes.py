@@ -11,7 +11,7 @@ import io
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from core.catalog import MODELS
+from core.domain.catalog import MODELS
 from core.media import normalise_image
 from core.media._modes import _STRIP_BYTES, working_copy
 from tests.media import corpus

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from core.catalog import find_model
-from core.errors import ValidationError
+from core.domain.catalog import find_model
+from core.domain.errors import ValidationError
 from core.media import MediaPool, normalise_image
 from tests.media import corpus
 

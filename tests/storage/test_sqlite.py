@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from core.jobs import ACTIVE, ChatRef, JobSpec, JobStatus
-from core.lifecycle import transition, update
-from core.store import ActiveCap, DurationKey, DurationStats, JobRecord
+from core.domain.durations import DurationKey, DurationStats
+from core.domain.jobs import ACTIVE, ChatRef, JobSpec, JobStatus
+from core.domain.policy import ActiveCap
+from core.domain.records import JobRecord, transition
+from core.rows import update
 from storage.migrate import migrations
 from storage.sqlite import SqliteJobStore
 from tests.core.fakes import T0
