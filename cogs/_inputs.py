@@ -115,7 +115,8 @@ def check_can_deliver(interaction: discord.Interaction) -> None:
     if not (perms.view_channel and can_send):
         raise ValidationError(
             "I can't post messages in this channel, so I could not deliver the video. "
-            "Ask an admin to let me View Channel and Send Messages here, or use another channel."
+            "Ask an admin to let me View Channel and Send Messages here, or use another channel.",
+            key="place.cannot_post",
         )
 
 

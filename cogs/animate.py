@@ -109,6 +109,8 @@ class AnimateCog(commands.Cog, name="Animate"):
                 raise ValidationError(
                     "Discord no longer has that upload (it answered "
                     f"{exc.status}). Attach the file again and retry; nothing was spent.",
+                    key="image.upload_gone",
+                    params={"status": exc.status},
                     subject=Input.IMAGE,
                 ) from exc
             job = await self.service.submit(
@@ -215,10 +217,18 @@ class AnimateCog(commands.Cog, name="Animate"):
     ) -> None:
         await interaction.response.defer(thinking=True)
         if effect not in EFFECTS:
-            raise ValidationError(f"Unknown effect {effect!r}; pick one from the list.")
+            raise ValidationError(
+                f"Unknown effect {effect!r}; pick one from the list.",
+                key="request.effect_unknown",
+                params={"effect": effect},
+            )
         spec = self.spec_for(model or DEFAULT_EFFECT_MODEL, template=effect, resolution=resolution)
         if effect not in _inputs.model_for(spec.model, self.region).effects:
-            raise ValidationError(f"{spec.model} does not support the {effect!r} effect.")
+            raise ValidationError(
+                f"{spec.model} does not support the {effect!r} effect.",
+                key="request.effect_model",
+                params={"model": spec.model, "effect": effect},
+            )
         await self.start_job(interaction, image, spec)
 
     @animate_effect.autocomplete("effect")

@@ -42,7 +42,12 @@ async def job_for_click(interaction: discord.Interaction, job_id: int) -> JobVie
     """The clicked job, if the click came from one of its public messages in its guild."""
     job = await service_of(interaction).get(job_id)
     if job is None:
-        raise AnimateError(f"There is no job #{job_id}.", kind=Kind.NOT_FOUND)
+        raise AnimateError(
+            f"There is no job #{job_id}.",
+            key="job.not_found",
+            params={"job": job_id},
+            kind=Kind.NOT_FOUND,
+        )
     guild = str(interaction.guild_id) if interaction.guild_id else None
     clicked = str(interaction.message.id) if interaction.message is not None else None
     own = {m for m in (job.chat.status_message, job.posted_message_id) if m}
@@ -51,7 +56,10 @@ async def job_for_click(interaction: discord.Interaction, job_id: int) -> JobVie
     if guild == job.chat.guild and job.chat.status_message is None and job.status.active:
         # the status message is posted before it is recorded (a thread is opened in between)
         raise AnimateError(
-            f"Job #{job.id} is still being set up; try again in a moment.", kind=Kind.BUSY
+            f"Job #{job.id} is still being set up; try again in a moment.",
+            key="click.setting_up",
+            params={"job": job.id},
+            kind=Kind.BUSY,
         )
     log.info(
         "click for job %s refused: message %s in guild %s is not one of its messages",
@@ -60,6 +68,8 @@ async def job_for_click(interaction: discord.Interaction, job_id: int) -> JobVie
     raise AnimateError(
         f"This button is not on job #{job.id}'s own status or result message here (it may be "
         "from before the bot's data was reset), so nothing was done.",
+        key="click.foreign_message",
+        params={"job": job.id},
         kind=Kind.PERMISSION,
     )
 

@@ -35,7 +35,12 @@ async def show_again(
     )
     if job is None or not visible:
         # ids are consecutive: others' jobs are shown only where they were posted publicly
-        raise AnimateError(f"There is no job #{job_id}.", kind=Kind.NOT_FOUND)
+        raise AnimateError(
+            f"There is no job #{job_id}.",
+            key="job.not_found",
+            params={"job": job_id},
+            kind=Kind.NOT_FOUND,
+        )
     path = Path(job.video_path) if job.video_path else None
     size = await asyncio.to_thread(_size, path) if path is not None else None
     if path is None or size is None:

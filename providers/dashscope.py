@@ -168,8 +168,11 @@ class DashScopeClient:
             info = await self.get_task(task_id)
             if info.status is TaskStatus.CANCELED:  # an earlier attempt got through
                 return
+            message, key = _cancel_refusal(info.status)
             raise ProviderError(
-                _cancel_refusal(info.status),
+                message,
+                key=key,
+                params={"status": info.status.value.lower()},
                 kind=Kind.INVALID_INPUT,
                 retryable=False,
                 status=exc.status,
@@ -299,6 +302,7 @@ class DashScopeClient:
             log.warning("could not connect to DashScope for create: %s", type(exc).__name__)
             raise ProviderError(
                 "Could not reach the video service. Try again in a few minutes.",
+                key="busy.unreachable",
                 kind=Kind.BUSY,
                 retryable=True,
             ) from None
@@ -334,6 +338,7 @@ class DashScopeClient:
                 log.info("DashScope %s attempt %d: %s", op, attempt + 1, type(exc).__name__)
                 last = ProviderError(
                     "Could not reach the video service. Try again in a few minutes.",
+                    key="busy.unreachable",
                     kind=Kind.BUSY,
                     retryable=True,
                 )
@@ -350,6 +355,7 @@ class DashScopeClient:
                 log.info("DashScope %s attempt %d: unreadable response", op, attempt + 1)
                 last = ProviderError(
                     "The video service sent an unreadable answer. Try again later.",
+                    key="busy.unreadable",
                     kind=Kind.BUSY,
                     retryable=True,
                     status=reply.status,
@@ -368,6 +374,8 @@ class DashScopeClient:
             raise ValidationError(
                 "Uploading an audio file only works with the Beijing region; "
                 "give a public https audio URL instead.",
+                key="audio.region",
+                params={"region": self.region.value},
                 subject=Input.AUDIO,
             )
         data = await self._json_call(
@@ -404,9 +412,16 @@ def _catalog_summary(summary: TaskSummary) -> TaskSummary:
     return TaskSummary(summary.task_id, summary.status, known.id, summary.created_at)
 
 
-def _cancel_refusal(status: TaskStatus) -> str:
+def _cancel_refusal(status: TaskStatus) -> tuple[str, str]:
+    """(message, key) of a cancel DashScope refused."""
     if status is TaskStatus.RUNNING:
-        return "Too late to cancel: DashScope is already generating this video."
+        return "Too late to cancel: DashScope is already generating this video.", "cancel.running"
     if status.terminal:
-        return f"The job cannot be canceled: it has already ended ({status.value.lower()})."
-    return "DashScope refused to cancel the job; it only cancels jobs still in its queue."
+        return (
+            f"The job cannot be canceled: it has already ended ({status.value.lower()}).",
+            "cancel.finished",
+        )
+    return (
+        "DashScope refused to cancel the job; it only cancels jobs still in its queue.",
+        "cancel.refused",
+    )

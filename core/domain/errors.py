@@ -136,6 +136,7 @@ class OutcomeUnknownError(ProviderError):
     """
 
     def __init__(self, message: str = "", **kw: Any) -> None:
+        kw.setdefault("key", "create.outcome_unknown")
         super().__init__(
             message
             or "The video service did not answer after the request was sent; "

@@ -7,7 +7,7 @@ every change against it and storage keeps the string value.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
@@ -173,6 +173,10 @@ class JobView:
     error_code: str | None = None  # core error kind / DashScope code, for logs and mapping
     error_message: str | None = None  # user-safe text
     error_subject: str | None = None  # which input a moderation/validation failure concerns
+    #: the error's stable key and the values its message names: a front-end renders these in
+    #: the user's language (``error_message`` is the English text)
+    error_key: str | None = None
+    error_params: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
     video_path: str | None = None  # local MP4 once downloaded
     video_url: str | None = None  # DashScope URL (expires)
     video_url_expires_at: datetime | None = None

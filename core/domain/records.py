@@ -8,13 +8,16 @@ source of truth: the engine keeps no queue in memory.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from core.domain.errors import AnimateError, Kind
 from core.domain.jobs import ChatRef, JobSpec, JobStatus, can_transition
+
+_NO_PARAMS: Mapping[str, object] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,9 @@ class JobRecord:
     error_code: str | None = None
     error_message: str | None = None
     error_subject: str | None = None
+    #: the error's stable key and the values its message names (``AnimateError.key/params``)
+    error_key: str | None = None
+    error_params: Mapping[str, object] = field(default_factory=lambda: _NO_PARAMS)
     video_path: str | None = None
     video_url: str | None = None
     video_url_expires_at: datetime | None = None
@@ -108,6 +114,8 @@ Change = Callable[[JobRecord], "JobRecord | None"]
 def failed(
     job: JobRecord, now: datetime, error: AnimateError, status: JobStatus = JobStatus.FAILED
 ) -> JobRecord:
+    """``job`` ended with ``error``: its English text, and its key and parameters so that a
+    front-end can say it in the user's language."""
     code = getattr(error, "code", None) or error.kind.value
     return transition(
         job,
@@ -118,6 +126,8 @@ def failed(
         error_code=code,
         error_message=error.message,
         error_subject=error.subject.value if error.subject else None,
+        error_key=error.key,
+        error_params=MappingProxyType(dict(error.params)),
     )
 
 
@@ -126,5 +136,6 @@ def failing(now: datetime, error: AnimateError, status: JobStatus = JobStatus.FA
     return lambda j: failed(j, now, error, status)
 
 
-def expired(job: JobRecord, now: datetime, message: str) -> JobRecord:
-    return failed(job, now, AnimateError(message, kind=Kind.EXPIRED), JobStatus.EXPIRED)
+def expired(job: JobRecord, now: datetime, message: str, *, key: str) -> JobRecord:
+    error = AnimateError(message, key=key, kind=Kind.EXPIRED)
+    return failed(job, now, error, JobStatus.EXPIRED)

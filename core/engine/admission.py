@@ -87,10 +87,18 @@ class Admission:
 
     async def _request(self, job: JobRecord) -> TaskRequest:
         if job.image_path is None:
-            raise AnimateError("The input image of this job is gone.", kind=Kind.INVALID_INPUT)
+            raise AnimateError(
+                "The input image of this job is gone.",
+                key="job.image_gone",
+                kind=Kind.INVALID_INPUT,
+            )
         image = await asyncio.to_thread(Path(job.image_path).read_bytes)
         if job.audio_path is not None and job.audio_url is None:
-            raise AnimateError("The audio file of this job was not uploaded.", kind=Kind.INTERNAL)
+            raise AnimateError(
+                "The audio file of this job was not uploaded.",
+                key="job.audio_not_uploaded",
+                kind=Kind.INTERNAL,
+            )
         spec = job.spec
         return TaskRequest(
             model=spec.catalog_model,
@@ -117,7 +125,10 @@ class Admission:
             error = (
                 exc
                 if isinstance(exc, AnimateError)
-                else AnimateError("The input files of this job are gone; please start a new one.")
+                else AnimateError(
+                    "The input files of this job are gone; please start a new one.",
+                    key="job.inputs_gone",
+                )
             )
             await ctx.save(job, failing(now, error))
             return

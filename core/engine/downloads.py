@@ -36,7 +36,11 @@ class Downloader:
             await ctx.save(
                 job,
                 lambda j: failed(
-                    j, now, AnimateError("DashScope gave no video link.", kind=Kind.DOWNLOAD)
+                    j,
+                    now,
+                    AnimateError(
+                        "DashScope gave no video link.", key="download.no_link", kind=Kind.DOWNLOAD
+                    ),
                 ),
             )
             return
@@ -44,7 +48,10 @@ class Downloader:
             await ctx.save(
                 job,
                 lambda j: expired(
-                    j, now, "The video link expired (24 h) before it could be fetched."
+                    j,
+                    now,
+                    "The video link expired (24 h) before it could be fetched.",
+                    key="download.link_expired",
                 ),
             )
             return

@@ -157,7 +157,7 @@ class Reconciler:
         """The list proves there is no task for ``job``: the create never reached DashScope."""
         if job.resubmits >= 1:
             log.warning("job %d: create lost again and never made; failing", job.id)
-            error = AnimateError(NOT_CREATED_MESSAGE, kind=Kind.BUSY)
+            error = AnimateError(NOT_CREATED_MESSAGE, key="create.never_made", kind=Kind.BUSY)
             await self.ctx.save(job, failing(now, error))
             return
         log.warning("job %d: lost create was never made (no task listed); sending it again", job.id)
@@ -187,7 +187,9 @@ class Reconciler:
             log.warning(
                 "job %d: create could not be confirmed; failing without resubmitting", job.id
             )
-            error = AnimateError(UNCONFIRMED_MESSAGE, kind=Kind.OUTCOME_UNKNOWN)
+            error = AnimateError(
+                UNCONFIRMED_MESSAGE, key="create.unconfirmed", kind=Kind.OUTCOME_UNKNOWN
+            )
             await self.ctx.save(job, failing(now, error))
             return
         delay = timedelta(seconds=self.ctx.config.reconcile_delay * (2**job.attempts))

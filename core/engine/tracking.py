@@ -77,7 +77,10 @@ class Tracker:
                 await ctx.save(
                     job,
                     lambda j: expired(
-                        j, now, "DashScope no longer knows this job (it is older than 24 hours)."
+                        j,
+                        now,
+                        "DashScope no longer knows this job (it is older than 24 hours).",
+                        key="task.forgotten",
                     ),
                 )
                 return
@@ -104,19 +107,23 @@ class Tracker:
         elif status is TaskStatus.FAILED:
             error = info.error or ProviderError(
                 "DashScope could not make this video. Try again, or change the image or prompt.",
+                key="task.failed",
                 kind=Kind.INTERNAL,
                 retryable=False,
                 code=info.code,
             )
             await ctx.save(job, failing(now, error))
         elif status is TaskStatus.CANCELED:
-            err = AnimateError("The job was canceled.", kind=Kind.CANCELED)
+            err = AnimateError("The job was canceled.", key="job.canceled", kind=Kind.CANCELED)
             await ctx.save(job, failing(now, err, _S.CANCELED))
         else:
             await ctx.save(
                 job,
                 lambda j: expired(
-                    j, now, "DashScope no longer knows this job (tasks are kept for 24 hours)."
+                    j,
+                    now,
+                    "DashScope no longer knows this job (tasks are kept for 24 hours).",
+                    key="task.forgotten",
                 ),
             )
 

@@ -53,6 +53,7 @@ class Uploader:
             except OSError:
                 gone = AnimateError(
                     "The audio file of this job is gone; please start a new one.",
+                    key="job.audio_gone",
                     kind=Kind.INVALID_INPUT,
                     subject=Input.AUDIO,
                 )

@@ -19,9 +19,11 @@ from bot.builder import Runtime, build
 from bot.settings import DashScopeSettings, Settings
 from core.app.service import AnimateService
 from core.domain.catalog import Region
+from core.domain.jobs import ChatRef, JobSpec, JobStatus
 from core.engine.config import EngineConfig, PassReport
 from core.media.pool import MediaPool
 from core.ports import Clock, DeliveryPort, JobStore, VideoProvider
+from tests.core.fakes import FakeClock, RecordingPort
 
 PLATFORM = "discord"
 
@@ -131,3 +133,29 @@ async def open_rig(
         )
     )
     return Rig(rt, stack)
+
+
+CHAT = ChatRef(platform="discord", user="u1", channel="c1", guild="g1")
+SPEC = JobSpec(model="wan2.6-i2v-flash", prompt="a cat surfing", resolution="", duration=0)
+
+
+async def run_until(
+    service: Rig,
+    clock: FakeClock,
+    port: RecordingPort,
+    done: set[JobStatus],
+    job_ids: list[int],
+    *,
+    step: float = 1.0,
+    limit: int = 2000,
+    deliver: bool = True,
+) -> None:
+    for _ in range(limit):
+        await service.poll_once()
+        if deliver:
+            await service.deliver_once(port)
+        views = [await service.get(i) for i in job_ids]
+        if all(v is not None and v.status in done for v in views):
+            return
+        clock.advance(step)
+    raise AssertionError(f"jobs did not reach {done}: {[await service.get(i) for i in job_ids]}")

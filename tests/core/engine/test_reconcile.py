@@ -16,8 +16,7 @@ from core.domain.tasks import TaskStatus, TaskSummary
 from core.engine.reconcile import NOT_CREATED_MESSAGE, UNCONFIRMED_MESSAGE, match
 from storage.sqlite import SqliteJobStore
 from tests.core.fakes import T0, FakeClock, FakeVideoProvider, RecordingPort, png
-from tests.core.rig import Rig, open_rig
-from tests.core.test_service_lifecycle import CHAT, SPEC, run_until
+from tests.core.rig import CHAT, SPEC, Rig, open_rig, run_until
 
 FINAL = {JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED}
 

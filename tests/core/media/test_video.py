@@ -17,7 +17,7 @@ from PIL import Image
 from core.domain.errors import Input
 from core.media import VideoError, fit_video, poster_frame, probe_video
 from core.media.video import MIN_VIDEO_BITRATE, WATCHABLE_BPP, plan_fit
-from tests.media import corpus
+from tests.core.media import corpus
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from core.domain.catalog import AUDIO_LIMITS, AudioLimits
 from core.domain.errors import Input, ValidationError
 from core.media import PreparedAudio, prepare_audio
-from tests.media import corpus
+from tests.core.media import corpus
 
 
 def probe(data: bytes) -> tuple[str, str, float]:

@@ -20,8 +20,7 @@ from tests.core.fakes import (
     png,
     write_file,
 )
-from tests.core.rig import Rig, open_rig
-from tests.core.test_service_lifecycle import CHAT, SPEC, run_until
+from tests.core.rig import CHAT, SPEC, Rig, open_rig, run_until
 
 FINAL = {JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED}
 #: a guard against a hanging pass, never a synchronisation point

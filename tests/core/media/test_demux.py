@@ -19,7 +19,7 @@ import pytest
 from core.domain.errors import Input, ValidationError
 from core.media import VideoError, prepare_audio, probe_video
 from core.media._demux import AUDIO_DEMUXERS, open_bytes, restrictions
-from tests.media import corpus
+from tests.core.media import corpus
 
 #: Another user's files, relative to the bot's working directory: a delivered video, and a sound
 #: file (HLS in FFmpeg 8 follows a segment only when its extension and contents agree).

@@ -10,7 +10,7 @@ import pytest
 from core.domain.catalog import find_model
 from core.domain.errors import ValidationError
 from core.media import MediaPool, normalise_image
-from tests.media import corpus
+from tests.core.media import corpus
 
 
 async def test_work_runs_off_the_loop() -> None:

@@ -1,4 +1,4 @@
-"""An engine process for the crash test: ``python -m tests.engine.crash_runner``.
+"""An engine process for the crash test: ``python -m tests.e2e.crash_runner``.
 
 Builds the runtime with ``bot.builder`` on the shared SQLite file, runs ``Worker.recover()`` and
 then ``Worker.tick`` in a loop until every job is final, delivering into a JSONL file through a

@@ -17,8 +17,7 @@ from core.domain.records import JobRecord
 from core.engine.reconcile import UNCONFIRMED_MESSAGE
 from storage.sqlite import SqliteJobStore
 from tests.core.fakes import T0, FakeClock, FakeVideoProvider, RecordingPort, png, tone_wav
-from tests.core.rig import Rig, open_rig
-from tests.core.test_service_lifecycle import CHAT, SPEC, run_until
+from tests.core.rig import CHAT, SPEC, Rig, open_rig, run_until
 
 FINAL = {JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED}
 GUARD = 10.0

@@ -12,7 +12,7 @@ from core.domain.catalog import MODELS, SAFE_MAX_SIDE, SAFE_MIN_SIDE, Model
 from core.domain.errors import Input, ValidationError
 from core.media import ASPECTS, NormalisedImage, normalise_image
 from core.media.image import MAX_OUTPUT_BYTES
-from tests.media import corpus
+from tests.core.media import corpus
 
 FLASH = MODELS["wan2.6-i2v-flash"]
 PLUS21 = MODELS["wanx2.1-i2v-plus"]  # 10 MB image limit

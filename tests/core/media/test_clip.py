@@ -10,7 +10,7 @@ import pytest
 from core.domain.errors import Input, ValidationError
 from core.media.clip import CLIP_LIMITS, ClipLimits, check_clip, check_clip_file, clip_size
 from core.media.extend import cut_last
-from tests.media import corpus
+from tests.core.media import corpus
 
 
 def refusal(data: bytes, limits: ClipLimits = CLIP_LIMITS) -> ValidationError:

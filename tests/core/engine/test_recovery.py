@@ -8,8 +8,7 @@ from core.domain.jobs import JobStatus
 from core.engine.retention import sweep_leftovers
 from storage.sqlite import SqliteJobStore
 from tests.core.fakes import FakeClock, RecordingPort, png
-from tests.core.rig import Rig
-from tests.core.test_service_lifecycle import CHAT, SPEC, run_until
+from tests.core.rig import CHAT, SPEC, Rig, run_until
 
 
 async def test_recover_deletes_partial_files_and_inputs_no_job_names(

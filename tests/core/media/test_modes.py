@@ -14,7 +14,7 @@ from PIL import Image, ImageChops, ImageStat
 from core.domain.catalog import MODELS
 from core.media import normalise_image
 from core.media._modes import _STRIP_BYTES, working_copy
-from tests.media import corpus
+from tests.core.media import corpus
 
 
 def tall(mode: str, width: int, strips: float) -> Image.Image:

@@ -19,8 +19,8 @@ import pytest
 from core.domain.catalog import MODELS
 from core.media import normalise_image, prepare_audio
 from emulator import Emulator, EmulatorConfig
+from tests.core.media import corpus
 from tests.emulator.helpers import upload as upload_file
-from tests.media import corpus
 
 AUTH = {"Authorization": "Bearer k"}
 ASYNC = {**AUTH, "X-DashScope-Async": "enable"}

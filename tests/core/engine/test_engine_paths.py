@@ -16,8 +16,7 @@ from core.engine.config import EngineConfig
 from core.ports import DeliveryError
 from storage.sqlite import SqliteJobStore
 from tests.core.fakes import FakeClock, FakeVideoProvider, RecordingPort, noisy_mp4, png
-from tests.core.rig import Rig, open_rig
-from tests.core.test_service_lifecycle import CHAT, SPEC, run_until
+from tests.core.rig import CHAT, SPEC, Rig, open_rig, run_until
 
 FINAL = {JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED}
 

@@ -25,8 +25,7 @@ from tests.core.fakes import (
     noisy_mp4,
     png,
 )
-from tests.core.rig import Rig, open_rig
-from tests.core.test_service_lifecycle import CHAT, SPEC, run_until
+from tests.core.rig import CHAT, SPEC, Rig, open_rig, run_until
 
 P = ParamSpec("P")
 T = TypeVar("T")

@@ -19,7 +19,7 @@ from core.domain.jobs import ChatRef, JobSpec, JobStatus
 from emulator import Emulator, EmulatorConfig
 from storage.sqlite import SqliteJobStore
 from tests.core.fakes import decoded_codec, png
-from tests.engine.crash_runner import KEY, FileClock, settings
+from tests.e2e.crash_runner import KEY, FileClock, settings
 
 SIM_START = 1_772_352_000.0
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +45,7 @@ async def launch(env: dict[str, str], crash: str) -> int:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.engine.crash_runner",
+        "tests.e2e.crash_runner",
         env={**os.environ, **env, "CRASH": crash},
         cwd=ROOT,
         stderr=asyncio.subprocess.DEVNULL,

@@ -2,34 +2,9 @@
 
 from __future__ import annotations
 
-from core.domain.jobs import ChatRef, JobSpec, JobStatus
+from core.domain.jobs import JobStatus
 from tests.core.fakes import FakeClock, FakeVideoProvider, RecordingPort, decoded_codec, png
-from tests.core.rig import Rig
-
-CHAT = ChatRef(platform="discord", user="u1", channel="c1", guild="g1")
-SPEC = JobSpec(model="wan2.6-i2v-flash", prompt="a cat surfing", resolution="", duration=0)
-
-
-async def run_until(
-    service: Rig,
-    clock: FakeClock,
-    port: RecordingPort,
-    done: set[JobStatus],
-    job_ids: list[int],
-    *,
-    step: float = 1.0,
-    limit: int = 2000,
-    deliver: bool = True,
-) -> None:
-    for _ in range(limit):
-        await service.poll_once()
-        if deliver:
-            await service.deliver_once(port)
-        views = [await service.get(i) for i in job_ids]
-        if all(v is not None and v.status in done for v in views):
-            return
-        clock.advance(step)
-    raise AssertionError(f"jobs did not reach {done}: {[await service.get(i) for i in job_ids]}")
+from tests.core.rig import CHAT, SPEC, Rig, run_until
 
 
 async def test_full_lifecycle_queued_to_delivered(

@@ -8,7 +8,7 @@ from pathlib import Path
 from bench._support import SimClock
 from core.domain.jobs import ChatRef, JobSpec, JobStatus
 from tests.core.fakes import RecordingPort, decoded_codec, png, tone_wav
-from tests.engine.harness import Stack, engine_stack
+from tests.e2e.engine_stack import Stack, engine_stack
 
 FINAL = {JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED}
 SPEC = JobSpec(

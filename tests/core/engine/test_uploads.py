@@ -16,8 +16,7 @@ from core.engine.config import EngineConfig
 from core.media.pool import MediaPool
 from storage.sqlite import SqliteJobStore
 from tests.core.fakes import FakeClock, FakeVideoProvider, RecordingPort, png, tone_wav
-from tests.core.rig import Rig, open_rig
-from tests.core.test_service_lifecycle import CHAT, SPEC, run_until
+from tests.core.rig import CHAT, SPEC, Rig, open_rig, run_until
 
 FINAL = {JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED}
 #: a guard against a hanging pass, never a synchronisation point
