@@ -17,38 +17,30 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import shutil
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NoReturn
 
 from dotenv import find_dotenv, load_dotenv
 
-from bot.builder import build
+from bot.cli_engine import Job as Job
+from bot.cli_engine import run, stderr_line
 from bot.log import RedactSecrets, redacting_handler
-from bot.settings import DashScopeSettings, Settings, dashscope_from_env
+from bot.settings import DashScopeSettings, dashscope_from_env
 from core.app.service import ValidSpec
 from core.domain.catalog import (
-    CURRENCY,
     DEFAULT_EFFECT_MODEL,
     DEFAULT_MODEL,
     EFFECTS,
-    AudioMode,
     Effect,
-    Model,
     Region,
     models_for_effect,
 )
 from core.domain.errors import AnimateError, ConfigError, ValidationError
-from core.domain.jobs import ChatRef, JobSpec, JobStatus, JobView
+from core.domain.jobs import JobSpec
 from core.domain.validation import validate_spec
-from core.engine.config import EngineConfig
 from core.media import ASPECTS, FILLS
-from core.ports import DeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +53,6 @@ EMULATOR_DEMO_SECONDS = 2.0
 POLL_SECONDS = 5.0
 #: the same against the in-process emulator, whose time is compressed
 EMULATOR_POLL_SECONDS = 0.2
-#: the ``ChatRef.platform`` of CLI jobs (the CLI registers its port under it)
-PLATFORM = "cli"
 _DEBUG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -97,23 +87,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-mb", type=int, default=1024, help="largest video to download")
     p.add_argument("--debug", action="store_true", help="log everything, show tracebacks")
     return p
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """A validated request, its input bytes and where the video goes."""
-
-    spec: ValidSpec
-    region: Region
-    out: Path
-    max_bytes: int
-    image: bytes
-    audio: bytes | None = None
-    audio_name: str | None = None
-
-    @property
-    def model(self) -> Model:
-        return self.spec.spec.catalog_model
 
 
 def find_effect(name: str) -> Effect | None:
@@ -208,144 +181,6 @@ def prepare(args: argparse.Namespace, region: Region) -> Job:
     )
 
 
-def _err(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)  # noqa: T201 - the CLI talks on stderr
-
-
-def _out(line: str) -> None:
-    print(line, flush=True)  # noqa: T201 - results go to stdout
-
-
-def _cost_line(job: Job, seconds: float | None) -> str:
-    spec = job.spec.spec
-    model = job.model
-    billed = float(spec.duration) if seconds is None else seconds
-    sound = model.audio is not AudioMode.SILENT and spec.sound
-    unit = model.unit_price(job.region, spec.resolution, sound=sound)
-    currency = CURRENCY[job.region]
-    if unit is None:
-        return "unknown (no published price for this setting)"
-    return f"{unit * billed:.4g} {currency} ({billed:g} s × {unit:g} {currency}/s)"
-
-
-class CliPort:
-    """The CLI's ``DeliveryPort``: progress lines on stderr (one updating line on a TTY), the
-    result copied to ``--out``. ``outcome`` resolves with the job's view once it is posted."""
-
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.start = time.monotonic()
-        self.tty = sys.stderr.isatty()
-        self.task: str | None = None
-        self.outcome: asyncio.Future[JobView] = asyncio.get_running_loop().create_future()
-
-    def _show(self, label: str, *, final: bool = False) -> None:
-        elapsed = time.monotonic() - self.start
-        if self.tty:
-            sys.stderr.write(f"\r{label:<10} {elapsed:5.0f} s" + ("\n" if final else ""))
-            sys.stderr.flush()
-        else:
-            _err(f"{label} after {elapsed:.0f} s")
-
-    async def post_progress(self, job: JobView) -> None:
-        if job.task_id is not None and self.task is None:
-            self.task = job.task_id
-            _err(f"task {job.task_id}")
-        self._show(job.status.value.upper())
-
-    async def upload_limit(self, job: JobView) -> int:
-        return 1 << 62  # a file copy has no size limit
-
-    async def post_result(self, job: JobView) -> str:
-        if job.task_id is not None and self.task is None:
-            self.task = job.task_id
-            _err(f"task {job.task_id}")
-        self._show(JobStatus.SUCCEEDED.value.upper(), final=True)
-        if job.video_path is None:
-            raise DeliveryError("the video is not on disk", permanent=True)
-        await asyncio.to_thread(_copy, Path(job.video_path), self.out)
-        self._settle(job)
-        return str(self.out)
-
-    async def post_failure(self, job: JobView) -> str:
-        self._show(job.status.value.upper(), final=True)
-        self._settle(job)
-        return "stderr"
-
-    async def find_posted(self, job: JobView) -> str | None:
-        return None  # one process, one run: nothing was posted before it started
-
-    def _settle(self, job: JobView) -> None:
-        if not self.outcome.done():
-            self.outcome.set_result(job)
-
-
-def _copy(src: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
-    shutil.copyfile(src, part)
-    part.replace(dest)
-
-
-def engine_config(poll: float) -> EngineConfig:
-    """The engine's cadence for one job watched by a person: ``poll`` seconds between looks
-    at most, and the documented 15 s ceiling at the default 5 s."""
-    return EngineConfig(
-        poll_floor=poll / 5,
-        poll_ceiling=poll * 3,
-        reconcile_delay=poll,
-        list_settle=poll * 2,
-        progress_interval=0.0,
-        media_retention_days=36_500.0,  # the temporary directory goes away anyway
-    )
-
-
-async def run(job: Job, *, dashscope: DashScopeSettings, poll_interval: float) -> int:
-    """Run ``job`` on the engine over a temporary SQLite file; 0 done, 1 failed."""
-    with tempfile.TemporaryDirectory(prefix="animate-cli-") as tmp:
-        settings = Settings(
-            dashscope=replace(dashscope, region=job.region),
-            database_path=Path(tmp) / "animate.db",
-            media_dir=Path(tmp) / "media",
-            limit_user_active_jobs=0,
-        )
-        config = replace(engine_config(poll_interval), max_video_bytes=job.max_bytes)
-        async with build(settings, config=config, interval=poll_interval) as rt:
-            port = CliPort(job.out)
-            rt.router.register(PLATFORM, port)
-            view = await rt.service.submit(
-                spec=job.spec,
-                image=job.image,
-                chat=ChatRef(PLATFORM, user="local", channel="stderr"),
-                audio=job.audio,
-                audio_filename=job.audio_name,
-            )
-            spec = view.spec
-            _err(f"model {spec.model} {spec.resolution} {spec.duration} s; "
-                 f"estimated cost {_cost_line(job, None)}")  # fmt: skip
-            for note in view.notes:
-                _err(f"note: {note}")
-            if spec.template and spec.prompt:
-                _err("note: effects ignore the prompt")
-            worker = asyncio.create_task(rt.worker.run(), name="worker")
-            try:
-                done = await port.outcome
-            except asyncio.CancelledError:
-                _err(f"interrupted; task {port.task or '(not created)'} may still finish")
-                raise
-            finally:
-                rt.worker.stop()
-                await worker
-    if done.status is not JobStatus.DOWNLOADED:
-        _err(f"error: {done.error_message or 'the job ended ' + done.status.value}")
-        return 1
-    _out(f"video: {job.out}")
-    _out(f"seed: {done.seed_used}")
-    _out(f"actual_prompt: {done.actual_prompt or '(not reported)'}")
-    _out(f"cost: {_cost_line(job, done.usage_seconds)}")
-    return 0
-
-
 async def run_on_emulator(job: Job) -> int:
     from emulator import Emulator, EmulatorConfig  # only the demo path needs it
 
@@ -354,7 +189,7 @@ async def run_on_emulator(job: Job) -> int:
         api_key=EMULATOR_KEY, time_scale=scale, queue_delay=0.0, duration_sigma=0.0
     )
     async with Emulator(config) as emu:
-        _err(f"using the in-process DashScope emulator at {emu.base_url}")
+        stderr_line(f"using the in-process DashScope emulator at {emu.base_url}")
         dashscope = DashScopeSettings(api_key=EMULATOR_KEY, base_url_override=emu.base_url)
         return await run(job, dashscope=dashscope, poll_interval=EMULATOR_POLL_SECONDS)
 
@@ -389,21 +224,21 @@ def main(argv: list[str]) -> int:
         try:
             return _main(argv, redactor)
         except _UsageError as exc:
-            _err(f"{PROG}: error: {exc}")
+            stderr_line(f"{PROG}: error: {exc}")
             return 2
         except (ValidationError, ConfigError) as exc:
-            _err(f"{PROG}: error: {exc.message}")
+            stderr_line(f"{PROG}: error: {exc.message}")
             return 2
         except AnimateError as exc:
-            _err(f"{PROG}: error: {exc.message}")
+            stderr_line(f"{PROG}: error: {exc.message}")
             return 1
         except KeyboardInterrupt:
-            _err(f"{PROG}: interrupted")
+            stderr_line(f"{PROG}: interrupted")
             return 130
         except Exception as exc:  # the last line of defence: one line, no traceback
             if debug:
                 raise
-            _err(f"{PROG}: unexpected {type(exc).__name__}; run with --debug for details")
+            stderr_line(f"{PROG}: unexpected {type(exc).__name__}; run with --debug for details")
             return 1
 
 

@@ -330,3 +330,32 @@ SPEC_1080 = dataclasses.replace(SPEC, resolution="1080P", duration=5)
 
 def _exists(path: str) -> bool:
     return Path(path).exists()
+
+
+async def test_a_failure_keeps_its_key_and_parameters_in_the_row(
+    service: Rig, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort, tmp_path: Path
+) -> None:
+    """Issue 9.5: the English text alone cannot be translated later; the row keeps the key and
+    the values the message names (JSON in SQLite), and the view hands them to front-ends."""
+    provider.create_errors.append(
+        ProviderError(
+            "This DashScope account may not use wan2.6-i2v-flash.",
+            key="permission.model",
+            params={"model": "wan2.6-i2v-flash", "attempt": 1},
+            kind=Kind.PERMISSION,
+            retryable=False,
+        )
+    )
+    view = await service.submit(spec=SPEC, image=png(), chat=CHAT)
+    await run_until(service, clock, port, FINAL, [view.id])
+    (posted,) = port.failures
+    assert (posted.error_key, dict(posted.error_params)) == (
+        "permission.model",
+        {"model": "wan2.6-i2v-flash", "attempt": 1},
+    )
+    assert posted.error_message == "This DashScope account may not use wan2.6-i2v-flash."
+    # a fresh connection reads the same back from the file
+    async with SqliteJobStore.open(tmp_path / "db" / "animate.db") as other:
+        row = await other.get_job(view.id)
+    assert row is not None and row.error_key == "permission.model"
+    assert dict(row.error_params) == {"model": "wan2.6-i2v-flash", "attempt": 1}
