@@ -1,4 +1,4 @@
-# Small, non-root, health-checked image (ARCHITECTURE §3.17).
+# Small, non-root, health-checked image (docs/ARCHITECTURE.md; the worker writes the heartbeat).
 # Build: docker build -t animate-bot .   Run: docker run --env-file .env -v animate-data:/data animate-bot
 FROM python:3.11-slim AS build
 WORKDIR /src

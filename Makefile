@@ -8,6 +8,7 @@ check: lint typecheck test
 lint:
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(dir $(PY))lint-imports --no-cache
 
 typecheck:
 	$(PY) -m mypy
@@ -15,9 +16,10 @@ typecheck:
 test:
 	$(PY) -m pytest -q
 
+# every bench/bench_*.py, one after the other (each prints its figures and their baselines)
 bench:
-	$(PY) -m bench.bench_engine
-	$(PY) -m bench.bench_media
+	@set -e; for b in bench/bench_*.py; do m=$${b%.py}; echo "== $${m#bench/}"; \
+		$(PY) -m $$(echo $$m | tr / .); done
 
 # Pinned, hashed dependency sets compiled from pyproject.toml: requirements.lock (runtime, what
 # the Dockerfile installs) and requirements-dev.lock (runtime + the dev extra, what CI installs).

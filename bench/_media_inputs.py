@@ -20,7 +20,7 @@ import av.error
 import av.filter
 from PIL import Image, ImageOps
 
-from core.catalog import SAFE_MAX_SIDE, SAFE_MIN_SIDE, Model
+from core.domain.catalog import SAFE_MAX_SIDE, SAFE_MIN_SIDE, Model
 from core.media import _geometry
 from core.media._modes import to_srgb
 from core.media.image import _READ_FORMATS, MAX_OUTPUT_BYTES, _encode, _render

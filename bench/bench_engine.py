@@ -30,17 +30,16 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from core.catalog import Region
-from core.jobs import ChatRef, JobSpec, JobStatus
-from core.lifecycle import EngineConfig
-from core.media.pool import MediaPool
-from core.service import AnimateService
-from core.store import JobRecord
+from bench._support import CountingProvider, SimClock, png, tiny_mp4
+from bot.builder import build
+from bot.settings import DashScopeSettings, Settings
+from core.domain.jobs import ChatRef, JobSpec, JobStatus
+from core.domain.records import JobRecord
+from core.engine.config import EngineConfig
+from core.ports import VideoProvider
 from emulator import Emulator, EmulatorConfig
 from providers.dashscope import DashScopeClient
 from storage.sqlite import SqliteJobStore
-from tests.core.fakes import png, tiny_mp4
-from tests.engine.harness import CountingProvider, SimClock
 
 KEY = "sk-bench"
 MODEL = "wan2.6-i2v-flash"  # 5 concurrent tasks, median 90 s in the emulator
@@ -80,25 +79,23 @@ async def run_jobs(tmp: Path, jobs: int, *, sequential: bool) -> RunResult:
         EmulatorConfig(api_key=KEY, clock=clock, seed=42, duration_sigma=0.25, render_max_side=32)
     )
     await emu.start()
-    pool = MediaPool(max_workers=2)
     image = png(320, 240)
     spec = JobSpec(model=MODEL, prompt="a paper boat on a river", resolution="720P", duration=5)
+    counting: list[CountingProvider] = []
+
+    def count(inner: VideoProvider) -> VideoProvider:
+        counting.append(CountingProvider(inner, clock, query_times=[]))
+        return counting[0]
+
+    settings = Settings(
+        dashscope=DashScopeSettings(api_key=KEY, base_url_override=emu.base_url),
+        database_path=tmp / f"bench-{jobs}-{sequential}.db",
+        media_dir=tmp / "media",
+        limit_user_active_jobs=0,
+    )
     try:
-        async with (
-            aiohttp.ClientSession() as session,
-            SqliteJobStore.open(tmp / f"bench-{jobs}-{sequential}.db") as store,
-        ):
-            client = DashScopeClient(session, api_key=KEY, base_url=emu.base_url, attempts=1)
-            provider = CountingProvider(client, clock, query_times=[])
-            service = AnimateService(
-                provider=provider,
-                store=store,
-                clock=clock,
-                media_dir=tmp / "media",
-                region=Region.BEIJING,
-                config=EngineConfig(),
-                media=pool,
-            )
+        async with build(settings, clock=clock, config=EngineConfig(), wrap_provider=count) as rt:
+            store, service, provider = rt.store, rt.service, counting[0]
             start = clock.now()
             pending = list(range(jobs))
             if not sequential:
@@ -112,7 +109,7 @@ async def run_jobs(tmp: Path, jobs: int, *, sequential: bool) -> RunResult:
                     pending.pop()
                     chat = ChatRef("discord", "solo", "c", guild="g")
                     await service.submit(spec=spec, image=image, chat=chat)
-                report = await service.poll_once()
+                report = await rt.engine.poll_once(clock.now())
                 if await store.in_flight_counts([JobStatus.QUEUED]):
                     last_queued_at = clock.now()
                 if not await store.in_flight_counts(ACTIVE) and not pending:
@@ -125,7 +122,6 @@ async def run_jobs(tmp: Path, jobs: int, *, sequential: bool) -> RunResult:
             done = await store.jobs_with_status([JobStatus.DOWNLOADED])
             return summarise(emu, provider, done, start, last_queued_at, clock.now())
     finally:
-        await pool.aclose()
         await emu.close()
 
 

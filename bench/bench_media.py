@@ -63,7 +63,7 @@ def _cpu() -> float:
 
 # --------------------------------------------------------------------------- measured jobs
 def job_normalise(photo: str) -> dict[str, Any]:
-    from core.catalog import MODELS
+    from core.domain.catalog import MODELS
     from core.media import normalise_image
 
     data = Path(photo).read_bytes()
@@ -80,7 +80,7 @@ def job_normalise(photo: str) -> dict[str, Any]:
 
 def job_before(picture: str) -> dict[str, Any]:
     from bench._media_inputs import before_normalise
-    from core.catalog import MODELS
+    from core.domain.catalog import MODELS
 
     data = Path(picture).read_bytes()
     _reset_peak()

@@ -6,18 +6,23 @@ message intents, and the bot runs with the GUILDS intent only.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-if TYPE_CHECKING:
-    from bot.bot import AnimateBot
+
+class Syncing(Protocol):
+    """What the command needs from the bot (``bot.bot.AnimateBot``)."""
+
+    async def is_owner(self, user: discord.abc.User, /) -> bool: ...
+
+    async def sync_commands(self, *, force: bool = False) -> list[str]: ...
 
 
 class AdminCog(commands.Cog, name="Admin"):
-    def __init__(self, bot: AnimateBot) -> None:
+    def __init__(self, bot: Syncing) -> None:
         self.bot = bot
 
     @app_commands.command(name="animate-sync", description="Owner only: sync the bot's commands")

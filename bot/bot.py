@@ -1,11 +1,15 @@
-"""``AnimateBot``: the ``commands.Bot`` subclass, with everything handed in by the runner."""
+"""``AnimateBot``: the ``commands.Bot`` subclass, with everything handed in by the runner.
+
+It adds the cogs, registers the restart-proof buttons, and registers its ``DiscordPort`` in the
+engine's ``DeliveryRouter`` (ready once the client is): the worker delivers through it, the bot
+never drives the engine.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-from collections.abc import Callable
 from pathlib import Path
 
 import discord
@@ -14,12 +18,16 @@ from discord.ext import commands
 
 from bot.admin import AdminCog
 from bot.tree import AnimateTree
-from cogs._service import Service
 from cogs.animate import AnimateCog
 from cogs.buttons import BUTTONS
-from cogs.delivery import DeliveryCog
-from cogs.jobs import JobsCog
-from core.catalog import Region
+from cogs.history import JobsCog
+from cogs.port import DiscordPort
+from core.app.service import AnimateService
+from core.domain.catalog import Region
+from core.engine.router import DeliveryRouter
+
+#: the ``ChatRef.platform`` of jobs started on Discord
+PLATFORM = "discord"
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +43,12 @@ class AnimateBot(commands.Bot):
     def __init__(
         self,
         *,
-        service: Service,
+        service: AnimateService,
+        router: DeliveryRouter,
         region: Region,
         state_dir: Path,
         dev_guild_id: int | None = None,
         force_sync: bool = False,
-        loop_interval: float = 5.0,
-        heartbeat: Callable[[], None] | None = None,
         guild_ready_timeout: float = 2.0,
     ) -> None:
         super().__init__(
@@ -53,25 +60,30 @@ class AnimateBot(commands.Bot):
             guild_ready_timeout=guild_ready_timeout,
         )
         self.service = service
+        self.router = router
+        self.port = DiscordPort(self)
         self.region = region
         self.state_dir = state_dir
         self.dev_guild_id = dev_guild_id
         self.force_sync = force_sync
-        self.loop_interval = loop_interval
-        self.heartbeat = heartbeat
         self.synced: list[str] = []  # scopes synced by this process (for logs and tests)
 
     async def setup_hook(self) -> None:
         # Cogs get their dependencies through the constructor rather than load_extension(),
-        # which can only hand them the bot (ARCHITECTURE §3.1: nothing below bot/ builds its own).
+        # which can only hand them the bot (docs/ARCHITECTURE.md: nothing below bot/ builds its
+        # own dependencies).
         await self.add_cog(AnimateCog(self, self.service, self.region))
         await self.add_cog(JobsCog(self, self.service))
         await self.add_cog(AdminCog(self))
-        await self.add_cog(
-            DeliveryCog(self, self.service, interval=self.loop_interval, heartbeat=self.heartbeat)
-        )
         self.add_dynamic_items(*BUTTONS)
+        # posting needs a logged-in client and the guild cache (upload limits, permissions):
+        # until the client is ready, the router leaves Discord jobs due
+        self.router.register(PLATFORM, self.port, ready=self.is_ready)
         await self.sync_commands(force=self.force_sync)
+
+    async def close(self) -> None:
+        self.router.unregister(PLATFORM)
+        await super().close()
 
     # ------------------------------------------------------------------ command sync
     @property

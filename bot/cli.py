@@ -1,8 +1,11 @@
 """``animate-bot animate IMAGE "PROMPT" --out video.mp4``: one video from the command line.
 
-Same pipeline as the bot, without Discord or the database: catalog validation, ``core.media``
-normalisation, the DashScope client, progress on stderr, the MP4 on disk. ``--emulator`` runs
-the bundled DashScope emulator in-process with compressed time, so a demo needs no key.
+The same engine as the bot, not a second poll loop: the runtime comes from ``bot.builder`` on a
+temporary SQLite file, the job goes through the facade (validation, media normalisation, the
+recorded row), the worker runs it (admission, sweeps, reconciliation of a lost create, the
+download), and a CLI delivery port prints progress on stderr and copies the MP4 to ``--out``.
+``--emulator`` runs the bundled DashScope emulator in-process with compressed time, so a demo
+needs no key.
 
 Exit codes: 0 done, 1 the service failed or refused, 2 bad input or configuration (one line on
 stderr, never a traceback), 130 interrupted.
@@ -14,35 +17,30 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import secrets
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-import aiohttp
 from dotenv import find_dotenv, load_dotenv
 
+from bot.cli_engine import Job as Job
+from bot.cli_engine import run, stderr_line
 from bot.log import RedactSecrets, redacting_handler
-from bot.settings import dashscope_from_env
-from core.catalog import (
-    CURRENCY,
+from bot.settings import DashScopeSettings, dashscope_from_env
+from core.app.service import ValidSpec
+from core.domain.catalog import (
     DEFAULT_EFFECT_MODEL,
     DEFAULT_MODEL,
     EFFECTS,
-    AudioMode,
     Effect,
-    Model,
     Region,
     models_for_effect,
 )
-from core.errors import AnimateError, ConfigError, ValidationError
-from core.media import ASPECTS, FILLS, normalise_image, prepare_audio
-from core.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus
-from core.validation import resolve_model, validate_request
-from providers import DashScopeClient
+from core.domain.errors import AnimateError, ConfigError, ValidationError
+from core.domain.jobs import JobSpec
+from core.domain.validation import validate_spec
+from core.media import ASPECTS, FILLS
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +48,11 @@ PROG = "animate-bot animate"
 EMULATOR_KEY = "sk-emulator"
 #: wall-clock seconds a demo task should take on the in-process emulator
 EMULATOR_DEMO_SECONDS = 2.0
-#: first poll delay against the real service (grows to 15 s, the documented cadence)
+#: the engine's cadence against the real service: looks at most this far apart while a task
+#: is far from its expected end, at most 3× (15 s, the documented cadence) in the worst case
 POLL_SECONDS = 5.0
+#: the same against the in-process emulator, whose time is compressed
+EMULATOR_POLL_SECONDS = 0.2
 _DEBUG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -88,15 +89,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
-    request: TaskRequest
-    model: Model
-    region: Region
-    out: Path
-    max_bytes: int
-
-
 def find_effect(name: str) -> Effect | None:
     key = name.strip().lower()
     for effect in EFFECTS.values():
@@ -115,23 +107,27 @@ def _region(value: str | None, default: Region) -> Region:
         raise ConfigError(f"Unknown region {value!r}; use one of: {names}.") from None
 
 
-def _pick_model(args: argparse.Namespace, region: Region) -> tuple[Model, str | None]:
-    template = None
-    if args.effect is not None:
-        effect = find_effect(args.effect)
-        if effect is None:
-            raise ValidationError(
-                f"Unknown effect {args.effect!r}; known: {', '.join(sorted(EFFECTS))}."
-            )
-        template = effect.name
-        if args.model is None:
-            able = [m for m in models_for_effect(template) if m.available_in(region)]
-            if not able:
-                raise ValidationError(f"No model in {region.value} offers the effect {template}.")
-            ids = [m.id for m in able]
-            chosen = DEFAULT_EFFECT_MODEL if DEFAULT_EFFECT_MODEL in ids else ids[0]
-            return resolve_model(chosen, region), template
-    return resolve_model(args.model or DEFAULT_MODEL, region), template
+def _pick_model(args: argparse.Namespace, region: Region) -> tuple[str, str | None]:
+    """(model name, effect template) as asked; validation resolves the name."""
+    if args.effect is None:
+        return args.model or DEFAULT_MODEL, None
+    effect = find_effect(args.effect)
+    if effect is None:
+        raise ValidationError(
+            f"Unknown effect {args.effect!r}; known: {', '.join(sorted(EFFECTS))}.",
+            key="request.effect_unknown",
+            params={"effect": args.effect},
+        )
+    if args.model is not None:
+        return args.model, effect.name
+    able = [m.id for m in models_for_effect(effect.name) if m.available_in(region)]
+    if not able:
+        raise ValidationError(
+            f"No model in {region.value} offers the effect {effect.name}.",
+            key="request.effect_region",
+            params={"effect": effect.name, "region": region.value},
+        )
+    return (DEFAULT_EFFECT_MODEL if DEFAULT_EFFECT_MODEL in able else able[0]), effect.name
 
 
 def _read(path: Path, what: str) -> bytes:
@@ -145,144 +141,57 @@ def _read(path: Path, what: str) -> bytes:
         raise ValidationError(f"Cannot read {str(path)!r}: {exc.strerror}.") from None
 
 
-def _resolution(value: str | None) -> str | None:
+def _resolution(value: str | None) -> str:
     if value is None:
-        return None
+        return ""  # the model's default
     text = value.strip().upper()
     return text if text.endswith("P") else text + "P"
 
 
 def prepare(args: argparse.Namespace, region: Region) -> Job:
-    """Everything before the network: files, media normalisation, catalog validation."""
+    """Everything before the engine: the files, and the one validation of the request."""
     model, template = _pick_model(args, region)
-    image = normalise_image(_read(args.image, "image"), model, aspect=args.aspect, fill=args.fill)
-    notes = list(image.notes)
-    audio = None
-    if args.audio is not None:
-        prepared = prepare_audio(_read(args.audio, "audio"), args.audio.name)
-        audio = MediaFile(prepared.data, prepared.mime, prepared.filename)
-        notes += prepared.notes
-    if template and args.prompt:
-        notes.append("effects ignore the prompt")
-    request = TaskRequest(
-        model=model.id,
-        image=MediaFile(image.data, image.mime, args.image.name),
+    image = _read(args.image, "image")
+    audio = _read(args.audio, "audio") if args.audio is not None else None
+    spec = JobSpec(
+        model=model,
         prompt=args.prompt,
-        negative_prompt=args.negative_prompt,
         resolution=_resolution(args.resolution),
-        duration=args.duration,
-        seed=secrets.randbelow(2**31) if args.seed is None else args.seed,
-        prompt_extend=False if args.no_prompt_extend else None,
-        watermark=True if args.watermark else None,
-        sound=False if args.silent else None,
-        audio=audio,
+        duration=args.duration or 0,
+        negative_prompt=args.negative_prompt,
+        seed=args.seed,
+        prompt_extend=not args.no_prompt_extend,
+        watermark=args.watermark,
+        sound=not args.silent,
         template=template,
+        aspect=args.aspect,
+        fill=args.fill,
     )
-    request = validate_request(request, region)
-    for note in notes:
-        _err(f"note: {note}")
+    checked = ValidSpec(validate_spec(spec, region, audio=audio is not None), audio is not None)
     if args.out.is_dir():
         raise ValidationError(f"--out {str(args.out)!r} is a directory; give a file name.")
-    return Job(request, model, region, args.out, args.max_mb * 1024 * 1024)
-
-
-def _err(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)  # noqa: T201 - the CLI talks on stderr
-
-
-def _out(line: str) -> None:
-    print(line, flush=True)  # noqa: T201 - results go to stdout
-
-
-def _sound(job: Job) -> bool:
-    return job.model.audio is not AudioMode.SILENT and job.request.sound is not False
-
-
-def _cost_line(job: Job, info: TaskInfo | None) -> str:
-    req = job.request
-    assert req.resolution is not None and req.duration is not None  # noqa: S101  # validated
-    seconds = info.usage.seconds if info and info.usage else float(req.duration)
-    sound = info.usage.sound if info and info.usage and info.usage.sound is not None else None
-    unit = job.model.unit_price(
-        job.region, req.resolution, sound=_sound(job) if sound is None else sound
+    return Job(
+        checked,
+        region,
+        args.out,
+        args.max_mb * 1024 * 1024,
+        image,
+        audio,
+        args.audio.name if args.audio is not None else None,
     )
-    currency = CURRENCY[job.region]
-    if unit is None:
-        return "unknown (no published price for this setting)"
-    return f"{unit * seconds:.4g} {currency} ({seconds:g} s × {unit:g} {currency}/s)"
-
-
-class _Progress:
-    """Status + elapsed seconds on stderr: one updating line on a TTY, a line per change else."""
-
-    def __init__(self) -> None:
-        self.start = time.monotonic()
-        self.last: TaskStatus | None = None
-        self.tty = sys.stderr.isatty()
-
-    def show(self, status: TaskStatus) -> None:
-        elapsed = time.monotonic() - self.start
-        if self.tty:
-            sys.stderr.write(f"\r{status.value:<9} {elapsed:5.0f} s")
-            sys.stderr.flush()
-        elif status is not self.last:
-            _err(f"{status.value} after {elapsed:.0f} s")
-        self.last = status
-
-    def done(self) -> None:
-        if self.tty:
-            sys.stderr.write("\n")
-
-
-async def _poll(client: DashScopeClient, info: TaskInfo, interval: float) -> TaskInfo:
-    progress = _Progress()
-    wait = interval
-    cap = 15.0 if interval >= POLL_SECONDS else interval * 3  # 15 s: DashScope's advice
-    try:
-        while True:
-            progress.show(info.status)
-            if info.status.terminal:
-                return info
-            await asyncio.sleep(wait)
-            wait = min(wait * 1.5, cap)
-            info = await client.get_task(info.task_id)
-    finally:
-        progress.done()
-
-
-async def run(job: Job, *, api_key: str, base_url: str | None, poll_interval: float) -> int:
-    _err(f"model {job.model.id} {job.request.resolution} {job.request.duration} s; "
-         f"estimated cost {_cost_line(job, None)}")  # fmt: skip
-    async with aiohttp.ClientSession() as session:
-        client = DashScopeClient(session, api_key=api_key, region=job.region, base_url=base_url)
-        created = await client.create_task(job.request)
-        _err(f"task {created.task_id}")
-        try:
-            info = await _poll(client, created, poll_interval)
-        except asyncio.CancelledError:
-            _err(f"interrupted; task {created.task_id} may still finish on DashScope")
-            raise
-        if info.status is not TaskStatus.SUCCEEDED or info.video_url is None:
-            reason = info.error.message if info.error else f"the task ended {info.status.value}"
-            _err(f"error: {reason}")
-            return 1
-        await asyncio.to_thread(job.out.parent.mkdir, parents=True, exist_ok=True)
-        await client.download(info.video_url, job.out, max_bytes=job.max_bytes)
-    _out(f"video: {job.out}")
-    _out(f"seed: {job.request.seed}")
-    _out(f"actual_prompt: {info.actual_prompt or '(not reported)'}")
-    _out(f"cost: {_cost_line(job, info)}")
-    return 0
 
 
 async def run_on_emulator(job: Job) -> int:
     from emulator import Emulator, EmulatorConfig  # only the demo path needs it
 
     scale = EMULATOR_DEMO_SECONDS / max(job.model.typical_seconds, 1.0)
-    config = EmulatorConfig(time_scale=scale, queue_delay=0.0, duration_sigma=0.0)
+    config = EmulatorConfig(
+        api_key=EMULATOR_KEY, time_scale=scale, queue_delay=0.0, duration_sigma=0.0
+    )
     async with Emulator(config) as emu:
-        _err(f"using the in-process DashScope emulator at {emu.base_url}")
-        return await run(job, api_key=EMULATOR_KEY, base_url=emu.base_url, poll_interval=0.2)
+        stderr_line(f"using the in-process DashScope emulator at {emu.base_url}")
+        dashscope = DashScopeSettings(api_key=EMULATOR_KEY, base_url_override=emu.base_url)
+        return await run(job, dashscope=dashscope, poll_interval=EMULATOR_POLL_SECONDS)
 
 
 @contextlib.contextmanager
@@ -315,21 +224,21 @@ def main(argv: list[str]) -> int:
         try:
             return _main(argv, redactor)
         except _UsageError as exc:
-            _err(f"{PROG}: error: {exc}")
+            stderr_line(f"{PROG}: error: {exc}")
             return 2
         except (ValidationError, ConfigError) as exc:
-            _err(f"{PROG}: error: {exc.message}")
+            stderr_line(f"{PROG}: error: {exc.message}")
             return 2
         except AnimateError as exc:
-            _err(f"{PROG}: error: {exc.message}")
+            stderr_line(f"{PROG}: error: {exc.message}")
             return 1
         except KeyboardInterrupt:
-            _err(f"{PROG}: interrupted")
+            stderr_line(f"{PROG}: interrupted")
             return 130
         except Exception as exc:  # the last line of defence: one line, no traceback
             if debug:
                 raise
-            _err(f"{PROG}: unexpected {type(exc).__name__}; run with --debug for details")
+            stderr_line(f"{PROG}: unexpected {type(exc).__name__}; run with --debug for details")
             return 1
 
 
@@ -350,12 +259,4 @@ def _main(argv: list[str], redactor: RedactSecrets) -> int:
     job = prepare(args, region)
     if args.emulator:
         return asyncio.run(run_on_emulator(job))
-    assert settings.api_key is not None  # noqa: S101  # checked above
-    return asyncio.run(
-        run(
-            job,
-            api_key=settings.api_key,
-            base_url=settings.base_url_override,
-            poll_interval=POLL_SECONDS,
-        )
-    )
+    return asyncio.run(run(job, dashscope=settings, poll_interval=POLL_SECONDS))

@@ -1,4 +1,4 @@
-"""Container health check: the delivery loop's heartbeat is fresh and the database answers.
+"""Container health check: the worker's heartbeat is fresh and the database answers.
 
 ``python -m bot.health`` (and ``animate-bot health``) exits 0 when ``<database dir>/heartbeat``
 was touched within ``HEALTH_MAX_AGE`` seconds (default 180) and a read-only query on the SQLite
@@ -19,7 +19,7 @@ from pathlib import Path
 from dotenv import find_dotenv, load_dotenv
 
 from bot.settings import number
-from core.errors import ConfigError
+from core.domain.errors import ConfigError
 
 HEARTBEAT_NAME = "heartbeat"
 DEFAULT_MAX_AGE = 180.0

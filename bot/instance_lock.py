@@ -16,7 +16,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from core.errors import ConfigError
+from core.domain.errors import ConfigError
 
 LOCK_NAME = "animate-bot.lock"
 

@@ -1,4 +1,5 @@
-"""The composition root: settings → aiohttp session + SQLite store → client, store, service → bot.
+"""The composition root: settings → the runtime (``bot.builder``) → the Discord client and the
+worker, side by side.
 
 ``animate-bot run`` / ``python -m bot`` land in :func:`main`. The process needs nothing but its
 environment variables (or a ``.env`` file in the working directory).
@@ -15,23 +16,16 @@ import signal
 import sys
 from collections.abc import Mapping
 
-import aiohttp
 import discord
 import yarl
 from dotenv import find_dotenv, load_dotenv
 
 from bot import health, instance_lock
 from bot.bot import AnimateBot
+from bot.builder import build
 from bot.log import configure_logging
 from bot.settings import Settings, from_env
-from core.errors import ConfigError
-from core.lifecycle import EngineConfig
-from core.media.pool import MediaPool
-from core.policy import UserLimits
-from core.ports import SystemClock
-from core.service import AnimateService
-from providers.dashscope import DashScopeClient
-from storage import SqliteJobStore
+from core.domain.errors import ConfigError
 
 log = logging.getLogger(__name__)
 EXIT_CONFIG = 2
@@ -58,41 +52,16 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
 
 
 async def _serve(settings: Settings, *, force_sync: bool) -> None:
-    """Open every resource with ``async with`` and serve."""
+    """Build the runtime, then run the Discord client and the worker side by side."""
     assert settings.discord_token is not None  # noqa: S101 - from_env(need_discord=True) checked it
-    assert settings.dashscope.api_key is not None  # noqa: S101 - same
-    timeout = aiohttp.ClientTimeout(total=None, sock_connect=15)
-    async with (
-        aiohttp.ClientSession(timeout=timeout) as session,
-        SqliteJobStore.open(settings.database_path) as store,
-        MediaPool(max_workers=2) as media,
-    ):
-        provider = DashScopeClient(
-            session,
-            api_key=settings.dashscope.api_key,
-            region=settings.dashscope.region,
-            base_url=settings.dashscope.base_url,
-            # the engine does its own backoff inside its shared query budget (below 20 QPS);
-            # client-side retries would spend queries that budget does not see
-            attempts=1,
-        )
-        service = AnimateService(
-            provider=provider,
-            store=store,
-            clock=SystemClock(),
-            media_dir=settings.media_dir,
-            region=settings.dashscope.region,
-            config=EngineConfig(media_retention_days=settings.media_retention_days),
-            media=media,
-            limits=UserLimits(active_jobs=settings.limit_user_active_jobs),
-        )
+    async with build(settings, heartbeat=lambda: health.touch(settings.database_path)) as rt:
         bot = AnimateBot(
-            service=service,
+            service=rt.service,
+            router=rt.router,
             region=settings.dashscope.region,
             state_dir=settings.database_path.parent,
             dev_guild_id=settings.dev_guild_id,
             force_sync=force_sync,
-            heartbeat=lambda: health.touch(settings.database_path),
         )
         async with bot:
             loop = asyncio.get_running_loop()
@@ -100,12 +69,14 @@ async def _serve(settings: Settings, *, force_sync: bool) -> None:
 
             def on_sigterm() -> None:
                 log.info("SIGTERM: closing")
+                rt.worker.stop()
                 task = loop.create_task(bot.close())
                 closing.add(task)
                 task.add_done_callback(closing.discard)
 
             with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
                 loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+            worker = asyncio.create_task(rt.worker.run(), name="worker")
             try:
                 await bot.start(settings.discord_token)
                 for task in list(closing):
@@ -113,9 +84,10 @@ async def _serve(settings: Settings, *, force_sync: bool) -> None:
             finally:
                 with contextlib.suppress(NotImplementedError):
                     loop.remove_signal_handler(signal.SIGTERM)
-                # cancel background downloads before the session and database close under
-                # them; their jobs stay due and resume on the next start
-                await service.aclose()
+                # the worker finishes its tick; the builder then cancels background downloads
+                # before the session and database close under them (they resume next start)
+                rt.worker.stop()
+                await worker
 
 
 def main(argv: list[str] | None = None) -> int:

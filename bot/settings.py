@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.catalog import BASE_URLS, Region
-from core.errors import ConfigError
+from core.domain.catalog import BASE_URLS, Region
+from core.domain.errors import ConfigError
 
 #: levels ``logging`` accepts by name (a bad one would crash ``setLevel`` with a traceback)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")

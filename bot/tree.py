@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 from discord import app_commands
 
-from cogs.errors import report_error
+from cogs.boundary import report_error
 
 
 class AnimateTree(app_commands.CommandTree[discord.Client]):

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import discord
 
-from core.catalog import Model, Region
-from core.errors import Input, ValidationError
-from core.jobs import ChatRef
-from core.validation import resolve_model
+from core.domain.catalog import Model, Region
+from core.domain.errors import Input, ValidationError
+from core.domain.jobs import ChatRef
+from core.domain.validation import resolve_model
 
 MIB = 1024 * 1024
 #: the largest image any model accepts; the media pipeline shrinks anything inside it
@@ -70,16 +70,9 @@ def check_image(att: discord.Attachment) -> None:
         )
 
 
-def check_audio(att: discord.Attachment, model: Model) -> None:
-    """The model must take audio, and the file must fit; its bytes decide what it is."""
-    if not model.custom_audio:
-        raise ValidationError(
-            f"{model.label} cannot use your own audio; pick a Wan 2.5 or newer model, "
-            "or leave out the audio file.",
-            key="audio.model",
-            params={"model": model.id},
-            subject=Input.AUDIO,
-        )
+def check_audio(att: discord.Attachment) -> None:
+    """Refuse only what metadata can prove: the size (whether the model takes audio at all is
+    the facade's validation; what the file is, its bytes decide)."""
     if att.size > MAX_AUDIO_BYTES:
         raise ValidationError(
             f"The audio file {_name(att)} is {_mb(att.size)}; the limit is "
@@ -122,7 +115,8 @@ def check_can_deliver(interaction: discord.Interaction) -> None:
     if not (perms.view_channel and can_send):
         raise ValidationError(
             "I can't post messages in this channel, so I could not deliver the video. "
-            "Ask an admin to let me View Channel and Send Messages here, or use another channel."
+            "Ask an admin to let me View Channel and Send Messages here, or use another channel.",
+            key="place.cannot_post",
         )
 
 

@@ -15,12 +15,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs import _inputs, _render
-from cogs._service import Service
-from cogs.buttons import status_view
-from core.catalog import DEFAULT_EFFECT_MODEL, DEFAULT_MODEL, EFFECTS, Region, models_in
-from core.errors import Input, ValidationError
-from core.jobs import JobSpec, JobView
+from cogs import _embeds, _inputs
+from cogs.buttons import publish
+from core.app.service import AnimateService
+from core.domain.catalog import DEFAULT_EFFECT_MODEL, DEFAULT_MODEL, EFFECTS, Region, models_in
+from core.domain.errors import Input, ValidationError
+from core.domain.jobs import JobSpec, JobView
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +52,13 @@ class PromptModal(discord.ui.Modal, title="Animate this image"):
     async def on_error(  # type: ignore[override]  # discord.ui.Modal narrows it the same way
         self, interaction: discord.Interaction, error: Exception, /
     ) -> None:
-        from cogs.errors import report_error
+        from cogs.boundary import report_error
 
         await report_error(interaction, error)
 
 
 class AnimateCog(commands.Cog, name="Animate"):
-    def __init__(self, bot: commands.Bot, service: Service, region: Region) -> None:
+    def __init__(self, bot: commands.Bot, service: AnimateService, region: Region) -> None:
         self.bot = bot
         self.service = service
         self.region = region
@@ -94,10 +94,10 @@ class AnimateCog(commands.Cog, name="Animate"):
         """The shared flow after the defer: check, read, validate, submit, publish."""
         _inputs.check_can_deliver(interaction)
         _inputs.check_image(image)
-        model = _inputs.model_for(spec.model, self.region)
         if audio is not None:
-            _inputs.check_audio(audio, model)
-        spec = self.service.validate(spec, audio=audio is not None)
+            _inputs.check_audio(audio)
+        # the one validation, before any byte is read; submit trusts its result
+        checked = self.service.validate(spec, audio=audio is not None)
         chat = _inputs.chat_ref(interaction)
         # the per-user cap refuses before any byte is read; few requests hold bytes at once
         async with self.service.intake(chat):
@@ -109,52 +109,20 @@ class AnimateCog(commands.Cog, name="Animate"):
                 raise ValidationError(
                     "Discord no longer has that upload (it answered "
                     f"{exc.status}). Attach the file again and retry; nothing was spent.",
+                    key="image.upload_gone",
+                    params={"status": exc.status},
                     subject=Input.IMAGE,
                 ) from exc
             job = await self.service.submit(
-                spec=spec,
+                spec=checked,
                 image=data,
                 chat=chat,
                 audio=audio_data,
                 audio_filename=audio.filename if audio is not None else None,
             )
-        log.info("job %s submitted by %s (%s)", job.id, interaction.user.id, spec.model)
-        await self.publish(interaction, job, _inputs.thumbnail_for(data, interaction))
+        log.info("job %s submitted by %s (%s)", job.id, interaction.user.id, job.spec.model)
+        await publish(interaction, self.service, job, _inputs.thumbnail_for(data, interaction))
         return job
-
-    async def publish(
-        self,
-        interaction: discord.Interaction,
-        job: JobView,
-        thumbnail: _inputs.Thumbnail | None = None,
-    ) -> None:
-        """Turn the deferred reply into the status message; open a thread on it if allowed.
-
-        The job is already recorded, so a Discord hiccup here is logged, not shown as a failure:
-        the delivery loop still posts the result in the channel.
-        """
-        embed = _render.status_embed(job, thumbnail=thumbnail.url if thumbnail else None)
-        files = [thumbnail.file()] if thumbnail else []
-        try:
-            message = await interaction.edit_original_response(
-                content=None, embed=embed, attachments=files, view=status_view(job)
-            )
-        except discord.HTTPException:
-            log.exception("job %s: could not post its status message", job.id)
-            return
-        place = str(interaction.channel_id)
-        if _inputs.can_open_thread(interaction):
-            # plain text: thread names render no markdown and never ping
-            name = " ".join((job.spec.prompt or job.spec.template or "video").split())[:80]
-            try:
-                thread = await message.create_thread(name=f"#{job.id} {name}"[:100])
-                place = str(thread.id)
-            except discord.HTTPException as exc:
-                log.warning("job %s: no thread (%s); posting in place", job.id, exc)
-        try:
-            await self.service.attach_chat(job.id, thread=place, status_message=str(message.id))
-        except Exception:
-            log.exception("job %s: could not record its status message", job.id)
 
     # ------------------------------------------------------------------ commands
     @app_commands.command(name="animate", description="Turn an image into a short video")
@@ -225,7 +193,7 @@ class AnimateCog(commands.Cog, name="Animate"):
                 if len(m.durations) > 1
                 else f"{m.durations[0]} s"
             )
-            price = _render.price_hint(m, self.region)
+            price = _embeds.price_hint(m, self.region)
             name = f"{m.label} — {price} · {'/'.join(m.resolutions)} · {durations}"
             out.append(app_commands.Choice(name=name[:100], value=m.id))
         return out[:25]
@@ -249,10 +217,18 @@ class AnimateCog(commands.Cog, name="Animate"):
     ) -> None:
         await interaction.response.defer(thinking=True)
         if effect not in EFFECTS:
-            raise ValidationError(f"Unknown effect {effect!r}; pick one from the list.")
+            raise ValidationError(
+                f"Unknown effect {effect!r}; pick one from the list.",
+                key="request.effect_unknown",
+                params={"effect": effect},
+            )
         spec = self.spec_for(model or DEFAULT_EFFECT_MODEL, template=effect, resolution=resolution)
         if effect not in _inputs.model_for(spec.model, self.region).effects:
-            raise ValidationError(f"{spec.model} does not support the {effect!r} effect.")
+            raise ValidationError(
+                f"{spec.model} does not support the {effect!r} effect.",
+                key="request.effect_model",
+                params={"model": spec.model, "effect": effect},
+            )
         await self.start_job(interaction, image, spec)
 
     @animate_effect.autocomplete("effect")

@@ -16,34 +16,38 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
-from cogs.errors import report_error
-from core.errors import AnimateError, Kind
-from core.jobs import JobView
-
-if TYPE_CHECKING:
-    from cogs.animate import AnimateCog
+from cogs import _embeds, _inputs
+from cogs.boundary import report_error
+from cogs.history import show_again
+from core.app.service import AnimateService
+from core.domain.errors import AnimateError, Kind
+from core.domain.jobs import JobView
 
 log = logging.getLogger(__name__)
 
 
-def _service_cog(interaction: discord.Interaction) -> AnimateCog:
-    from cogs.animate import AnimateCog  # late: cogs.animate imports this module
-
-    cog = interaction.client.get_cog("Animate")  # type: ignore[attr-defined]  # a commands.Bot
-    if not isinstance(cog, AnimateCog):
-        raise RuntimeError("the Animate cog is not loaded")
-    return cog
+def service_of(interaction: discord.Interaction) -> AnimateService:
+    """The facade, from the client that received the click (``bot.bot.AnimateBot.service``)."""
+    service = getattr(interaction.client, "service", None)
+    if not isinstance(service, AnimateService):
+        raise RuntimeError("the client carries no AnimateService")
+    return service
 
 
 async def job_for_click(interaction: discord.Interaction, job_id: int) -> JobView:
     """The clicked job, if the click came from one of its public messages in its guild."""
-    job = await _service_cog(interaction).service.get(job_id)
+    job = await service_of(interaction).get(job_id)
     if job is None:
-        raise AnimateError(f"There is no job #{job_id}.", kind=Kind.NOT_FOUND)
+        raise AnimateError(
+            f"There is no job #{job_id}.",
+            key="job.not_found",
+            params={"job": job_id},
+            kind=Kind.NOT_FOUND,
+        )
     guild = str(interaction.guild_id) if interaction.guild_id else None
     clicked = str(interaction.message.id) if interaction.message is not None else None
     own = {m for m in (job.chat.status_message, job.posted_message_id) if m}
@@ -52,7 +56,10 @@ async def job_for_click(interaction: discord.Interaction, job_id: int) -> JobVie
     if guild == job.chat.guild and job.chat.status_message is None and job.status.active:
         # the status message is posted before it is recorded (a thread is opened in between)
         raise AnimateError(
-            f"Job #{job.id} is still being set up; try again in a moment.", kind=Kind.BUSY
+            f"Job #{job.id} is still being set up; try again in a moment.",
+            key="click.setting_up",
+            params={"job": job.id},
+            kind=Kind.BUSY,
         )
     log.info(
         "click for job %s refused: message %s in guild %s is not one of its messages",
@@ -61,6 +68,8 @@ async def job_for_click(interaction: discord.Interaction, job_id: int) -> JobVie
     raise AnimateError(
         f"This button is not on job #{job.id}'s own status or result message here (it may be "
         "from before the bot's data was reset), so nothing was done.",
+        key="click.foreign_message",
+        params={"job": job.id},
         kind=Kind.PERMISSION,
     )
 
@@ -108,7 +117,7 @@ class CancelButton(_JobButton, template=r"animate:cancel:(?P<job>[0-9]+)"):
         await interaction.response.defer(ephemeral=True, thinking=True)
         await job_for_click(interaction, self.job_id)
         perms = interaction.permissions
-        job = await _service_cog(interaction).service.cancel(
+        job = await service_of(interaction).cancel(
             self.job_id, user=str(interaction.user.id), moderator=perms.manage_messages
         )
         log.info("job %s canceled by %s", job.id, interaction.user.id)
@@ -119,31 +128,62 @@ class RegenerateButton(_JobButton, template=r"animate:regen:(?P<job>[0-9]+)"):
     action, label, style = "regen", "Regenerate", discord.ButtonStyle.primary
 
     async def run(self, interaction: discord.Interaction) -> None:
-        from cogs import _inputs
-
         await interaction.response.defer(thinking=True)
         await job_for_click(interaction, self.job_id)
-        cog = _service_cog(interaction)
+        service = service_of(interaction)
         _inputs.check_can_deliver(interaction)
-        job = await cog.service.regenerate(
+        job = await service.regenerate(
             self.job_id,
             user=str(interaction.user.id),
             chat=_inputs.chat_ref(interaction),
             moderator=interaction.permissions.manage_messages,
         )
         log.info("job %s regenerated as %s by %s", self.job_id, job.id, interaction.user.id)
-        await cog.publish(interaction, job)
+        await publish(interaction, service, job)
 
 
 class ShowAgainButton(_JobButton, template=r"animate:show:(?P<job>[0-9]+)"):
     action, label = "show", "Show again"
 
     async def run(self, interaction: discord.Interaction) -> None:
-        from cogs.jobs import show_again
-
         await interaction.response.defer(ephemeral=True, thinking=True)
         await job_for_click(interaction, self.job_id)
-        await show_again(interaction, _service_cog(interaction).service, self.job_id)
+        await show_again(interaction, service_of(interaction), self.job_id)
+
+
+async def publish(
+    interaction: discord.Interaction,
+    service: AnimateService,
+    job: JobView,
+    thumbnail: _inputs.Thumbnail | None = None,
+) -> None:
+    """Turn the deferred reply into the status message; open a thread on it if allowed.
+
+    The job is already recorded, so a Discord hiccup here is logged, not shown as a failure:
+    the delivery loop still posts the result in the channel.
+    """
+    embed = _embeds.status_embed(job, thumbnail=thumbnail.url if thumbnail else None)
+    files = [thumbnail.file()] if thumbnail else []
+    try:
+        message = await interaction.edit_original_response(
+            content=None, embed=embed, attachments=files, view=status_view(job)
+        )
+    except discord.HTTPException:
+        log.exception("job %s: could not post its status message", job.id)
+        return
+    place = str(interaction.channel_id)
+    if _inputs.can_open_thread(interaction):
+        # plain text: thread names render no markdown and never ping
+        name = " ".join((job.spec.prompt or job.spec.template or "video").split())[:80]
+        try:
+            thread = await message.create_thread(name=f"#{job.id} {name}"[:100])
+            place = str(thread.id)
+        except discord.HTTPException as exc:
+            log.warning("job %s: no thread (%s); posting in place", job.id, exc)
+    try:
+        await service.attach_chat(job.id, thread=place, status_message=str(message.id))
+    except Exception:
+        log.exception("job %s: could not record its status message", job.id)
 
 
 BUTTONS: tuple[type[_JobButton], ...] = (CancelButton, RegenerateButton, ShowAgainButton)

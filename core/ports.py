@@ -1,11 +1,23 @@
-"""Ports the core needs from the outside: a clock, and a chat front-end to deliver to."""
+"""The ports of the core, in one place: what it needs from the outside world.
+
+``VideoProvider`` (``providers.dashscope`` implements it), ``JobStore`` (``storage.sqlite``; a
+PostgreSQL store later), ``DeliveryPort`` (one per chat front-end, registered in the engine's
+``DeliveryRouter`` under its ``ChatRef.platform``) and ``Clock``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol
 
-from core.jobs import JobView
+from core.domain.catalog import Model
+from core.domain.durations import DurationKey, DurationStats
+from core.domain.jobs import JobStatus, JobView
+from core.domain.policy import ActiveCap
+from core.domain.records import JobRecord
+from core.domain.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, TaskSummary
 
 
 class Clock(Protocol):
@@ -62,3 +74,114 @@ class DeliveryPort(Protocol):
     async def find_posted(self, job: JobView) -> str | None:
         """After a crash: the id of a message already posted for this job, if any."""
         ...
+
+
+class VideoProvider(Protocol):
+    """What the engine needs from a video service. ``providers.dashscope`` implements it."""
+
+    async def create_task(self, request: TaskRequest) -> TaskInfo:
+        """Create a task; raise ``OutcomeUnknownError`` when the answer was lost."""
+        ...
+
+    async def upload_file(self, model: Model, media: MediaFile) -> str:
+        """Put ``media`` in the provider's temporary storage for ``model`` (DashScope: 48 h,
+        Beijing only); return the URL a create names it by (``oss://…``)."""
+        ...
+
+    async def get_task(self, task_id: str) -> TaskInfo: ...
+
+    async def cancel_task(self, task_id: str) -> None: ...
+
+    async def list_tasks(
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        model: str | None = None,
+        status: TaskStatus | None = None,
+    ) -> list[TaskSummary]: ...
+
+    async def download(self, url: str, dest: Path, *, max_bytes: int) -> int:
+        """Stream ``url`` to ``dest`` (allow-listed hosts only); return the byte count."""
+        ...
+
+
+class JobStore(Protocol):
+    """Persistence for jobs. Every method is one transaction."""
+
+    async def insert_job(self, job: JobRecord) -> JobRecord:
+        """Insert ``job`` (its ``id`` is ignored) and return it with the assigned id."""
+        ...
+
+    async def insert_job_within(self, job: JobRecord, cap: ActiveCap) -> JobRecord | None:
+        """Insert ``job`` unless its requester already has ``cap.limit`` jobs in
+        ``cap.statuses``: the count and the insert are one atomic step, so two requests at
+        once cannot both pass when only one fits. None when refused."""
+        ...
+
+    async def count_active(self, platform: str, user: str, statuses: Iterable[JobStatus]) -> int:
+        """How many jobs of this requester are in ``statuses`` (indexed)."""
+        ...
+
+    async def get_job(self, job_id: int) -> JobRecord | None: ...
+
+    async def save(
+        self, old: JobRecord, new: JobRecord, *, durable: bool = False
+    ) -> JobRecord | None:
+        """Write the fields that differ between ``old`` and ``new`` if the row is still at
+        ``old.version``, and bump the version; return the row as written, or None (nothing
+        written) when someone else wrote it first. Use ``core.rows.update`` to re-read
+        and re-apply a change instead of losing it. ``durable``: the write survives a power
+        cut once this returns (used for the marker written before a create leaves)."""
+        ...
+
+    async def due_jobs(
+        self, now: datetime, statuses: Iterable[JobStatus], *, limit: int
+    ) -> list[JobRecord]:
+        """Jobs in ``statuses`` whose ``next_at`` is due, oldest first (indexed)."""
+        ...
+
+    async def next_due(self, statuses: Iterable[JobStatus]) -> datetime | None:
+        """The earliest ``next_at`` among jobs in ``statuses``."""
+        ...
+
+    async def submitted_since(self, since: datetime) -> list[JobRecord]:
+        """Jobs whose create was sent at or after ``since`` (fair-queue history)."""
+        ...
+
+    async def deliverable_jobs(self, now: datetime, *, limit: int) -> list[JobRecord]:
+        """Jobs whose ``deliver_at`` is due, oldest first (indexed)."""
+        ...
+
+    async def jobs_with_status(self, statuses: Iterable[JobStatus]) -> list[JobRecord]: ...
+
+    async def uploads_due(
+        self, now: datetime, *, fresh_until: datetime, limit: int
+    ) -> list[JobRecord]:
+        """Queued jobs with an audio file whose upload is missing or expires before
+        ``fresh_until``, and whose ``next_at`` is due."""
+        ...
+
+    async def referenced_files(self) -> set[str]:
+        """Every media path any job row names (inputs, videos, fitted copies)."""
+        ...
+
+    async def in_flight_counts(self, statuses: Iterable[JobStatus]) -> dict[str, int]:
+        """Number of jobs per model in ``statuses``."""
+        ...
+
+    async def claimed_task_ids(self, task_ids: Sequence[str]) -> set[str]:
+        """Which of ``task_ids`` already belong to a job."""
+        ...
+
+    async def recent_jobs(self, platform: str, user: str, limit: int) -> list[JobRecord]: ...
+
+    async def purgeable_jobs(self, before: datetime, *, limit: int) -> list[JobRecord]:
+        """Delivered (or delivery-failed) before ``before`` with media still on disk."""
+        ...
+
+    async def get_duration_stats(self, key: DurationKey) -> DurationStats | None: ...
+
+    async def save_duration_stats(
+        self, key: DurationKey, stats: DurationStats, now: datetime
+    ) -> None: ...

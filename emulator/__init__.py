@@ -44,7 +44,7 @@ from emulator._media import UploadedFile
 from emulator._regions import REGION_HOSTS, CatalogEntry, RegionHosts, catalog
 from emulator._rules import MODELS, ModelRule, output_size
 from emulator._server import EmulatorServer, RequestRecord
-from emulator._tasks import TaskView
+from emulator._task_store import TaskView
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ import aiohttp
 
 from emulator._config import EmulatorConfig, PushConfig
 from emulator._errors import new_id
-from emulator._tasks import TaskRecord
+from emulator._task_store import TaskRecord
 
 log = logging.getLogger(__name__)
 

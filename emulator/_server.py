@@ -22,7 +22,7 @@ from emulator._faults import FaultInjector, RateLimiter
 from emulator._oss import RESULT_PREFIX, UPLOAD_PATH, OssStore
 from emulator._regions import limits_for, request_region
 from emulator._results import Renders
-from emulator._tasks import TaskRecord, TaskStore
+from emulator._task_store import TaskRecord, TaskStore
 from emulator._validate import resolve_model, validate_create
 
 log = logging.getLogger(__name__)

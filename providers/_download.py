@@ -20,7 +20,7 @@ from typing import BinaryIO
 import aiohttp
 from yarl import URL
 
-from core.errors import Kind, ProviderError
+from core.domain.errors import Kind, ProviderError
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +29,17 @@ _MP4_BRAND_AT = slice(4, 8)
 
 
 def _fail(
-    message: str, *, kind: Kind = Kind.DOWNLOAD, retryable: bool = False, status: int | None = None
+    message: str,
+    *,
+    key: str,
+    params: dict[str, object] | None = None,
+    kind: Kind = Kind.DOWNLOAD,
+    retryable: bool = False,
+    status: int | None = None,
 ) -> ProviderError:
-    return ProviderError(message, kind=kind, retryable=retryable, status=status)
+    return ProviderError(
+        message, key=key, params=params, kind=kind, retryable=retryable, status=status
+    )
 
 
 def host_allowed(url: URL, extra_origins: Iterable[tuple[str, str, int]]) -> bool:
@@ -61,7 +69,8 @@ async def download(
     parsed = URL(url)
     if not host_allowed(parsed, extra_origins):
         raise _fail(
-            "The video link does not point at DashScope's result storage, so it was not fetched."
+            "The video link does not point at DashScope's result storage, so it was not fetched.",
+            key="download.host",
         )
     shown = safe_url(parsed)
     try:
@@ -69,27 +78,37 @@ async def download(
             if resp.status in (403, 404):
                 raise _fail(
                     "The video link has expired (DashScope keeps results for 24 hours).",
+                    key="download.expired",
                     kind=Kind.EXPIRED,
                     status=resp.status,
                 )
             if resp.status != 200:
                 raise _fail(
                     f"Fetching the video failed (HTTP {resp.status}).",
+                    key="download.http",
+                    params={"status": resp.status},
                     retryable=resp.status >= 500 or resp.status == 429,
                     status=resp.status,
                 )
             if resp.content_length is not None and resp.content_length > max_bytes:
-                raise _fail(_too_big(max_bytes))
+                raise _too_big(max_bytes)
             return await _stream_to(resp, dest, max_bytes)
     except ProviderError:
         raise
     except (aiohttp.ClientError, TimeoutError) as exc:
         log.info("download of %s failed: %s", shown, type(exc).__name__)
-        raise _fail("Fetching the video failed; it will be retried.", retryable=True) from None
+        raise _fail(
+            "Fetching the video failed; it will be retried.", key="download.network", retryable=True
+        ) from None
 
 
-def _too_big(max_bytes: int) -> str:
-    return f"The video is larger than the {max_bytes / 1e6:.0f} MB the bot accepts."
+def _too_big(max_bytes: int) -> ProviderError:
+    limit = f"{max_bytes / 1e6:.0f}"
+    return _fail(
+        f"The video is larger than the {limit} MB the bot accepts.",
+        key="download.too_big",
+        params={"limit_mb": limit},
+    )
 
 
 async def _stream_to(resp: aiohttp.ClientResponse, dest: Path, max_bytes: int) -> int:
@@ -102,14 +121,17 @@ async def _stream_to(resp: aiohttp.ClientResponse, dest: Path, max_bytes: int) -
         async for chunk in resp.content.iter_chunked(CHUNK):
             total += len(chunk)
             if total > max_bytes:
-                raise _fail(_too_big(max_bytes))
+                raise _too_big(max_bytes)
             if len(head) < 8:
                 head += chunk[: 8 - len(head)]
                 if len(head) >= 8 and head[_MP4_BRAND_AT] != b"ftyp":
-                    raise _fail("DashScope's result is not an MP4 video.")
+                    raise _fail("DashScope's result is not an MP4 video.", key="download.not_mp4")
             await asyncio.to_thread(handle.write, chunk)
         if len(head) < 8:
-            raise _fail("DashScope's result is not an MP4 video (it is empty or truncated).")
+            raise _fail(
+                "DashScope's result is not an MP4 video (it is empty or truncated).",
+                key="download.truncated",
+            )
         await asyncio.to_thread(_finish, handle, tmp, dest)
         done = True
         return total

@@ -15,8 +15,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from core.errors import Input, Kind, OutcomeUnknownError, ProviderError
-from core.tasks import TaskInfo, TaskStatus
+from core.domain.errors import Input, Kind, OutcomeUnknownError, ProviderError
+from core.domain.tasks import TaskInfo, TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -159,10 +159,19 @@ class _Build:
     retry_after: float | None
 
     def __call__(
-        self, kind: Kind, message: str, *, retryable: bool = False, subject: Input | None = None
+        self,
+        kind: Kind,
+        message: str,
+        *,
+        key: str,
+        params: dict[str, object] | None = None,
+        retryable: bool = False,
+        subject: Input | None = None,
     ) -> ProviderError:
         return ProviderError(
             message,
+            key=key,
+            params=params,
             kind=kind,
             retryable=retryable,
             status=self.status,
@@ -187,30 +196,44 @@ def map_error(
     err = _Build(status, body, retry_after)
 
     if code in _QUOTA_CODES:
-        return err(Kind.QUOTA, _QUOTA_CODES[code])
+        return err(Kind.QUOTA, _QUOTA_CODES[code], key=f"quota.{code}")
     if code in {"DataInspectionFailed", "data_inspection_failed"} or (
         "datainspectionfailed" in low.replace(".", "")
     ):
         subject = moderation_subject(body.message)
-        return err(Kind.MODERATION, _MODERATION_TEXT[subject], subject=subject)
+        return err(
+            Kind.MODERATION, _MODERATION_TEXT[subject], key=f"moderation.{subject}", subject=subject
+        )
     if code == "IPInfringementSuspect":
         return err(
             Kind.MODERATION,
             "DashScope flagged the input as a possible IP infringement (for example a "
             "copyrighted character). Try a different image or prompt.",
+            key="moderation.ip_infringement",
             subject=moderation_subject(body.message),
         )
     if status == 401 or code in {"InvalidApiKey", "invalid_api_key", "NOT AUTHORIZED"}:
         return _auth_error(err, code, low, ctx)
     if status == 403 or code.startswith(("AccessDenied", "Model.AccessDenied", "Workspace.")):
         if "policy expired" in low:
-            return err(Kind.BUSY, "The upload credential expired; try again.", retryable=True)
+            return err(
+                Kind.BUSY,
+                "The upload credential expired; try again.",
+                key="upload.policy_expired",
+                retryable=True,
+            )
         if "synchronous calls" in low:
-            return err(Kind.INTERNAL, "The bot sent a malformed request (missing async header).")
+            return err(
+                Kind.INTERNAL,
+                "The bot sent a malformed request (missing async header).",
+                key="internal.async_header",
+            )
         return err(
             Kind.PERMISSION,
             f"This DashScope account may not use {ctx.model or 'this model'}: Model Studio "
             "must be activated and the model enabled for the workspace.",
+            key="permission.model",
+            params={"model": ctx.model or ""},
         )
     if status == 404 or code in {"ModelNotFound", "model_not_found"}:
         if "model" in code.lower() or "model" in low:
@@ -218,18 +241,27 @@ def map_error(
                 Kind.NOT_FOUND,
                 f"DashScope does not know the model {ctx.model or ''} in region "
                 f"{ctx.region}.".replace("  ", " "),
+                key="not_found.model",
+                params={"model": ctx.model or "", "region": ctx.region},
             )
-        return err(Kind.NOT_FOUND, f"DashScope could not find that {ctx.operation} target.")
+        return err(
+            Kind.NOT_FOUND,
+            f"DashScope could not find that {ctx.operation} target.",
+            key="not_found.target",
+            params={"operation": ctx.operation},
+        )
     if status == 429 or code.startswith(("Throttling", "LimitRequests", "limit_")):
         return err(
             Kind.RATE_LIMITED,
             "DashScope's rate limit was hit. The job will be retried shortly.",
+            key="rate_limited",
             retryable=True,
         )
     if status == 413 or code == "BadRequest.TooLarge":
         return err(
             Kind.INVALID_INPUT,
             "The request is too large; use a smaller image.",
+            key="input.too_large",
             subject=Input.IMAGE,
         )
     if code == "UnsupportedOperation":
@@ -237,17 +269,19 @@ def map_error(
             Kind.INVALID_INPUT,
             "DashScope refused the operation: a job can only be canceled while it is still "
             "waiting in DashScope's queue.",
+            key="cancel.unsupported",
         )
     if code.startswith("InternalError") or code in {"SystemError", "ModelServiceFailed"}:
         if code == "InternalError.Timeout":
             return err(
                 Kind.BUSY,
                 "DashScope gave up on the video after a long time. Try again later.",
+                key="busy.timeout",
                 retryable=True,
             )
-        return err(Kind.BUSY, _BUSY_TEXT, retryable=True)
+        return err(Kind.BUSY, _BUSY_TEXT, key="busy", retryable=True)
     if status >= 500 or status == 408 or code == "RequestTimeOut":
-        return err(Kind.BUSY, _BUSY_TEXT, retryable=True)
+        return err(Kind.BUSY, _BUSY_TEXT, key="busy", retryable=True)
     if status == 400 or code.startswith(("InvalidParameter", "BadRequest", "InvalidURL")):
         return _invalid_input(err, code, low)
     if status == 200:  # a FAILED task with a code we do not know
@@ -255,9 +289,15 @@ def map_error(
             Kind.INTERNAL,
             "DashScope could not make this video. Try again; if it keeps failing, try another "
             "image or prompt.",
+            key="task.failed",
             retryable=True,
         )
-    return err(Kind.INTERNAL, f"The video service answered unexpectedly (HTTP {status}).")
+    return err(
+        Kind.INTERNAL,
+        f"The video service answered unexpectedly (HTTP {status}).",
+        key="provider.unexpected",
+        params={"status": status},
+    )
 
 
 def _auth_error(err: _Build, code: str, low: str, ctx: Context) -> ProviderError:
@@ -266,14 +306,19 @@ def _auth_error(err: _Build, code: str, low: str, ctx: Context) -> ProviderError
             Kind.AUTH,
             "DashScope refused access to the workspace: check the workspace id in "
             "DASHSCOPE_BASE_URL and that the key belongs to it.",
+            key="auth.workspace",
         )
     if "no api-key" in low or "no api key" in low:
-        return err(Kind.AUTH, "No DashScope API key was sent. Set DASHSCOPE_API_KEY.")
+        return err(
+            Kind.AUTH, "No DashScope API key was sent. Set DASHSCOPE_API_KEY.", key="auth.no_key"
+        )
     return err(
         Kind.AUTH,
         "DashScope rejected the API key. Keys are per region: a Singapore key does not work "
         f"with the Beijing endpoint (this bot uses {ctx.region} at {ctx.host}; check "
         "DASHSCOPE_REGION / DASHSCOPE_BASE_URL).",
+        key="auth.key_rejected",
+        params={"region": ctx.region, "host": ctx.host},
     )
 
 
@@ -285,18 +330,21 @@ def _invalid_input(err: _Build, code: str, low: str) -> ProviderError:
         return err(
             Kind.INVALID_INPUT,
             "DashScope could not read the audio. Use a WAV or MP3 file of 3 to 30 seconds.",
+            key="input.audio_unreadable",
             subject=Input.AUDIO,
         )
     if unreadable:
         return err(
             Kind.INVALID_INPUT,
             "DashScope could not read the image. Try a JPEG or PNG image.",
+            key="input.image_unreadable",
             subject=Input.IMAGE,
         )
     return err(
         Kind.INVALID_INPUT,
         "DashScope rejected the request's settings (model, resolution, duration or effect). "
         "Check them and try again.",
+        key="input.settings",
     )
 
 
@@ -320,10 +368,13 @@ def task_error(info: TaskInfo, ctx: Context) -> ProviderError | None:
     if info.status is TaskStatus.UNKNOWN:
         return ProviderError(
             "DashScope no longer knows this job (it keeps tasks for 24 hours).",
+            key="task.forgotten",
             kind=Kind.EXPIRED,
             retryable=False,
             request_id=info.request_id,
         )
     if info.status is TaskStatus.CANCELED:
-        return ProviderError("The job was canceled.", kind=Kind.CANCELED, retryable=False)
+        return ProviderError(
+            "The job was canceled.", key="job.canceled", kind=Kind.CANCELED, retryable=False
+        )
     return None

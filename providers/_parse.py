@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from core.tasks import TaskInfo, TaskStatus, TaskSummary, Usage
+from core.domain.tasks import TaskInfo, TaskStatus, TaskSummary, Usage
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from collections.abc import Iterable, Mapping
 import aiohttp
 from yarl import URL
 
-from core.errors import Input, Kind, ProviderError
-from core.tasks import MediaFile
+from core.domain.errors import Input, Kind, ProviderError
+from core.domain.tasks import MediaFile
 from providers._download import safe_url
 
 log = logging.getLogger(__name__)
@@ -31,9 +31,9 @@ def _upload_host_allowed(url: URL, extra_origins: Iterable[tuple[str, str, int]]
     return url.scheme == "https" and host.endswith(".aliyuncs.com")
 
 
-def _fail(message: str, *, retryable: bool, status: int | None = None) -> ProviderError:
+def _fail(message: str, *, key: str, retryable: bool, status: int | None = None) -> ProviderError:
     return ProviderError(
-        message, kind=Kind.BUSY if retryable else Kind.INTERNAL, retryable=retryable,
+        message, key=key, kind=Kind.BUSY if retryable else Kind.INTERNAL, retryable=retryable,
         status=status, subject=Input.AUDIO,
     )  # fmt: skip
 
@@ -63,9 +63,15 @@ async def post_to_oss(
             "policy": str(policy["policy"]),
         }
     except (KeyError, ValueError, TypeError):
-        raise _fail("DashScope's upload credential was incomplete.", retryable=True) from None
+        raise _fail(
+            "DashScope's upload credential was incomplete.", key="upload.policy", retryable=True
+        ) from None
     if not _upload_host_allowed(host, extra_origins):
-        raise _fail("DashScope's upload credential named an unexpected host.", retryable=False)
+        raise _fail(
+            "DashScope's upload credential named an unexpected host.",
+            key="upload.host",
+            retryable=False,
+        )
     key = f"{upload_dir}/{object_name(media)}"
     form = aiohttp.FormData()
     for name, value in fields.items():
@@ -92,13 +98,16 @@ async def post_to_oss(
                 )
                 raise _fail(
                     "Uploading the audio file to DashScope failed; try again.",
+                    key="upload.failed",
                     retryable=expired or resp.status >= 500 or resp.status == 429,
                     status=resp.status,
                 )
     except (aiohttp.ClientError, TimeoutError) as exc:
         log.warning("upload to %s failed: %s", safe_url(host), type(exc).__name__)
         raise _fail(
-            "Uploading the audio file to DashScope failed; try again.", retryable=True
+            "Uploading the audio file to DashScope failed; try again.",
+            key="upload.failed",
+            retryable=True,
         ) from None
     log.debug("uploaded %d bytes as oss://%s", len(media.data), key)
     return f"oss://{key}"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from core.catalog import AudioMode, Model, Protocol, Region
-from core.tasks import MediaFile, TaskRequest
+from core.domain.catalog import AudioMode, Model, Protocol, Region
+from core.domain.tasks import MediaFile, TaskRequest
 
 
 def data_uri(media: MediaFile) -> str:
@@ -19,7 +19,7 @@ def create_body(
 ) -> dict[str, Any]:
     """The JSON body for ``POST …/video-synthesis``.
 
-    ``request`` must already be validated (``core.validation.validate_request``); ``audio_url``
+    ``request`` must already be validated (``core.domain.validation``); ``audio_url``
     is the public or ``oss://`` URL of the audio, if any.
     """
     image_url = data_uri(request.image)

@@ -31,10 +31,9 @@ from typing import Any, TypeVar
 import aiohttp
 from yarl import URL
 
-from core.catalog import BASE_URLS, Model, Region, find_model
-from core.errors import Input, Kind, ProviderError, ValidationError
-from core.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, TaskSummary
-from core.validation import resolve_model, validate_request
+from core.domain.catalog import BASE_URLS, Model, Region, find_model
+from core.domain.errors import Input, Kind, ProviderError, ValidationError
+from core.domain.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, TaskSummary
 from providers import _download, _upload
 from providers._errors import (
     Context,
@@ -124,8 +123,10 @@ class DashScopeClient:
 
     # ------------------------------------------------------------------ VideoProvider
     async def create_task(self, request: TaskRequest) -> TaskInfo:
-        request = validate_request(request, self.region)
-        model = resolve_model(request.model, self.region)
+        """Create the task of a validated request (``core.domain.validation``: the engine builds
+        it from a validated job). Refused here only what only this client knows: a model its
+        region lacks."""
+        model = self._in_region(request.model)
         audio_url = request.audio_url
         if request.audio is not None:
             audio_url = await self._upload(request.audio, model)
@@ -150,9 +151,9 @@ class DashScopeClient:
         log.info("created DashScope task %s (%s)", info.task_id, model.wire_id(self.region))
         return info
 
-    async def upload_file(self, model: str, media: MediaFile) -> str:
+    async def upload_file(self, model: Model, media: MediaFile) -> str:
         """getPolicy for ``model``, then the OSS form POST; the ``oss://`` URL (valid 48 h)."""
-        return await self._upload(media, resolve_model(model, self.region))
+        return await self._upload(media, self._in_region(model))
 
     async def get_task(self, task_id: str) -> TaskInfo:
         data = await self._json_call("GET", f"/tasks/{task_id}", op="task", parse=parse_task)
@@ -167,8 +168,11 @@ class DashScopeClient:
             info = await self.get_task(task_id)
             if info.status is TaskStatus.CANCELED:  # an earlier attempt got through
                 return
+            message, key = _cancel_refusal(info.status)
             raise ProviderError(
-                _cancel_refusal(info.status),
+                message,
+                key=key,
+                params={"status": info.status.value.lower()},
                 kind=Kind.INVALID_INPUT,
                 retryable=False,
                 status=exc.status,
@@ -226,6 +230,17 @@ class DashScopeClient:
         return size
 
     # ------------------------------------------------------------------ helpers
+    def _in_region(self, model: Model) -> Model:
+        if not model.available_in(self.region):
+            where = ", ".join(r.value for r in model.region_ids)
+            raise ValidationError(
+                f"Model {model.id} is not available in region {self.region.value} "
+                f"(only in {where}).",
+                key="request.model_region",
+                params={"model": model.id, "region": self.region.value, "regions": where},
+            )
+        return model
+
     def _ctx(self, model: Model | None, operation: str) -> Context:
         return Context(
             region=self.region.value,
@@ -287,6 +302,7 @@ class DashScopeClient:
             log.warning("could not connect to DashScope for create: %s", type(exc).__name__)
             raise ProviderError(
                 "Could not reach the video service. Try again in a few minutes.",
+                key="busy.unreachable",
                 kind=Kind.BUSY,
                 retryable=True,
             ) from None
@@ -322,6 +338,7 @@ class DashScopeClient:
                 log.info("DashScope %s attempt %d: %s", op, attempt + 1, type(exc).__name__)
                 last = ProviderError(
                     "Could not reach the video service. Try again in a few minutes.",
+                    key="busy.unreachable",
                     kind=Kind.BUSY,
                     retryable=True,
                 )
@@ -338,6 +355,7 @@ class DashScopeClient:
                 log.info("DashScope %s attempt %d: unreadable response", op, attempt + 1)
                 last = ProviderError(
                     "The video service sent an unreadable answer. Try again later.",
+                    key="busy.unreadable",
                     kind=Kind.BUSY,
                     retryable=True,
                     status=reply.status,
@@ -356,6 +374,8 @@ class DashScopeClient:
             raise ValidationError(
                 "Uploading an audio file only works with the Beijing region; "
                 "give a public https audio URL instead.",
+                key="audio.region",
+                params={"region": self.region.value},
                 subject=Input.AUDIO,
             )
         data = await self._json_call(
@@ -392,9 +412,16 @@ def _catalog_summary(summary: TaskSummary) -> TaskSummary:
     return TaskSummary(summary.task_id, summary.status, known.id, summary.created_at)
 
 
-def _cancel_refusal(status: TaskStatus) -> str:
+def _cancel_refusal(status: TaskStatus) -> tuple[str, str]:
+    """(message, key) of a cancel DashScope refused."""
     if status is TaskStatus.RUNNING:
-        return "Too late to cancel: DashScope is already generating this video."
+        return "Too late to cancel: DashScope is already generating this video.", "cancel.running"
     if status.terminal:
-        return f"The job cannot be canceled: it has already ended ({status.value.lower()})."
-    return "DashScope refused to cancel the job; it only cancels jobs still in its queue."
+        return (
+            f"The job cannot be canceled: it has already ended ({status.value.lower()}).",
+            "cancel.finished",
+        )
+    return (
+        "DashScope refused to cancel the job; it only cancels jobs still in its queue.",
+        "cancel.refused",
+    )

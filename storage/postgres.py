@@ -28,17 +28,26 @@ from typing import Any
 
 from psycopg import AsyncConnection, sql
 from psycopg.rows import TupleRow
+from psycopg.types.json import JsonbDumper
 from psycopg_pool import AsyncConnectionPool
 
-from core.jobs import JobStatus
-from core.store import ActiveCap, DurationKey, DurationStats, JobRecord
+from core.domain.durations import DurationKey, DurationStats
+from core.domain.jobs import JobStatus
+from core.domain.policy import ActiveCap
+from core.domain.records import JobRecord
 from storage import _pglocks
+from storage._columns import COLUMNS, from_values, to_values, utc
 from storage._pgmigrate import migrate
-from storage._rows import COLUMNS, from_values, to_values, utc
 
 log = logging.getLogger(__name__)
 
 Pool = AsyncConnectionPool[AsyncConnection[TupleRow]]
+
+
+async def _configure(conn: AsyncConnection[TupleRow]) -> None:
+    # error_params is the only dict the store binds: send it as jsonb (psycopg adapts no dict)
+    conn.adapters.register_dumper(dict, JsonbDumper)
+
 
 _COLS = sql.SQL(", ").join(sql.Identifier(c) for c in COLUMNS)
 _VALUES = sql.SQL(", ").join(sql.Placeholder() for _ in COLUMNS)
@@ -97,6 +106,7 @@ class PostgresJobStore:
             kwargs={"autocommit": True},
             # a connection the server dropped (restart, idle timeout) is replaced, not handed out
             check=AsyncConnectionPool.check_connection,
+            configure=_configure,
             name="jobs",
             open=False,
         )

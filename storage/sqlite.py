@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import aiosqlite
 
-from core.jobs import ChatRef, JobSpec, JobStatus
-from core.store import ActiveCap, DurationKey, DurationStats, JobRecord
+from core.domain.durations import DurationKey, DurationStats
+from core.domain.jobs import ChatRef, JobSpec, JobStatus
+from core.domain.policy import ActiveCap
+from core.domain.records import JobRecord
 from storage.migrate import migrate
 
 log = logging.getLogger(__name__)
@@ -42,7 +46,7 @@ _BOOL_SPEC = {"prompt_extend", "watermark", "sound"}
 _PLAIN = [
     f.name
     for f in dataclasses.fields(JobRecord)
-    if f.name not in {"id", "spec", "chat", "status", "media_purged"}
+    if f.name not in {"id", "spec", "chat", "status", "media_purged", "error_params"}
 ]
 _TIMES = {
     f.name
@@ -56,6 +60,7 @@ COLUMNS: tuple[str, ...] = (
     *_CHAT.values(),
     *_PLAIN,
     "media_purged",
+    "error_params",
 )
 _SELECT = "SELECT id, " + ", ".join(COLUMNS) + " FROM jobs"  # noqa: S608 - fixed column names
 
@@ -70,7 +75,14 @@ def _dt(value: float | None) -> datetime | None:
 
 def to_row(job: JobRecord) -> dict[str, Any]:
     """Column → SQL value for every column except ``id``."""
-    row: dict[str, Any] = {"status": job.status.value, "media_purged": int(job.media_purged)}
+    row: dict[str, Any] = {
+        "status": job.status.value,
+        "media_purged": int(job.media_purged),
+        # sorted keys: the same parameters always give the same text (``save`` compares rows)
+        "error_params": json.dumps(dict(job.error_params), sort_keys=True, default=str)
+        if job.error_params
+        else None,
+    }
     for name, col in _SPEC.items():
         value = getattr(job.spec, name)
         row[col] = int(value) if name in _BOOL_SPEC else value
@@ -90,12 +102,14 @@ def from_row(row: aiosqlite.Row) -> JobRecord:
     plain: dict[str, Any] = {
         name: (_dt(row[name]) if name in _TIMES else row[name]) for name in _PLAIN
     }
+    params = json.loads(row["error_params"]) if row["error_params"] else {}
     return JobRecord(
         id=int(row["id"]),
         status=JobStatus(row["status"]),
         spec=JobSpec(**spec_kw),
         chat=ChatRef(**chat_kw),
         media_purged=bool(row["media_purged"]),
+        error_params=MappingProxyType(params),
         **plain,
     )
 

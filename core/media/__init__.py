@@ -4,7 +4,7 @@ Pillow and PyAV are imported only under this package (ARCHITECTURE layout rule).
 here is CPU-bound and synchronous; async callers go through :class:`MediaPool`.
 """
 
-from core.media._geometry import ASPECTS, FILLS
+from core.domain.catalog import ASPECTS, FILLS
 from core.media.audio import PreparedAudio, prepare_audio
 from core.media.clip import CLIP_LIMITS, ClipInfo, ClipLimits, check_clip, check_clip_file
 from core.media.extend import cut_last

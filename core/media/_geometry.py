@@ -10,17 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-#: Aspect presets offered to users; ``original`` keeps the source ratio.
-ASPECTS: dict[str, tuple[int, int] | None] = {
-    "original": None,
-    "16:9": (16, 9),
-    "9:16": (9, 16),
-    "1:1": (1, 1),
-    "4:3": (4, 3),
-    "3:4": (3, 4),
-}
-#: How a preset ratio is reached: cut the centre out, or pad with a blurred copy of the image.
-FILLS = ("crop", "blur")
+from core.domain.catalog import ASPECTS
 
 Box = tuple[float, float, float, float]  # left, top, right, bottom as fractions of the source
 FULL: Box = (0.0, 0.0, 1.0, 1.0)

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import av
 import av.error
 
-from core.catalog import AUDIO_LIMITS, AudioLimits
-from core.errors import Input, ValidationError
+from core.domain.catalog import AUDIO_LIMITS, AudioLimits
+from core.domain.errors import Input, ValidationError
 from core.media._demux import AUDIO_DEMUXERS, open_bytes
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ import av
 import av.container
 import av.error
 
-from core.errors import Input, ValidationError
+from core.domain.errors import Input, ValidationError
 from core.media._demux import VIDEO_DEMUXERS, open_bytes, open_path
 
 #: Decimal megabytes: whichever unit DashScope means, 100 × 10⁶ bytes is within it.

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageFilter, UnidentifiedImageError
 
-from core.catalog import SAFE_MAX_SIDE, SAFE_MIN_SIDE, Model
-from core.errors import Input, ValidationError
+from core.domain.catalog import ASPECTS, FILLS, SAFE_MAX_SIDE, SAFE_MIN_SIDE, Model
+from core.domain.errors import Input, ValidationError
 from core.media import _geometry
-from core.media._geometry import ASPECTS, FILLS
 from core.media._modes import to_srgb as _to_srgb
 from core.media._modes import working_copy
 

@@ -26,7 +26,7 @@ import av
 import av.error
 from PIL import Image
 
-from core.errors import AnimateError, Input, Kind
+from core.domain.errors import AnimateError, Input, Kind
 from core.media._demux import VIDEO_DEMUXERS, open_path
 
 log = logging.getLogger(__name__)

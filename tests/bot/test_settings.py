@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from bot.settings import from_env
-from core.catalog import Region
-from core.errors import ConfigError
+from core.domain.catalog import Region
+from core.domain.errors import ConfigError
 
 KEY = "sk-secret-value-123"
 

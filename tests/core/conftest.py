@@ -5,12 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from core.catalog import Region
-from core.lifecycle import EngineConfig
-from core.media.pool import MediaPool
-from core.service import AnimateService
+from core.engine.config import EngineConfig
 from storage.sqlite import SqliteJobStore
 from tests.core.fakes import FakeClock, FakeVideoProvider, RecordingPort
+from tests.core.rig import Rig, open_rig
 
 
 @pytest.fixture
@@ -46,15 +44,7 @@ async def service(
     provider: FakeVideoProvider,
     clock: FakeClock,
     config: EngineConfig,
-) -> AsyncIterator[AnimateService]:
-    pool = MediaPool(max_workers=1)
-    yield AnimateService(
-        provider=provider,
-        store=store,
-        clock=clock,
-        media_dir=tmp_path / "media",
-        region=Region.BEIJING,
-        config=config,
-        media=pool,
-    )
-    await pool.aclose()
+) -> AsyncIterator[Rig]:
+    rig = await open_rig(tmp_path, provider=provider, clock=clock, store=store, config=config)
+    yield rig
+    await rig.aclose()

@@ -23,10 +23,14 @@ from pathlib import Path
 import av
 from PIL import Image
 
-from core.errors import Kind, OutcomeUnknownError, ProviderError
-from core.jobs import JobView
+# the shared media helpers live in bench._support (bench imports nothing from tests/)
+from bench._support import png as png
+from bench._support import tiny_mp4 as tiny_mp4
+from core.domain.catalog import Model
+from core.domain.errors import Kind, OutcomeUnknownError, ProviderError
+from core.domain.jobs import JobView
+from core.domain.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, TaskSummary, Usage
 from core.ports import DeliveryError
-from core.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, TaskSummary, Usage
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -41,22 +45,6 @@ class FakeClock:
     def advance(self, seconds: float) -> datetime:
         self.at += timedelta(seconds=seconds)
         return self.at
-
-
-def tiny_mp4(frames: int = 6, size: tuple[int, int] = (64, 48)) -> bytes:
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as out:
-        stream = out.add_stream("libx264", rate=6)
-        stream.width, stream.height = size
-        stream.pix_fmt = "yuv420p"
-        for i in range(frames):
-            img = Image.new("RGB", size, (40 * i % 255, 80, 160))
-            frame = av.VideoFrame.from_image(img)  # type: ignore[no-untyped-call]  # PyAV leaves it unannotated
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode():
-            out.mux(packet)
-    return buf.getvalue()
 
 
 def noisy_mp4(frames: int = 24, size: tuple[int, int] = (160, 120)) -> bytes:
@@ -109,12 +97,6 @@ def decoded_codec(path: str | Path) -> str | None:
         return stream.codec_context.name if frames > 0 else None
 
 
-def png(width: int = 640, height: int = 480) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (width, height), (200, 120, 40)).save(buf, "PNG")
-    return buf.getvalue()
-
-
 @dataclass
 class FakeTask:
     task_id: str
@@ -165,7 +147,7 @@ class FakeVideoProvider:
     def _new(self, request: TaskRequest) -> FakeTask:
         task = FakeTask(
             task_id=f"task-{next(self._ids)}",
-            model=request.model,
+            model=request.model.id,
             created=self.clock.now(),
             run_seconds=self.run_times.popleft() if self.run_times else self.run_seconds,
             queue_seconds=self.queue_seconds,
@@ -187,12 +169,12 @@ class FakeVideoProvider:
         task = self._new(request)
         return TaskInfo(task_id=task.task_id, status=TaskStatus.PENDING)
 
-    async def upload_file(self, model: str, media: MediaFile) -> str:
+    async def upload_file(self, model: Model, media: MediaFile) -> str:
         self.calls.append("upload")
         if self.upload_errors:
             raise self.upload_errors.popleft()
         url = f"oss://dashscope-instant/test/{len(self.uploads) + 1}/{media.filename}"
-        self.uploads[url] = (model, media.data)
+        self.uploads[url] = (model.id, media.data)
         return url
 
     async def get_task(self, task_id: str) -> TaskInfo:

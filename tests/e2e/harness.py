@@ -1,7 +1,9 @@
 """One world for end-to-end tests: fake Discord + DashScope emulator + real SQLite + real bot.
 
-Time is a shared fake clock (the emulator's task progress and the engine's schedule both read
-it); the delivery loop is driven one pass at a time with ``World.drive`` instead of sleeping.
+The runtime comes from ``bot.builder`` as in production. Time is a shared fake clock (the
+emulator's task progress and the engine's schedule both read it); the worker is driven one tick
+at a time with ``World.drive`` instead of sleeping (its loop is not started: a tick woken by a
+submit would race the test's own).
 """
 
 from __future__ import annotations
@@ -21,16 +23,15 @@ import aiohttp
 from PIL import Image
 
 from bot.bot import AnimateBot
+from bot.builder import Runtime, build
 from bot.log import configure_logging
-from cogs.delivery import DeliveryCog
-from core.catalog import Region
-from core.lifecycle import EngineConfig
-from core.media.pool import MediaPool
-from core.policy import UserLimits
-from core.service import AnimateService
+from bot.settings import DashScopeSettings, Settings
+from core.app.service import AnimateService
+from core.domain.catalog import Region
+from core.domain.policy import UserLimits
+from core.engine.config import EngineConfig, PassReport
+from core.engine.worker import Tick, Worker
 from emulator import Emulator
-from providers.dashscope import DashScopeClient
-from storage import SqliteJobStore
 from tests.fakediscord import (
     ChannelType,
     FakeAttachment,
@@ -71,15 +72,17 @@ def png(
 @dataclass
 class Running:
     bot: AnimateBot
-    service: AnimateService
+    rt: Runtime
     task: asyncio.Task[None]
     stack: AsyncExitStack
 
     @property
-    def delivery(self) -> DeliveryCog:
-        cog = self.bot.get_cog("Delivery")
-        assert isinstance(cog, DeliveryCog)
-        return cog
+    def service(self) -> AnimateService:
+        return self.rt.service
+
+    @property
+    def worker(self) -> Worker:
+        return self.rt.worker
 
 
 @dataclass
@@ -110,34 +113,38 @@ class World:
         assert self.running is not None
         return self.running.service
 
-    async def start_bot(self, **bot_options: Any) -> Running:
+    async def start_bot(
+        self, *, heartbeat: Callable[[], None] | None = None, **bot_options: Any
+    ) -> Running:
         stack = AsyncExitStack()
-        store = await stack.enter_async_context(SqliteJobStore.open(self.db))
-        pool = MediaPool(max_workers=1)
-        stack.push_async_callback(pool.aclose)
-        provider = DashScopeClient(
-            self.session, api_key=API_KEY, base_url=self.emu.base_url, retry_delay=0.0
-        )
-        service = AnimateService(
-            provider=provider,
-            store=store,
-            clock=self.clock,
+        settings = Settings(
+            dashscope=DashScopeSettings(api_key=API_KEY, base_url_override=self.emu.base_url),
+            database_path=self.db,
             media_dir=self.tmp / "data" / "media",
-            region=Region.BEIJING,
-            config=self.config,
-            media=pool,
-            limits=self.limits,
+            limit_user_active_jobs=self.limits.active_jobs if self.limits else 0,
+        )
+        rt = await stack.enter_async_context(
+            build(
+                settings,
+                clock=self.clock,
+                config=self.config,
+                session=self.session,
+                attempts=3,
+                retry_delay=0.0,
+                heartbeat=heartbeat,
+                media_workers=1,
+            )
         )
         bot = AnimateBot(
-            service=service,
+            service=rt.service,
+            router=rt.router,
             region=Region.BEIJING,
             state_dir=self.db.parent,
-            loop_interval=3600.0,  # the test drives passes itself
             guild_ready_timeout=0.1,
             **bot_options,
         )
         task = asyncio.create_task(bot.start(self.fake.token))
-        running = Running(bot, service, task, stack)
+        running = Running(bot, rt, task, stack)
         ready = asyncio.ensure_future(bot.wait_until_ready())
         await asyncio.wait({task, ready}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
         if task.done():
@@ -145,7 +152,9 @@ class World:
             await stack.aclose()
             task.result()  # raises what stopped the bot
         await asyncio.wait_for(ready, 10)
-        await asyncio.wait_for(running.delivery.started.wait(), 10)
+        # what the worker's loop does first: recover, then one tick
+        await rt.worker.recover()
+        await rt.worker.tick()
         self.running = running
         return running
 
@@ -164,10 +173,20 @@ class World:
             if result := until():
                 return result
             self.clock.advance(step)
-            await self.running.delivery.run_once()
+            await self.tick()
         result = until()
         assert result, f"condition not reached after {passes} passes"
         return result
+
+    async def poll(self) -> PassReport:
+        """One engine pass alone (nothing is delivered)."""
+        assert self.running is not None
+        return await self.running.rt.engine.poll_once(self.clock.now())
+
+    async def tick(self) -> Tick:
+        """One worker tick: an engine pass and a delivery pass."""
+        assert self.running is not None
+        return await self.running.worker.tick()
 
     # ------------------------------------------------------------------ user actions
     def image(

@@ -113,7 +113,7 @@ async def test_restart_between_submit_and_result(world: World) -> None:
     thread = world.thread_of(msg)
     assert thread is not None
     world.clock.advance(5)
-    await world.running.delivery.run_once() if world.running else None  # submitted to DashScope
+    await world.tick()  # submitted to DashScope
     assert [r for r in world.emu.request_log if r.method == "POST"], "the task exists upstream"
     await world.stop_bot()
 
@@ -122,7 +122,7 @@ async def test_restart_between_submit_and_result(world: World) -> None:
     posted = await world.drive(lambda: results_in(world.fake, thread))
     for _ in range(3):  # more passes must not post it again
         world.clock.advance(30)
-        await world.running.delivery.run_once() if world.running else None
+        await world.tick()
     assert len(results_in(world.fake, thread)) == 1 and posted[0].attachments
     creates = [r for r in world.emu.request_log if r.method == "POST"]
     assert len(creates) == 1, "no duplicate DashScope task after the restart"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from core.policy import UserLimits
+from core.domain.policy import UserLimits
 from tests.e2e.harness import World
 from tests.fakediscord import MIB, FakeInteraction
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import pytest
 
-from core.jobs import JobStatus
+from core.domain.jobs import JobStatus
 from tests.e2e.harness import World, results_in
 from tests.fakediscord import (
     ATTACH_FILES,
@@ -124,7 +124,7 @@ async def test_too_large_result_that_cannot_be_re_encoded_is_posted_as_the_link(
     user = str(world.alice.id)
     for _ in range(40):  # engine passes only: the video lands on disk, nothing is posted yet
         world.clock.advance(15)
-        await world.service.poll_once()
+        await world.poll()
         job = (await world.service.recent(platform="discord", user=user))[0]
         if job.status is JobStatus.DOWNLOADED:
             break

@@ -17,8 +17,8 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
-from core.catalog import Region
-from core.tasks import MediaFile, TaskRequest
+from core.domain.catalog import Model, Region, find_model
+from core.domain.tasks import MediaFile, TaskRequest
 from emulator import Emulator, EmulatorConfig
 from providers import DashScopeClient
 
@@ -68,10 +68,17 @@ def image_file() -> MediaFile:
     return MediaFile(png(), "image/png", "cat.png")
 
 
-def request(model: str = "wan2.6-i2v-flash", **kw: Any) -> TaskRequest:
+def model(name: str) -> Model:
+    """The catalog model ``name`` (a validated job carries it; the client trusts it)."""
+    found = find_model(name)
+    assert found is not None, name
+    return found
+
+
+def request(name: str = "wan2.6-i2v-flash", **kw: Any) -> TaskRequest:
     kw.setdefault("prompt", "a cat turns its head")
     kw.setdefault("image", image_file())
-    return TaskRequest(model=model, **kw)
+    return TaskRequest(model=model(name), **kw)
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ import aiohttp
 import av
 import pytest
 
-from core.catalog import MODELS, AudioMode, Protocol, Region
-from core.tasks import TaskStatus, VideoProvider
+from core.domain.catalog import MODELS, AudioMode, Protocol, Region
+from core.domain.tasks import TaskStatus
+from core.ports import VideoProvider
 from emulator import Emulator
 from providers import DashScopeClient
 from tests.providers.conftest import FakeClock, make_client, request

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.errors import Input
-from core.tasks import TaskStatus, Usage
+from core.domain.errors import Input
+from core.domain.tasks import TaskStatus, Usage
 from providers._errors import moderation_subject, parse_error_body, retry_after_seconds
 from providers._parse import (
     MalformedResponse,

@@ -10,9 +10,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from core.catalog import Region
-from core.errors import Input, Kind, ProviderError, ValidationError
-from core.tasks import MediaFile, TaskStatus
+from core.domain.catalog import Region
+from core.domain.errors import Input, Kind, ProviderError, ValidationError
+from core.domain.tasks import MediaFile, TaskStatus
 from emulator import Emulator
 from providers import DashScopeClient
 from tests.providers.conftest import (
@@ -22,6 +22,7 @@ from tests.providers.conftest import (
     FakeClock,
     listing,
     make_client,
+    model,
     request,
     wav,
 )
@@ -74,7 +75,7 @@ async def test_an_upload_on_its_own_then_a_create_that_only_names_it(
 ) -> None:
     """Issue 8.5: the engine uploads as its own step; the create then sends the oss:// URL with
     the OSS-resolve header, and the emulator resolves it to the stored file."""
-    url = await client.upload_file("wan2.6-i2v", _audio())
+    url = await client.upload_file(model("wan2.6-i2v"), _audio())
     assert emu.request_log[0].path == "/api/v1/uploads"
     assert emu.uploads[url.removeprefix("oss://")].data == _audio().data
     before = len(emu.request_log)
@@ -111,7 +112,7 @@ async def test_upload_file_outside_beijing_is_refused_before_any_call(
 ) -> None:
     client = DashScopeClient(session, api_key=KEY, region=Region.SINGAPORE)
     with pytest.raises(ValidationError, match="Beijing"):
-        await client.upload_file("wan2.6-i2v", _audio())
+        await client.upload_file(model("wan2.6-i2v"), _audio())
 
 
 async def test_upload_host_outside_oss_is_refused(

@@ -20,7 +20,7 @@ from psycopg import errors
 
 import storage._pgmigrate
 import storage.migrate
-from core.store import JobStore
+from core.ports import JobStore
 from storage.postgres import PostgresJobStore
 from storage.sqlite import SqliteJobStore
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 import pytest
 
-from core.jobs import ACTIVE, ChatRef, JobSpec, JobStatus
-from core.lifecycle import transition, update
-from core.store import ActiveCap, DurationKey, DurationStats, JobRecord
+from core.domain.durations import DurationKey, DurationStats
+from core.domain.jobs import ACTIVE, ChatRef, JobSpec, JobStatus
+from core.domain.policy import ActiveCap
+from core.domain.records import JobRecord, transition
+from core.rows import update
 from tests.core.fakes import T0
 from tests.storage.backends import Backend
 
@@ -56,6 +59,8 @@ async def test_round_trip_keeps_every_field_and_aware_times(backend: Backend) ->
             fit_path="/m/videos/job-1-fit-10485760.mp4",
             resubmits=1,
             seed_used=2_147_483_647,
+            error_key="model.unavailable",
+            error_params=MappingProxyType({"model": "wan2.2-i2v-flash", "seconds": 5}),
         )
         saved = await store.insert_job(full)
         got = await store.get_job(saved.id)

@@ -19,8 +19,8 @@ from psycopg import AsyncConnection, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import TupleRow
 
-from core.jobs import ACTIVE, JobStatus
-from core.store import ActiveCap
+from core.domain.jobs import ACTIVE, JobStatus
+from core.domain.policy import ActiveCap
 from storage import _pglocks
 from storage._pgmigrate import migrations
 from storage.postgres import PostgresJobStore

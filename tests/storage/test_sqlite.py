@@ -7,7 +7,7 @@ import dataclasses
 import sqlite3
 from pathlib import Path
 
-from core.jobs import JobStatus
+from core.domain.jobs import JobStatus
 from storage.migrate import migrations
 from storage.sqlite import SqliteJobStore
 from tests.storage.test_contract import record

@@ -1,0 +1,190 @@
+"""The one builder: settings → provider, store, media pool, engine, router, worker, service.
+
+The runner, the CLI, the tests and ``bench/`` all assemble the runtime here, so they run the same
+thing. ``build`` opens every resource it creates with ``async with`` and closes them in reverse
+order (background work first, so a download never outlives its session or database); what the
+caller hands in (a store, a provider, a media pool) stays the caller's to close.
+
+Overrides exist for tests and tools: a clock, engine knobs, a replacement provider or a wrapper
+around the real DashScope client, the client's retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+
+from bot.settings import Settings
+from core.app.service import AnimateService
+from core.app.views import Views
+from core.domain.policy import UserLimits
+from core.engine.config import EngineConfig
+from core.engine.context import EngineContext
+from core.engine.delivery import Deliverer
+from core.engine.engine import Engine
+from core.engine.fitting import Fitter, fit_in
+from core.engine.recovery import resume
+from core.engine.retention import sweep_leftovers
+from core.engine.router import DeliveryRouter
+from core.engine.worker import Worker
+from core.estimates import Durations
+from core.media.pool import MediaPool
+from core.ports import Clock, JobStore, SystemClock, VideoProvider
+from providers.dashscope import DashScopeClient
+from storage.sqlite import SqliteJobStore
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """Everything ``build`` assembled. Front-ends use ``service`` and register a port in
+    ``router``; the runner runs ``worker``; tests reach any piece."""
+
+    settings: Settings
+    clock: Clock
+    config: EngineConfig
+    store: JobStore
+    provider: VideoProvider
+    media: MediaPool
+    context: EngineContext
+    durations: Durations
+    engine: Engine
+    router: DeliveryRouter
+    deliverer: Deliverer
+    worker: Worker
+    views: Views
+    service: AnimateService
+
+
+@asynccontextmanager
+async def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    config: EngineConfig | None = None,
+    store: JobStore | None = None,
+    provider: VideoProvider | None = None,
+    wrap_provider: Callable[[VideoProvider], VideoProvider] | None = None,
+    media: MediaPool | None = None,
+    session: aiohttp.ClientSession | None = None,
+    attempts: int = 1,
+    retry_delay: float = 0.5,
+    heartbeat: Callable[[], None] | None = None,
+    interval: float = 5.0,
+    media_workers: int = 2,
+    intakes: int = 4,
+) -> AsyncIterator[Runtime]:
+    """Assemble the runtime for ``settings``; everything it opened is closed on exit.
+
+    ``provider`` replaces the DashScope client (tests' scripted fakes); ``wrap_provider`` wraps
+    the real one (counting, crash points). ``attempts``: the client's own retries of idempotent
+    calls (1 in production: the engine does its own backoff inside its query budget, which
+    client-side retries would spend unseen).
+    """
+    clock = clock or SystemClock()
+    config = config or EngineConfig(media_retention_days=settings.media_retention_days)
+    async with AsyncExitStack() as stack:
+        if store is None:
+            store = await stack.enter_async_context(SqliteJobStore.open(settings.database_path))
+        if media is None:
+            media = await stack.enter_async_context(MediaPool(max_workers=media_workers))
+        if provider is None:
+            if session is None:
+                timeout = aiohttp.ClientTimeout(total=None, sock_connect=15)
+                session = await stack.enter_async_context(aiohttp.ClientSession(timeout=timeout))
+            dashscope = settings.dashscope
+            if dashscope.api_key is None:
+                raise ValueError("a DashScope API key is required to build the real client")
+            provider = DashScopeClient(
+                session,
+                api_key=dashscope.api_key,
+                region=dashscope.region,
+                base_url=dashscope.base_url_override,
+                attempts=attempts,
+                retry_delay=retry_delay,
+            )
+        if wrap_provider is not None:
+            provider = wrap_provider(provider)
+        region = settings.dashscope.region
+        context = EngineContext(
+            provider=provider,
+            store=store,
+            clock=clock,
+            config=config,
+            media_dir=settings.media_dir,
+            region=region,
+        )
+        durations = Durations(store)
+        engine = Engine(context, durations)
+        views = Views(
+            store=store,
+            durations=durations,
+            slots=context.slots,
+            fairness_window=config.fairness_window,
+        )
+        router = DeliveryRouter()
+        fitter = Fitter(store=store, clock=clock, background=context.background, fit=fit_in(media))
+        deliverer = Deliverer(
+            store=store, config=config, router=router, view=views.view, fitter=fitter
+        )
+        service: AnimateService | None = None
+
+        async def recover() -> None:
+            """A restart changes nothing: leftovers of a crash are deleted, every unfinished
+            job is picked up again, a create cut short goes to reconciliation."""
+            assert store is not None  # noqa: S101 - bound above
+            await asyncio.to_thread(
+                sweep_leftovers,
+                settings.media_dir,
+                referenced=await store.referenced_files(),
+                busy_jobs=context.background.busy_jobs(),
+                writing=service.writing if service is not None else set(),
+            )
+            await resume(store, config, clock.now())
+
+        worker = Worker(
+            engine=engine,
+            deliverer=deliverer,
+            clock=clock,
+            recover=recover,
+            heartbeat=heartbeat,
+            interval=interval,
+        )
+        service = AnimateService(
+            store=store,
+            provider=provider,
+            clock=clock,
+            media=media,
+            media_dir=settings.media_dir,
+            region=region,
+            views=views,
+            limits=_limits(settings),
+            intakes=intakes,
+            notify=worker.wake,
+        )
+        # closes first (LIFO): background downloads and re-encodes stop before the session,
+        # the pool and the database close under them; their jobs stay due for the next start
+        stack.push_async_callback(engine.drain, cancel=True)
+        yield Runtime(
+            settings=settings,
+            clock=clock,
+            config=config,
+            store=store,
+            provider=provider,
+            media=media,
+            context=context,
+            durations=durations,
+            engine=engine,
+            router=router,
+            deliverer=deliverer,
+            worker=worker,
+            views=views,
+            service=service,
+        )
+
+
+def _limits(settings: Settings) -> UserLimits:
+    return UserLimits(active_jobs=settings.limit_user_active_jobs)

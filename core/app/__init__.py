@@ -1,0 +1,1 @@
+"""The application facade front-ends call, and the one record → view mapping."""

@@ -1,0 +1,133 @@
+"""Recording a job: its input files on disk, then its QUEUED row, under the per-user cap.
+
+The files are written first and the row names them. A refusal or an error in between deletes
+them again; a crash in between leaves them for the startup sweep
+(``core.engine.retention.sweep_leftovers``), which spares the files a recording in progress is
+writing (``Recorder.writing``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.domain.catalog import Region
+from core.domain.jobs import ChatRef, JobSpec, JobStatus
+from core.domain.policy import UserLimits, too_many_active
+from core.domain.records import JobRecord
+from core.domain.validation import SEED_MAX
+from core.ports import Clock, JobStore
+
+log = logging.getLogger(__name__)
+
+_EXT = {"image/png": ".png", "image/jpeg": ".jpg", "audio/mpeg": ".mp3", "audio/wav": ".wav"}
+
+
+@dataclass(frozen=True, slots=True)
+class InputFile:
+    """One input file: new bytes to write, or an existing input (``path``) to copy."""
+
+    mime: str
+    data: bytes | None = None
+    path: str | None = None
+    filename: str | None = None
+
+
+class Recorder:
+    def __init__(
+        self,
+        *,
+        store: JobStore,
+        clock: Clock,
+        media_dir: Path,
+        region: Region,
+        limits: UserLimits,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.folder = media_dir / "inputs"
+        self.region = region
+        self.limits = limits
+        #: names of input files written for a row that is not recorded yet
+        self.writing: set[str] = set()
+
+    async def record(
+        self,
+        spec: JobSpec,
+        chat: ChatRef,
+        *,
+        cost: tuple[float, str],
+        image: InputFile,
+        audio: InputFile | None,
+        parent_job_id: int | None,
+    ) -> JobRecord:
+        """Write (or copy) the inputs, then insert the row; ``too_many_active`` when the
+        requester is at the cap; ``OSError`` when an input to copy is gone."""
+        written: list[Path] = []
+        try:
+            image_path = await self._put(image, written)
+            audio_path = await self._put(audio, written) if audio is not None else None
+            now = self.clock.now()
+            record = JobRecord(
+                id=0,
+                status=JobStatus.QUEUED,
+                spec=spec,
+                chat=chat,
+                region=self.region.value,
+                created_at=now,
+                updated_at=now,
+                currency=cost[1],
+                cost_estimate=cost[0],
+                image_path=image_path,
+                image_mime=image.mime,
+                audio_path=audio_path,
+                audio_mime=audio.mime if audio else None,
+                audio_filename=audio.filename if audio else None,
+                seed_used=spec.seed if spec.seed is not None else secrets.randbelow(SEED_MAX + 1),
+                next_at=now,
+                progress_status=JobStatus.QUEUED.value,
+                parent_job_id=parent_job_id,
+            )
+            return await self._insert(record)
+        except BaseException:
+            await asyncio.to_thread(_unlink, written)
+            raise
+        finally:
+            self.writing.difference_update(p.name for p in written)
+
+    async def _insert(self, record: JobRecord) -> JobRecord:
+        cap = self.limits.cap()
+        if cap is None:
+            return await self.store.insert_job(record)
+        inserted = await self.store.insert_job_within(record, cap)
+        if inserted is None:
+            chat = record.chat
+            log.info("user %s/%s is at the cap of %d jobs", chat.platform, chat.user, cap.limit)
+            raise too_many_active(cap.limit)
+        return inserted
+
+    async def _put(self, item: InputFile, written: list[Path]) -> str:
+        suffix = Path(item.path).suffix if item.path else _EXT.get(item.mime, ".bin")
+        dest = self.folder / f"{uuid.uuid4().hex}{suffix}"
+        written.append(dest)
+        self.writing.add(dest.name)
+        await asyncio.to_thread(_put, item, self.folder, dest)
+        return str(dest)
+
+
+def _put(item: InputFile, folder: Path, dest: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    if item.path is not None:
+        shutil.copyfile(item.path, dest)
+    else:
+        dest.write_bytes(item.data or b"")
+
+
+def _unlink(paths: list[Path]) -> None:
+    for p in paths:
+        p.unlink(missing_ok=True)

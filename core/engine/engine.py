@@ -1,0 +1,90 @@
+"""One engine pass: sweeps and polls, audio uploads, admission and submit, downloads,
+reconciliation, retention.
+
+The parts share one ``EngineContext`` as equals; ``Engine`` only composes them. Uploads and
+downloads run in the background: a pass starts them and waits at most ``download_wait`` seconds,
+so one job's slow transfer never holds up the others. Every job is handled in its own guarded
+step: one bad job is logged with its id and rescheduled with backoff, never the end of the loop.
+Every state change is one checked transition written with a conditional update.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.domain.jobs import JobStatus
+from core.engine.admission import Admission
+from core.engine.config import PassReport
+from core.engine.context import EngineContext
+from core.engine.downloads import Downloader
+from core.engine.reconcile import Reconciler
+from core.engine.retention import Retention
+from core.engine.sweeps import Sweeper
+from core.engine.tracking import Tracker
+from core.engine.uploads import Uploader
+from core.estimates import Durations
+
+_S = JobStatus
+_WATCHED = (_S.PENDING, _S.RUNNING)
+
+
+class Engine:
+    def __init__(self, ctx: EngineContext, durations: Durations) -> None:
+        self.ctx = ctx
+        self.durations = durations
+        self.sweeper = Sweeper(ctx, durations)
+        self.tracker = Tracker(ctx, durations, self.sweeper)
+        self.admission = Admission(ctx, durations, self.tracker, self.sweeper)
+        self.uploader = Uploader(ctx)
+        self.downloader = Downloader(ctx)
+        self.reconciler = Reconciler(ctx)
+        self.retention = Retention(ctx)
+
+    async def poll_once(self, now: datetime) -> PassReport:
+        """One pass over everything due at ``now``."""
+        ctx = self.ctx
+        ctx.begin_pass()
+        store, config = ctx.store, ctx.config
+        watched = await store.jobs_with_status(_WATCHED)
+        swept = await self.sweeper.sweep(watched, now) if config.sweep else 0
+        polled = 0
+        for job in await store.due_jobs(now, _WATCHED, limit=config.batch):
+            if not ctx.take_query(now):
+                break  # the rest stay due; the shared query budget refills by the next pass
+            polled += 1
+            await ctx.guarded(job, now, self.tracker.poll)
+        uploads = [
+            ctx.start("upload", j, now, self.uploader.upload)
+            for j in await self.uploader.due(now)
+            if not ctx.background.running("upload", j.id)
+        ]
+        submitted = await self.admission.admit(now)
+        downloads = [
+            ctx.start("download", j, now, self.downloader.download)
+            for j in await self.downloader.due(now)
+            if not ctx.background.running("download", j.id)
+        ]
+        await ctx.background.wait([*uploads, *downloads], config.download_wait)
+        reconciled = await self.reconciler.run(now)
+        purged = await self.retention.purge(now)
+        wakeups = ctx.wakeups()
+        if (sweep := self.sweeper.next_sweep()) is not None:
+            wakeups.append(sweep)
+        scheduled = await store.next_due([*_WATCHED, _S.SUCCEEDED, _S.SUBMIT_UNKNOWN])
+        if scheduled is not None:
+            wakeups.append(scheduled)
+        return PassReport(
+            submitted=submitted,
+            polled=polled,
+            swept=swept,
+            downloaded=len(downloads),
+            uploaded=len(uploads),
+            reconciled=reconciled,
+            purged=purged,
+            errors=ctx.errors,
+            next_wakeup=min(wakeups) if wakeups else None,
+        )
+
+    async def drain(self, *, cancel: bool = False) -> None:
+        """Wait for (or cancel) the background work still running; a canceled step stays due."""
+        await self.ctx.background.drain(cancel=cancel)

@@ -1,0 +1,57 @@
+"""Which front-end delivers a job: ``ChatRef.platform`` → the ``DeliveryPort`` registered for it.
+
+Each front-end registers its port when it starts (with a readiness check: Discord can post only
+once its client is connected) and unregisters when it stops. A job whose platform has no ready
+port is never failed for it: it stays due until one is (see ``core.engine.delivery``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.ports import DeliveryPort
+
+log = logging.getLogger(__name__)
+
+
+def _always() -> bool:
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    port: DeliveryPort
+    ready: Callable[[], bool]
+
+
+class DeliveryRouter:
+    def __init__(self) -> None:
+        self._routes: dict[str, _Route] = {}
+
+    def register(
+        self, platform: str, port: DeliveryPort, *, ready: Callable[[], bool] = _always
+    ) -> None:
+        """Deliver ``platform``'s jobs through ``port`` whenever ``ready()`` says it can."""
+        if platform in self._routes and self._routes[platform].port is not port:
+            raise ValueError(f"a delivery port for {platform!r} is already registered")
+        self._routes[platform] = _Route(port, ready)
+        log.info("delivery port registered for %s", platform)
+
+    def unregister(self, platform: str) -> None:
+        if self._routes.pop(platform, None) is not None:
+            log.info("delivery port for %s unregistered", platform)
+
+    def registered(self, platform: str) -> bool:
+        return platform in self._routes
+
+    def port(self, platform: str) -> DeliveryPort | None:
+        """The ready port for ``platform``, or None (none registered, or not ready yet)."""
+        route = self._routes.get(platform)
+        if route is None or not route.ready():
+            return None
+        return route.port
+
+    def any_ready(self) -> bool:
+        return any(route.ready() for route in self._routes.values())

@@ -1,0 +1,93 @@
+"""The composition root: one clear config error, a real run against the fakes, SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from bot import health
+from bot.log import RedactSecrets
+from bot.runner import main, run
+from bot.settings import from_env
+from tests.e2e.harness import API_KEY, World
+
+VARS = ("DISCORD_TOKEN", "DASHSCOPE_API_KEY", "DASHSCOPE_BASE_URL", "DASHSCOPE_HTTP_BASE_URL")
+
+
+def test_missing_variables_exit_2_listing_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env here
+    for name in VARS:
+        monkeypatch.delenv(name, raising=False)
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "DISCORD_TOKEN" in err and "DASHSCOPE_API_KEY" in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_dotenv_of_the_working_directory_and_ranges_are_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the .env is looked up in the working directory (as documented), not next to bot/runner.py
+    monkeypatch.chdir(tmp_path)
+    for name in (*VARS, "MEDIA_RETENTION_DAYS"):
+        monkeypatch.setenv(name, "")  # recorded, so what load_dotenv sets is undone after
+        monkeypatch.delenv(name)
+    (tmp_path / ".env").write_text(
+        "DISCORD_TOKEN=t\nDASHSCOPE_API_KEY=k\nMEDIA_RETENTION_DAYS=nan\n", encoding="utf-8"
+    )
+    assert main([]) == 2
+    err = capsys.readouterr().err
+    assert "MEDIA_RETENTION_DAYS='nan'" in err and "DISCORD_TOKEN" not in err
+    assert err.count("\n") == 1
+
+
+def test_redaction_filter_scrubs_tokens_from_messages_and_tracebacks() -> None:
+    secret = "MTIz.fake-token-value"
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "token=%s", (secret,), None)
+    try:
+        raise RuntimeError(f"login with {secret} failed")
+    except RuntimeError as exc:
+        record.exc_info = (type(exc), exc, exc.__traceback__)
+    RedactSecrets([secret]).filter(record)
+    assert secret not in record.getMessage() and "[redacted]" in record.getMessage()
+    assert record.exc_text is not None and secret not in record.exc_text
+
+
+async def test_run_serves_until_sigterm_and_closes_cleanly(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {
+        "DISCORD_TOKEN": world.fake.token,
+        "DASHSCOPE_API_KEY": API_KEY,
+        "DASHSCOPE_BASE_URL": world.emu.base_url,
+        "DATABASE_PATH": str(tmp_path / "run" / "animate.db"),
+    }
+    settings = from_env(env)
+    loop_started = asyncio.Event()
+
+    class Started(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.getMessage().startswith("worker running"):
+                loop_started.set()
+
+    handler = Started()
+    logging.getLogger("core.engine.worker").addHandler(handler)
+    logging.getLogger("core.engine.worker").setLevel(logging.INFO)
+    try:
+        served = asyncio.create_task(run(settings))
+        await asyncio.wait_for(loop_started.wait(), 15)
+    finally:
+        logging.getLogger("core.engine.worker").removeHandler(handler)
+    assert health.is_fresh(settings.database_path, 60.0), "the first pass wrote the heartbeat"
+    os.kill(os.getpid(), signal.SIGTERM)
+    await asyncio.wait_for(served, 10)
+    assert served.exception() is None
+    assert world.fake.synced["global"], "first start synced the commands"
+    assert (tmp_path / "run" / "animate.db").exists()

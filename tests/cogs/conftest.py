@@ -1,0 +1,3 @@
+from __future__ import annotations
+
+from tests.e2e.conftest import emulator_overrides, world  # noqa: F401 - shared fixtures

@@ -1,0 +1,84 @@
+"""What users read: escaping, failure advice, links with expiry, price hints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from cogs import _embeds
+from core.domain.catalog import MODELS, Region
+from core.domain.jobs import ChatRef, JobSpec, JobStatus, JobView
+
+T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def job(**changes: object) -> JobView:
+    base = JobView(
+        id=7,
+        status=JobStatus.FAILED,
+        spec=JobSpec(model="wan2.6-i2v-flash", prompt="p", resolution="720P", duration=5),
+        chat=ChatRef(platform="discord", user="1", channel="2", guild="3", thread="4"),
+        created_at=T0,
+        updated_at=T0,
+    )
+    return _replace(base, changes)
+
+
+def _replace(view: JobView, changes: dict[str, object]) -> JobView:
+    from dataclasses import replace
+
+    return replace(view, **changes)  # type: ignore[arg-type]  # test helper with known fields
+
+
+def test_clean_neutralises_mentions_and_markdown() -> None:
+    out = _embeds.clean("@everyone **bold** <@&1>", 100)
+    assert "@everyone" not in out and "@\u200beveryone" in out
+    assert "\\*\\*bold\\*\\*" in out
+
+
+def test_clean_truncates_to_the_limit() -> None:
+    out = _embeds.clean("x" * 50, 10)
+    assert len(out) == 10 and out.endswith("…")
+
+
+def test_moderation_advice_names_the_input() -> None:
+    text = _embeds.failure_advice(
+        job(error_code="moderation", error_subject="image", error_message="Rejected.")
+    )
+    assert "Rejected." in text and "**image**" in text and "Change the image" in text
+
+
+def test_quota_and_busy_advice() -> None:
+    assert "quota" in _embeds.failure_advice(job(error_code="quota"))
+    assert "busy" in _embeds.failure_advice(job(error_code="busy"))
+
+
+def test_canceled_and_expired_say_what_happened() -> None:
+    assert "canceled" in _embeds.failure_advice(job(status=JobStatus.CANCELED))
+    assert "Regenerate" in _embeds.failure_advice(job(status=JobStatus.EXPIRED))
+
+
+def test_link_note_states_the_expiry_as_a_relative_timestamp() -> None:
+    expires = T0 + timedelta(hours=24)
+    note = _embeds.link_note(job(video_url="https://x.example/v.mp4", video_url_expires_at=expires))
+    assert f"<t:{int(expires.timestamp())}:R>" in note and "https://x.example/v.mp4" in note
+
+
+def test_price_hint_uses_the_region_currency() -> None:
+    flash = MODELS["wan2.6-i2v-flash"]
+    assert _embeds.price_hint(flash, Region.BEIJING) == "from ¥0.15/s"
+    assert _embeds.price_hint(flash, Region.SINGAPORE) == "from $0.03/s"
+
+
+def test_result_embed_carries_the_marker_and_the_rewritten_prompt() -> None:
+    embed = _embeds.result_embed(
+        job(status=JobStatus.DOWNLOADED, actual_prompt="longer", seed_used=5)
+    )
+    fields = {f.name: f.value for f in embed.fields}
+    assert fields["Rewritten prompt"] == "longer" and fields["Seed"] == "5"
+    assert _embeds.marked_job(embed.footer.text) == 7
+
+
+def test_status_embed_eta_is_relative() -> None:
+    eta = T0 + timedelta(minutes=3)
+    embed = _embeds.status_embed(job(status=JobStatus.RUNNING, eta=eta))
+    assert any(f"<t:{int(eta.timestamp())}:R>" in f.value for f in embed.fields if f.value)

@@ -1,0 +1,109 @@
+"""The one validation of a request (``core.domain.validation``), directly: every refusal is one
+clear line, and a valid spec comes back with the catalog id and defaults filled in."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from core.domain.catalog import AUDIO_LIMITS, Region, find_model
+from core.domain.errors import Input, ValidationError
+from core.domain.jobs import JobSpec
+from core.domain.tasks import MediaFile
+from core.domain.validation import check_media, resolve_model, validate_spec
+
+SPEC = JobSpec(model="wan2.6-i2v-flash", prompt="a cat turns its head", resolution="", duration=0)
+
+
+def spec(model: str, **kw: object) -> JobSpec:
+    return dataclasses.replace(SPEC, model=model, **kw)  # type: ignore[arg-type]  # JobSpec fields
+
+
+# moved from the DashScope client's tests: the client no longer validates, the facade does
+# (once, before any row or request), so these refusals are now proven here
+@pytest.mark.parametrize(
+    ("model", "kw", "audio", "words"),
+    [
+        ("wan9-i2v", {}, False, "Unknown model 'wan9-i2v'"),
+        ("wan2.6-i2v-flash", {"duration": 20}, False, "2 to 15 s, not 20 s"),
+        ("wan2.5-i2v-preview", {"duration": 7}, False, "5 or 10 s, not 7 s"),
+        ("wan2.2-i2v-plus", {"resolution": "720P"}, False, "480P, 1080P videos, not 720P"),
+        ("wan2.2-i2v-flash", {}, True, "cannot use an audio file"),
+        ("wan2.5-i2v-preview", {"sound": False}, False, "always makes videos with sound"),
+        ("wan2.6-i2v-flash", {"template": "flying"}, False, "does not offer the effect"),
+        ("wanx2.1-i2v-turbo", {"template": "melt"}, False, "does not offer the effect 'melt'"),
+        ("wanx2.1-i2v-plus", {"template": "nope"}, False, "Unknown effect"),
+        ("wan2.6-i2v-flash", {"seed": 2_147_483_648}, False, "0 to 2147483647"),
+        ("wan2.6-i2v-flash", {"seed": -1}, False, "0 to 2147483647"),
+        ("wan2.2-i2v-flash", {"prompt": "x" * 801}, False, "801 characters"),
+        ("wan2.6-i2v-flash", {"negative_prompt": "n" * 501}, False, "negative prompt is 501"),
+        ("wan2.6-i2v-us", {}, False, "Unknown model"),
+        ("wan2.6-i2v-flash", {"aspect": "2:1"}, False, "Unknown aspect '2:1'"),
+        ("wan2.6-i2v-flash", {"fill": "smear"}, False, "Unknown fill 'smear'"),
+        ("wan2.6-i2v-flash", {"sound": False}, True, "silent video cannot use an audio file"),
+    ],
+)
+def test_invalid_specs_are_refused_with_one_line(
+    model: str, kw: dict[str, object], audio: bool, words: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        validate_spec(spec(model, **kw), Region.BEIJING, audio=audio)
+    assert words in caught.value.message
+    assert "\n" not in caught.value.message
+    # a stable key and the values the message names, for a front-end to translate it
+    assert "." in caught.value.key
+
+
+def test_a_valid_spec_gets_the_catalog_id_and_the_defaults() -> None:
+    model = resolve_model("wan2.6-i2v-flash", Region.BEIJING)
+    checked = validate_spec(SPEC, Region.BEIJING)
+    assert (checked.model, checked.resolution, checked.duration) == (
+        model.id,
+        model.default_resolution,
+        model.default_duration,
+    )
+    lower = validate_spec(dataclasses.replace(SPEC, resolution="720p"), Region.BEIJING)
+    assert lower.resolution == "720P"
+
+
+def test_a_regional_id_resolves_to_the_catalog_id() -> None:
+    turbo = find_model("wanx2.1-i2v-turbo")
+    assert turbo is not None
+    regional = turbo.wire_id(Region.SINGAPORE)
+    checked = validate_spec(spec(regional, prompt=None), Region.SINGAPORE)
+    assert checked.model == turbo.id
+
+
+def test_own_audio_outside_beijing_is_refused_and_names_the_region() -> None:
+    with pytest.raises(ValidationError) as caught:
+        validate_spec(SPEC, Region.SINGAPORE, audio=True)
+    assert caught.value.subject is Input.AUDIO
+    assert caught.value.key == "audio.region"
+    assert caught.value.params == {"region": "ap-southeast-1"}
+
+
+def test_a_model_missing_in_the_region_is_refused() -> None:
+    with pytest.raises(ValidationError, match="not available in region us-east-1") as caught:
+        resolve_model("wan2.6-i2v-flash", Region.VIRGINIA)
+    assert caught.value.params["region"] == "us-east-1"
+
+
+def test_media_checks_judge_the_normalised_files() -> None:
+    model = resolve_model("wan2.6-i2v-flash", Region.BEIJING)
+    image = MediaFile(b"\x89PNG", "image/png", "a.png")
+    check_media(model, image)  # fits
+    with pytest.raises(ValidationError, match="JPEG, PNG, BMP or WEBP") as caught:
+        check_media(model, MediaFile(b"x", "image/gif", "a.gif"))
+    assert caught.value.key == "image.format"
+    with pytest.raises(ValidationError, match="required"):
+        check_media(model, MediaFile(b"", "image/png", "a.png"))
+    big = MediaFile(b"x" * (model.image.max_bytes + 1), "image/png", "a.png")
+    with pytest.raises(ValidationError, match="accepts at most"):
+        check_media(model, big)
+    with pytest.raises(ValidationError, match="WAV or MP3"):
+        check_media(model, image, MediaFile(b"x", "audio/ogg", "a.ogg"))
+    loud = MediaFile(b"x" * (AUDIO_LIMITS.max_bytes + 1), "audio/mpeg", "a.mp3")
+    with pytest.raises(ValidationError, match="the limit is") as caught:
+        check_media(model, image, loud)
+    assert caught.value.subject is Input.AUDIO

@@ -1,0 +1,64 @@
+"""The startup sweep of what a crash left behind (issue 8.8)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.domain.jobs import JobStatus
+from core.engine.retention import sweep_leftovers
+from storage.sqlite import SqliteJobStore
+from tests.core.fakes import FakeClock, RecordingPort, png
+from tests.core.rig import CHAT, SPEC, Rig, run_until
+
+
+async def test_recover_deletes_partial_files_and_inputs_no_job_names(
+    service: Rig,
+    store: SqliteJobStore,
+    clock: FakeClock,
+    port: RecordingPort,
+    tmp_path: Path,
+) -> None:
+    view = await service.submit(spec=SPEC, image=png(), chat=CHAT)
+    media = tmp_path / "media"
+    (media / "videos").mkdir(parents=True)
+    stale = [
+        media / "videos" / "job-7.mp4.part",  # a download cut short
+        media / "videos" / "job-7-fit-1000.mp4.part",  # a re-encode cut short
+        media / "inputs" / "0123abcd.png",  # written by a submit that never recorded its row
+        media / "inputs" / "feedbeef.mp3",
+    ]
+    for path in stale:
+        path.write_bytes(b"partial")
+    finished = media / "videos" / "job-9.mp4"  # a complete file is not a leftover
+    finished.write_bytes(b"mp4")
+    job = await store.get_job(view.id)
+    assert job is not None and job.image_path is not None
+    await service.recover()
+    assert [p for p in stale if _exists(p)] == []
+    assert _exists(Path(job.image_path)) and _exists(finished)
+    await run_until(service, clock, port, {JobStatus.DELIVERED}, [view.id])
+
+
+def test_the_sweep_spares_busy_downloads_and_inputs_being_written(tmp_path: Path) -> None:
+    videos, inputs = tmp_path / "videos", tmp_path / "inputs"
+    videos.mkdir()
+    inputs.mkdir()
+    busy = videos / "job-3.mp4.part"
+    writing = inputs / "aaaa.png"
+    named = inputs / "bbbb.png"
+    orphan = inputs / "cccc.png"
+    for path in (busy, writing, named, orphan):
+        path.write_bytes(b"x")
+    removed = sweep_leftovers(
+        tmp_path,
+        # a row may spell the directory differently: the unique file name is what counts
+        referenced=["/elsewhere/inputs/bbbb.png"],
+        busy_jobs={3},
+        writing={"aaaa.png"},
+    )
+    assert removed == [orphan]
+    assert busy.exists() and writing.exists() and named.exists()
+
+
+def _exists(path: Path) -> bool:
+    return path.exists()

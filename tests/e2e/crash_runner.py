@@ -1,0 +1,206 @@
+"""An engine process for the crash test: ``python -m tests.e2e.crash_runner``.
+
+Builds the runtime with ``bot.builder`` on the shared SQLite file, runs ``Worker.recover()`` and
+then ``Worker.tick`` in a loop until every job is final, delivering into a JSONL file through a
+port registered in the router. ``CRASH=<op>:<n>:<before|after>`` makes the process SIGKILL itself
+around the n-th call of ``op`` (a provider method, a port method, or ``pass``): the crash-point
+hook lives here, never in production code.
+
+Time: a simulated clock kept in a file (``CLOCK_PATH``). The runner advances it by ``STEP``
+simulated seconds after every tick, and the emulator in the test process reads the same file, so
+the run goes through the same ticks however fast or slow the machine is: every crash point is
+reached at the same place of the run on every machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.builder import build
+from bot.settings import DashScopeSettings, Settings
+from core.domain.catalog import Model
+from core.domain.jobs import FINAL, JobStatus, JobView
+from core.domain.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, TaskSummary
+from core.ports import VideoProvider
+
+KEY = "sk-crash-test"
+#: simulated seconds per tick
+STEP = 1.0
+#: a run that has not finished after this many ticks is stuck
+MAX_TICKS = 20_000
+
+
+class FileClock:
+    """Simulated epoch seconds in a file: ``()`` for the emulator, ``now()`` for the engine."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self) -> float:
+        return float(self.path.read_text(encoding="ascii"))
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self(), UTC)
+
+    def set(self, value: float) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(repr(value), encoding="ascii")
+        tmp.replace(self.path)  # atomic: a reader never sees a half-written number
+
+    def advance(self, seconds: float) -> None:
+        self.set(self() + seconds)
+
+
+class CrashPoint:
+    def __init__(self, spec: str) -> None:
+        op, n, when = [*spec.split(":"), "", "", ""][:3] if spec else ("", "0", "")
+        self.op, self.n, self.when = op, int(n or 0), when or "after"
+        self.seen: Counter[str] = Counter()
+
+    def hit(self, op: str, when: str) -> None:
+        if when == "before":
+            self.seen[op] += 1
+        if op == self.op and self.seen[op] == self.n and when == self.when:
+            logging.getLogger(__name__).warning("crash point %s:%d:%s", op, self.n, when)
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+class CrashingProvider:
+    def __init__(self, inner: VideoProvider, crash: CrashPoint) -> None:
+        self.inner, self.crash = inner, crash
+
+    async def create_task(self, request: TaskRequest) -> TaskInfo:
+        self.crash.hit("create", "before")
+        info = await self.inner.create_task(request)
+        self.crash.hit("create", "after")
+        return info
+
+    async def upload_file(self, model: Model, media: MediaFile) -> str:
+        return await self.inner.upload_file(model, media)
+
+    async def get_task(self, task_id: str) -> TaskInfo:
+        self.crash.hit("get", "before")
+        info = await self.inner.get_task(task_id)
+        self.crash.hit("get", "after")
+        return info
+
+    async def cancel_task(self, task_id: str) -> None:
+        await self.inner.cancel_task(task_id)
+
+    async def list_tasks(
+        self,
+        *,
+        start: datetime,
+        end: datetime,
+        model: str | None = None,
+        status: TaskStatus | None = None,
+    ) -> list[TaskSummary]:
+        self.crash.hit("list", "before")
+        found = await self.inner.list_tasks(start=start, end=end, model=model, status=status)
+        self.crash.hit("list", "after")
+        return found
+
+    async def download(self, url: str, dest: Path, *, max_bytes: int) -> int:
+        self.crash.hit("download", "before")
+        size = await self.inner.download(url, dest, max_bytes=max_bytes)
+        self.crash.hit("download", "after")
+        return size
+
+
+class FilePort:
+    """Posts are lines in a JSONL file (fsynced), so they survive the kill like a chat would."""
+
+    def __init__(self, path: Path, crash: CrashPoint) -> None:
+        self.path, self.crash = path, crash
+
+    def _append(self, record: dict[str, Any]) -> None:
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def _post(self, job: JobView, kind: str, op: str) -> str:
+        self.crash.hit(op, "before")
+        message = f"m-{job.id}-{uuid.uuid4().hex[:8]}"
+        self._append(
+            {
+                "job": job.id,
+                "kind": kind,
+                "msg": message,
+                "video": job.video_path,
+                "task": job.task_id,
+            }
+        )
+        self.crash.hit(op, "after")
+        return message
+
+    async def post_progress(self, job: JobView) -> None:
+        self._post(job, "progress:" + job.status.value, "progress")
+
+    async def upload_limit(self, job: JobView) -> int:
+        return 1 << 40  # a file "chat" takes any size
+
+    async def post_result(self, job: JobView) -> str:
+        return self._post(job, "result", "post")
+
+    async def post_failure(self, job: JobView) -> str:
+        return self._post(job, "failure", "post")
+
+    async def find_posted(self, job: JobView) -> str | None:
+        if not self.path.exists():
+            return None
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            if rec["job"] == job.id and rec["kind"] in ("result", "failure"):
+                return str(rec["msg"])
+        return None
+
+
+def settings(env: dict[str, str]) -> Settings:
+    return Settings(
+        dashscope=DashScopeSettings(api_key=KEY, base_url_override=env["BASE_URL"]),
+        database_path=Path(env["DB_PATH"]),
+        media_dir=Path(env["MEDIA_DIR"]),
+        limit_user_active_jobs=0,
+    )
+
+
+async def run(env: dict[str, str]) -> int:
+    clock = FileClock(Path(env["CLOCK_PATH"]))
+    crash = CrashPoint(env.get("CRASH", ""))
+    async with build(
+        settings(env),
+        clock=clock,
+        wrap_provider=lambda inner: CrashingProvider(inner, crash),
+        retry_delay=0,
+        media_workers=1,
+    ) as rt:
+        rt.router.register("discord", FilePort(Path(env["POSTS"]), crash))
+        await rt.worker.recover()
+        for _ in range(MAX_TICKS):
+            crash.hit("pass", "before")
+            await rt.worker.tick(clock.now())
+            jobs = await rt.store.jobs_with_status(list(JobStatus))
+            if jobs and all(j.status in FINAL for j in jobs):
+                return 0
+            clock.advance(STEP)
+    return 3
+
+
+def main() -> int:
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING"), stream=sys.stderr)
+    return asyncio.run(run(dict(os.environ)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
