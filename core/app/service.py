@@ -94,14 +94,22 @@ class AnimateService:
 
     # ------------------------------------------------------------------ pure checks
     def validate(
-        self, spec: JobSpec, *, audio: bool = False, last_frame: bool = False, clip: bool = False
+        self,
+        spec: JobSpec,
+        *,
+        audio: bool = False,
+        last_frame: bool = False,
+        clip: bool = False,
+        image: bool | None = None,
     ) -> ValidSpec:
         """The one validation of a request (``core.domain.validation``): ``spec`` with the
         catalog model id and defaults filled in, or a ``ValidationError`` with one clear
         message. The flags say which files come with it: an audio file, an end image, a video
-        to continue instead of the image. No I/O: call it before reading any attachment, and
-        hand the result to ``submit``."""
-        checked = validate_spec(spec, self.region, audio=audio, last_frame=last_frame, clip=clip)
+        to continue, the image (by default: unless it continues a clip). No I/O: call it
+        before reading any attachment, and hand the result to ``submit``."""
+        checked = validate_spec(
+            spec, self.region, audio=audio, last_frame=last_frame, clip=clip, image=image
+        )
         return ValidSpec(checked, audio, last_frame, clip)
 
     def quote(self, spec: JobSpec) -> Quote:
@@ -140,9 +148,13 @@ class AnimateService:
         request; the worker is woken to start it. ``image`` is the first frame; ``clip`` a
         video to continue instead (wan2.7); ``last_frame`` an end image."""
         files = (audio is not None, last_frame is not None, clip is not None)
-        if not (isinstance(spec, ValidSpec) and spec.files == files):
+        # an image beside a clip is a first_frame + first_clip request: validation refuses it
+        both = image is not None and clip is not None
+        if both or not (isinstance(spec, ValidSpec) and spec.files == files):
             plain = spec.spec if isinstance(spec, ValidSpec) else spec
-            spec = self.validate(plain, audio=files[0], last_frame=files[1], clip=files[2])
+            spec = self.validate(
+                plain, audio=files[0], last_frame=files[1], clip=files[2], image=both or None
+            )
         checked = spec.spec
         # CPU-heavy decoding runs in the media pool, off the event loop
         ready = await prepare_inputs(

@@ -162,10 +162,6 @@ class Model:
         table = self.price if sound or self.audio is not AudioMode.OPTIONAL else self.silent_price
         return table.get(region, {}).get(resolution)
 
-    def cost(self, region: Region, resolution: str, seconds: int, *, sound: bool = True) -> float:
-        unit = self.unit_price(region, resolution, sound=sound)
-        return 0.0 if unit is None else round(unit * seconds, 6)
-
 
 #: the short region names the catalog rows use
 _SHORT = {

@@ -75,11 +75,13 @@ def validate_spec(
     audio: bool = False,
     last_frame: bool = False,
     clip: bool = False,
+    image: bool | None = None,
 ) -> JobSpec:
     """``spec`` with the catalog model id and catalog defaults filled in (empty resolution, zero
     duration, no ratio), or one clear ``ValidationError``. The flags say which files come with
-    the request: an audio file, an end image (``last_frame``), a video to continue instead of
-    the image (``clip``); the combination is checked against the model and the region."""
+    the request: an audio file, an end image (``last_frame``), a video to continue (``clip``),
+    the image (``image``; by default: unless it continues a clip); the combination is checked
+    against the model and the region."""
     if spec.aspect not in ASPECTS:
         raise ValidationError(
             f"Unknown aspect {spec.aspect!r}; use one of {', '.join(ASPECTS)}.",
@@ -107,7 +109,8 @@ def validate_spec(
     _check_duration(model, region, duration)
     _check_text(spec, model)
     _check_template(spec, model)
-    inputs = Inputs(first_frame=not clip, last_frame=last_frame, clip=clip, audio=audio)
+    first = (not clip) if image is None else image
+    inputs = Inputs(first_frame=first, last_frame=last_frame, clip=clip, audio=audio)
     check_inputs(model, region, inputs, template=spec.template)
     _check_sound(spec, model, audio=audio)
     ratio = _check_ratio(spec, model)

@@ -112,6 +112,13 @@ async def test_a_continuation_not_longer_than_its_clip_is_refused_before_anythin
                 spec=spec("wan2.7-i2v", duration=3), clip=clip_bytes(3.0), chat=CHAT
             )
         assert caught.value.key == "clip.duration_within"
+        with pytest.raises(ValidationError) as both:
+            await stack.service.submit(
+                spec=spec("wan2.7-i2v", duration=8), image=solid_png(RED), clip=clip_bytes(3.0),
+                chat=CHAT,
+            )  # fmt: skip
+        assert both.value.key == "media.combination"
+        assert both.value.params["given"] == "image + clip"
         assert await stack.store.jobs_with_status(list(JobStatus)) == []
         assert stack.emulator.request_log == []
 

@@ -143,8 +143,10 @@ def test_which_models_take_an_end_image_a_clip_or_audio_per_region() -> None:
 
 def test_prices_limits_and_families() -> None:
     flash = MODELS["wan2.6-i2v-flash"]
-    assert flash.cost(Region.BEIJING, "720P", 10) == pytest.approx(3.0)
-    assert flash.cost(Region.BEIJING, "720P", 10, sound=False) == pytest.approx(1.5)
+    assert flash.unit_price(Region.BEIJING, "720P") == 0.30
+    assert flash.unit_price(Region.BEIJING, "720P", sound=False) == 0.15
+    # a model whose sound cannot be switched off has one price
+    assert MODELS["wan2.6-i2v"].unit_price(Region.BEIJING, "720P", sound=False) == 0.6
     assert MODELS["wan2.2-i2v-flash"].unit_price(Region.SINGAPORE, "1080P") is None
     assert MODELS["wan3.0-video"].unit_price(Region.BEIJING, "720P") is None
     assert MODELS["wanx2.1-kf2v-plus"].unit_price(Region.SINGAPORE, "720P") is None
