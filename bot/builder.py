@@ -22,6 +22,7 @@ from bot.settings import Settings
 from core.app.service import AnimateService
 from core.app.views import Views
 from core.domain.policy import UserLimits
+from core.domain.pricing import PriceBook
 from core.engine.config import EngineConfig
 from core.engine.context import EngineContext
 from core.engine.delivery import Deliverer
@@ -102,7 +103,7 @@ async def build(
                 session,
                 api_key=dashscope.api_key,
                 region=dashscope.region,
-                base_url=dashscope.base_url_override,
+                base_url=dashscope.base_url,
                 attempts=attempts,
                 retry_delay=retry_delay,
             )
@@ -164,6 +165,7 @@ async def build(
             limits=_limits(settings),
             intakes=intakes,
             notify=worker.wake,
+            prices=PriceBook(region, settings.price_overrides),
         )
         # closes first (LIFO): background downloads and re-encodes stop before the session,
         # the pool and the database close under them; their jobs stay due for the next start

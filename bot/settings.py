@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import math
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from core.domain.catalog import BASE_URLS, Region
 from core.domain.errors import ConfigError
+from core.domain.pricing import PriceOverrides
+from core.domain.regions import BASE_URLS, REGIONS, Region, valid_workspace_id
 
 #: levels ``logging`` accepts by name (a bad one would crash ``setLevel`` with a traceback)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -29,10 +31,17 @@ class DashScopeSettings:
     region: Region = Region.BEIJING
     #: explicit base URL (``DASHSCOPE_BASE_URL`` or the SDK's ``DASHSCOPE_HTTP_BASE_URL``)
     base_url_override: str | None = None
+    #: the workspace whose host to call (``DASHSCOPE_WORKSPACE_ID``, reference §1): required in
+    #: regions without a shared domain (Frankfurt, Tokyo, Hong Kong), recommended everywhere
+    workspace_id: str | None = None
 
     @property
     def base_url(self) -> str:
-        return (self.base_url_override or BASE_URLS[self.region]).rstrip("/")
+        """The override, else the workspace host, else the region's shared domain."""
+        url = self.base_url_override or REGIONS[self.region].base_url(self.workspace_id)
+        if url is None:
+            raise ConfigError(_needs_workspace(self.region) + ".")
+        return url.rstrip("/")
 
     @property
     def is_official_host(self) -> bool:
@@ -40,6 +49,14 @@ class DashScopeSettings:
             self.base_url_override is None
             or self.base_url_override.rstrip("/") in BASE_URLS.values()
         )
+
+
+def _needs_workspace(region: Region) -> str:
+    return (
+        f"DASHSCOPE_REGION={region.value} has no shared DashScope domain: set "
+        "DASHSCOPE_WORKSPACE_ID (the workspace's API Host in the Model Studio console) or "
+        "DASHSCOPE_BASE_URL"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +70,8 @@ class Settings:
     #: queued + running jobs one user may have at once (0 = unlimited)
     limit_user_active_jobs: int = 3
     log_level: str = "INFO"
+    #: the operator's prices (``PRICE_OVERRIDES``): model -> resolution -> price per second
+    price_overrides: PriceOverrides = field(default_factory=PriceOverrides)
 
 
 def _region(value: str | None) -> Region:
@@ -68,13 +87,58 @@ def _region(value: str | None) -> Region:
 
 
 def dashscope_from_env(env: Mapping[str, str] | None = None) -> DashScopeSettings:
-    env = os.environ if env is None else env
+    """The DashScope settings; one ``ConfigError`` naming every problem."""
+    problems: list[str] = []
+    settings = _dashscope(os.environ if env is None else env, problems)
+    if problems:
+        raise ConfigError("; ".join(problems) + ".")
+    return settings
+
+
+def _dashscope(env: Mapping[str, str], problems: list[str]) -> DashScopeSettings:
     override = env.get("DASHSCOPE_BASE_URL") or env.get("DASHSCOPE_HTTP_BASE_URL") or None
+    try:
+        region = _region(env.get("DASHSCOPE_REGION"))
+    except ConfigError as exc:
+        problems.append(exc.message.rstrip("."))
+        region = Region.BEIJING
+    workspace = (env.get("DASHSCOPE_WORKSPACE_ID") or "").strip() or None
+    if workspace is not None and not valid_workspace_id(workspace):
+        problems.append(f"DASHSCOPE_WORKSPACE_ID={workspace!r} is not a workspace id")
+        workspace = None
+    elif override is None and workspace is None and REGIONS[region].shared_url is None:
+        problems.append(_needs_workspace(region))
     return DashScopeSettings(
         api_key=(env.get("DASHSCOPE_API_KEY") or "").strip() or None,
-        region=_region(env.get("DASHSCOPE_REGION")),
+        region=region,
         base_url_override=override,
+        workspace_id=workspace,
     )
+
+
+def price_overrides_from_env(
+    env: Mapping[str, str] | None = None, problems: list[str] | None = None
+) -> PriceOverrides:
+    """``PRICE_OVERRIDES``: the path of a TOML file of model -> resolution -> price per output
+    second, in the region's currency (``core.domain.pricing``). A problem is a line in
+    ``problems``, or a ``ConfigError`` when none is given."""
+    env = os.environ if env is None else env
+    raw = (env.get("PRICE_OVERRIDES") or "").strip()
+    if not raw:
+        return PriceOverrides()
+    path = Path(raw).expanduser()
+    try:
+        return PriceOverrides.parse(tomllib.loads(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        problem = f"PRICE_OVERRIDES={raw!r} cannot be read ({exc.strerror or exc})"
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        problem = f"PRICE_OVERRIDES={raw!r} is not valid TOML ({exc})"
+    except ValueError as exc:
+        problem = f"PRICE_OVERRIDES={raw!r}: {exc}"
+    if problems is None:
+        raise ConfigError(problem + ".")
+    problems.append(problem)
+    return PriceOverrides()
 
 
 def number(
@@ -138,11 +202,7 @@ def from_env(env: Mapping[str, str] | None = None, *, need_discord: bool = True)
     token = (env.get("DISCORD_TOKEN") or "").strip() or None
     if need_discord and token is None:
         problems.append("DISCORD_TOKEN is missing (the bot token from the Developer Portal)")
-    try:
-        dashscope = dashscope_from_env(env)
-    except ConfigError as exc:
-        problems.append(exc.message.rstrip("."))
-        dashscope = dashscope_from_env({**env, "DASHSCOPE_REGION": ""})
+    dashscope = _dashscope(env, problems)
     if dashscope.api_key is None:
         problems.append(
             "DASHSCOPE_API_KEY is missing (a Model Studio key of the region in DASHSCOPE_REGION)"
@@ -155,6 +215,7 @@ def from_env(env: Mapping[str, str] | None = None, *, need_discord: bool = True)
     if log_level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL={log_level!r} is not one of {', '.join(LOG_LEVELS)}")
     active_cap = whole(env, "LIMIT_USER_ACTIVE_JOBS", 3, high=10_000, problems=problems)
+    overrides = price_overrides_from_env(env, problems)
     if problems:
         raise ConfigError("Configuration problem: " + "; ".join(problems) + ".")
     db = Path(env.get("DATABASE_PATH") or "data/animate.db").expanduser()
@@ -168,4 +229,5 @@ def from_env(env: Mapping[str, str] | None = None, *, need_discord: bool = True)
         media_retention_days=retention,
         limit_user_active_jobs=active_cap,
         log_level=log_level,
+        price_overrides=overrides,
     )

@@ -158,7 +158,7 @@ class JobStore(Protocol):
     async def uploads_due(
         self, now: datetime, *, fresh_until: datetime, limit: int
     ) -> list[JobRecord]:
-        """Queued jobs with an audio file whose upload is missing or expires before
+        """Queued jobs with an audio file or a clip whose upload is missing or expires before
         ``fresh_until``, and whose ``next_at`` is due."""
         ...
 

@@ -220,17 +220,20 @@ class PostgresJobStore:
         return await self._fetch(
             _SELECT
             + sql.SQL(
-                "WHERE status = %s AND audio_path IS NOT NULL AND next_at IS NOT NULL "
-                "AND next_at <= %s AND (audio_url IS NULL OR audio_url_expires_at IS NULL "
-                "OR audio_url_expires_at < %s) ORDER BY next_at LIMIT %s"
+                "WHERE status = %s AND next_at IS NOT NULL AND next_at <= %s AND ("
+                "(audio_path IS NOT NULL AND (audio_url IS NULL OR audio_url_expires_at IS NULL "
+                "OR audio_url_expires_at < %s)) OR (clip_path IS NOT NULL AND (clip_url IS NULL "
+                "OR clip_url_expires_at IS NULL OR clip_url_expires_at < %s))) "
+                "ORDER BY next_at LIMIT %s"
             ),
-            (JobStatus.QUEUED.value, now, fresh_until, limit),
+            (JobStatus.QUEUED.value, now, fresh_until, fresh_until, limit),
         )
 
     async def referenced_files(self) -> set[str]:
         async with self._pool.connection() as conn:
             cur = await conn.execute(
-                "SELECT image_path, audio_path, video_path, fit_path FROM jobs"
+                "SELECT image_path, audio_path, last_frame_path, clip_path, video_path, fit_path "
+                "FROM jobs"
             )
             return {str(p) for row in await cur.fetchall() for p in row if p}
 

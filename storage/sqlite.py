@@ -258,16 +258,25 @@ class SqliteJobStore:
         self, now: datetime, *, fresh_until: datetime, limit: int
     ) -> list[JobRecord]:
         return await self._fetch(
-            f"{_SELECT} WHERE status = ? AND audio_path IS NOT NULL AND next_at IS NOT NULL "
-            "AND next_at <= ? AND (audio_url IS NULL OR audio_url_expires_at IS NULL "
-            "OR audio_url_expires_at < ?) ORDER BY next_at LIMIT ?",
-            (JobStatus.QUEUED.value, now.timestamp(), fresh_until.timestamp(), limit),
+            f"{_SELECT} WHERE status = ? AND next_at IS NOT NULL AND next_at <= ? AND ("
+            "(audio_path IS NOT NULL AND (audio_url IS NULL OR audio_url_expires_at IS NULL "
+            "OR audio_url_expires_at < ?)) OR (clip_path IS NOT NULL AND (clip_url IS NULL "
+            "OR clip_url_expires_at IS NULL OR clip_url_expires_at < ?))) "
+            "ORDER BY next_at LIMIT ?",
+            (
+                JobStatus.QUEUED.value,
+                now.timestamp(),
+                fresh_until.timestamp(),
+                fresh_until.timestamp(),
+                limit,
+            ),
         )
 
     async def referenced_files(self) -> set[str]:
         found: set[str] = set()
         async with self._db.execute(
-            "SELECT image_path, audio_path, video_path, fit_path FROM jobs"
+            "SELECT image_path, audio_path, last_frame_path, clip_path, video_path, fit_path "
+            "FROM jobs"
         ) as cur:
             for row in await cur.fetchall():
                 found.update(str(p) for p in row if p)

@@ -25,7 +25,8 @@ from core.ports import Clock, JobStore
 
 log = logging.getLogger(__name__)
 
-_EXT = {"image/png": ".png", "image/jpeg": ".jpg", "audio/mpeg": ".mp3", "audio/wav": ".wav"}
+_EXT = {"image/png": ".png", "image/jpeg": ".jpg", "audio/mpeg": ".mp3", "audio/wav": ".wav",
+        "video/mp4": ".mp4", "video/quicktime": ".mov"}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,16 +63,23 @@ class Recorder:
         chat: ChatRef,
         *,
         cost: tuple[float, str],
-        image: InputFile,
+        image: InputFile | None,
         audio: InputFile | None,
         parent_job_id: int | None,
+        last_frame: InputFile | None = None,
+        clip: InputFile | None = None,
+        clip_seconds: float | None = None,
+        unit_price: float | None = None,
     ) -> JobRecord:
         """Write (or copy) the inputs, then insert the row; ``too_many_active`` when the
-        requester is at the cap; ``OSError`` when an input to copy is gone."""
+        requester is at the cap; ``OSError`` when an input to copy is gone. ``image`` is None
+        when the job continues ``clip``; ``unit_price`` None when no price is known."""
         written: list[Path] = []
         try:
             image_path = await self._put(image, written)
-            audio_path = await self._put(audio, written) if audio is not None else None
+            audio_path = await self._put(audio, written)
+            last_frame_path = await self._put(last_frame, written)
+            clip_path = await self._put(clip, written)
             now = self.clock.now()
             record = JobRecord(
                 id=0,
@@ -84,7 +92,13 @@ class Recorder:
                 currency=cost[1],
                 cost_estimate=cost[0],
                 image_path=image_path,
-                image_mime=image.mime,
+                image_mime=image.mime if image else None,
+                last_frame_path=last_frame_path,
+                last_frame_mime=last_frame.mime if last_frame else None,
+                clip_path=clip_path,
+                clip_mime=clip.mime if clip else None,
+                clip_seconds=clip_seconds,
+                unit_price=unit_price,
                 audio_path=audio_path,
                 audio_mime=audio.mime if audio else None,
                 audio_filename=audio.filename if audio else None,
@@ -111,7 +125,9 @@ class Recorder:
             raise too_many_active(cap.limit)
         return inserted
 
-    async def _put(self, item: InputFile, written: list[Path]) -> str:
+    async def _put(self, item: InputFile | None, written: list[Path]) -> str | None:
+        if item is None:
+            return None
         suffix = Path(item.path).suffix if item.path else _EXT.get(item.mime, ".bin")
         dest = self.folder / f"{uuid.uuid4().hex}{suffix}"
         written.append(dest)

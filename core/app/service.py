@@ -14,19 +14,19 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from core.app.intake import Intake
+from core.app.preparing import prepare_inputs
 from core.app.recording import InputFile, Recorder
 from core.app.views import Views
-from core.domain.catalog import CURRENCY, Region, find_model
+from core.domain.catalog import Region, find_model
 from core.domain.errors import AnimateError, Kind, ProviderError, ValidationError
 from core.domain.jobs import ChatRef, JobSpec, JobStatus, JobView
 from core.domain.policy import UserLimits
+from core.domain.pricing import PriceBook, Quote
 from core.domain.records import JobRecord, failed, transition
-from core.domain.tasks import MediaFile
-from core.domain.validation import check_media, validate_spec
-from core.media.audio import prepare_audio
-from core.media.image import normalise_image
+from core.domain.validation import validate_spec
 from core.media.pool import MediaPool
 from core.ports import Clock, JobStore, VideoProvider
 from core.rows import update
@@ -46,6 +46,12 @@ class ValidSpec:
 
     spec: JobSpec  # the catalog model id, catalog defaults filled in
     audio: bool  # validated as coming with an audio file
+    last_frame: bool = False  # … with an end image
+    clip: bool = False  # … with a video to continue instead of the image
+
+    @property
+    def files(self) -> tuple[bool, bool, bool]:
+        return (self.audio, self.last_frame, self.clip)
 
 
 class AnimateService:
@@ -62,6 +68,7 @@ class AnimateService:
         limits: UserLimits | None = None,
         intakes: int = 4,
         notify: Callable[[], None] = _nothing,
+        prices: PriceBook | None = None,
     ) -> None:
         self.store = store
         #: only for canceling a task still queued at DashScope
@@ -71,6 +78,8 @@ class AnimateService:
         self.region = Region(region)
         self.views = views
         self.limits = limits or UserLimits()
+        #: published prices with the operator's overrides (``PRICE_OVERRIDES``)
+        self.prices = prices or PriceBook(self.region)
         #: new work for the worker (the builder wires ``Worker.wake``)
         self._notify = notify
         #: at most ``intakes`` front-end requests hold attachment bytes at once (see ``intake``)
@@ -84,68 +93,92 @@ class AnimateService:
         )
 
     # ------------------------------------------------------------------ pure checks
-    def validate(self, spec: JobSpec, *, audio: bool = False) -> ValidSpec:
+    def validate(
+        self,
+        spec: JobSpec,
+        *,
+        audio: bool = False,
+        last_frame: bool = False,
+        clip: bool = False,
+        image: bool | None = None,
+    ) -> ValidSpec:
         """The one validation of a request (``core.domain.validation``): ``spec`` with the
         catalog model id and defaults filled in, or a ``ValidationError`` with one clear
-        message. ``audio``: the request comes with an audio file. No I/O: call it before
-        reading any attachment, and hand the result to ``submit``."""
-        return ValidSpec(validate_spec(spec, self.region, audio=audio), audio)
+        message. The flags say which files come with it: an audio file, an end image, a video
+        to continue, the image (by default: unless it continues a clip). No I/O: call it
+        before reading any attachment, and hand the result to ``submit``."""
+        checked = validate_spec(
+            spec, self.region, audio=audio, last_frame=last_frame, clip=clip, image=image
+        )
+        return ValidSpec(checked, audio, last_frame, clip)
+
+    def quote(self, spec: JobSpec) -> Quote:
+        """What a validated ``spec`` will cost: the whole output (a continued clip included)
+        at the published or the operator's price; ``price_known`` False when there is none."""
+        return self.prices.quote(self._known(spec))
 
     def estimate(self, spec: JobSpec) -> tuple[float, str]:
-        model = find_model(spec.model)
-        if model is None:
+        """(cost, currency); the cost is 0.0 when no price is known (see ``quote``)."""
+        quote = self.quote(spec)
+        return quote.cost or 0.0, quote.currency
+
+    def _known(self, spec: JobSpec) -> JobSpec:
+        if find_model(spec.model) is None:
             raise ValidationError(
                 f"Unknown model {spec.model!r}.",
                 key="request.model_unknown",
                 params={"model": spec.model},
             )
-        resolution = spec.resolution or model.default_resolution
-        duration = spec.duration or model.default_duration
-        cost = model.cost(self.region, resolution, duration, sound=spec.sound)
-        return cost, CURRENCY[self.region]
+        return spec
 
     # ------------------------------------------------------------------ submit
     async def submit(
         self,
         *,
         spec: JobSpec | ValidSpec,
-        image: bytes,
+        image: bytes | None = None,
         chat: ChatRef,
         audio: bytes | None = None,
         audio_filename: str | None = None,
         parent_job_id: int | None = None,
+        last_frame: bytes | None = None,
+        clip: bytes | None = None,
     ) -> JobView:
         """Record a job: every rule that can refuse it is checked here, before any row or
-        request; the worker is woken to start it."""
-        if not (isinstance(spec, ValidSpec) and spec.audio == (audio is not None)):
+        request; the worker is woken to start it. ``image`` is the first frame; ``clip`` a
+        video to continue instead (wan2.7); ``last_frame`` an end image."""
+        files = (audio is not None, last_frame is not None, clip is not None)
+        # an image beside a clip is a first_frame + first_clip request: validation refuses it
+        both = image is not None and clip is not None
+        if both or not (isinstance(spec, ValidSpec) and spec.files == files):
+            plain = spec.spec if isinstance(spec, ValidSpec) else spec
             spec = self.validate(
-                spec.spec if isinstance(spec, ValidSpec) else spec, audio=audio is not None
+                plain, audio=files[0], last_frame=files[1], clip=files[2], image=both or None
             )
         checked = spec.spec
-        model = find_model(checked.model)
-        assert model is not None  # noqa: S101 - validation resolved it
         # CPU-heavy decoding runs in the media pool, off the event loop
-        picture = await self.media.run(
-            normalise_image, image, model, aspect=checked.aspect, fill=checked.fill
+        ready = await prepare_inputs(
+            self.media,
+            checked,
+            self.region,
+            image=image,
+            last_frame=last_frame,
+            clip=clip,
+            audio=audio,
+            audio_filename=audio_filename,
         )
-        sound = None
-        if audio is not None:
-            sound = await self.media.run(prepare_audio, audio, audio_filename)
-        check_media(
-            model,
-            MediaFile(picture.data, picture.mime, "image"),
-            MediaFile(sound.data, sound.mime, sound.filename) if sound else None,
-        )
-        track = None
-        if sound is not None:
-            track = InputFile(sound.mime, data=sound.data, filename=sound.filename)
+        quote = self.quote(checked)
         job = await self.recorder.record(
             checked,
             chat,
-            cost=self.estimate(checked),
-            image=InputFile(picture.mime, data=picture.data),
-            audio=track,
+            cost=(quote.cost or 0.0, quote.currency),
+            image=ready.image,
+            audio=ready.audio,
             parent_job_id=parent_job_id,
+            last_frame=ready.last_frame,
+            clip=ready.clip,
+            clip_seconds=ready.clip_seconds,
+            unit_price=quote.unit_price,
         )
         log.info(
             "job %d queued (%s, %s, %d s)",
@@ -156,8 +189,7 @@ class AnimateService:
         )
         self._notify()
         view = await self.views.view(job, self.clock.now())
-        notes = (*picture.notes, *(sound.notes if sound else ()))
-        return dataclasses.replace(view, notes=notes)
+        return dataclasses.replace(view, notes=ready.notes)
 
     @asynccontextmanager
     async def intake(self, chat: ChatRef) -> AsyncIterator[None]:
@@ -257,7 +289,7 @@ class AnimateService:
                 key="regenerate.not_yours",
                 kind=Kind.PERMISSION,
             )
-        if job.media_purged or job.image_path is None:
+        if job.media_purged or (job.image_path is None and job.clip_path is None):
             raise AnimateError(
                 "The inputs of this job were deleted after the retention period; "
                 "start a new /animate.",
@@ -270,20 +302,18 @@ class AnimateService:
             dataclasses.replace(job.spec, seed=None),
             self.region,
             audio=job.audio_path is not None,
+            last_frame=job.last_frame_path is not None,
+            clip=job.clip_path is not None,
         )
-        audio = None
-        if job.audio_path is not None:
-            audio = InputFile(
-                job.audio_mime or "audio/mpeg", path=job.audio_path, filename=job.audio_filename
-            )
+        quote = self.quote(spec)
         try:
             child = await self.recorder.record(
                 spec,
                 dataclasses.replace(chat, user=user),
-                cost=self.estimate(spec),
-                image=InputFile(job.image_mime or "image/png", path=job.image_path),
-                audio=audio,
+                cost=(quote.cost or 0.0, quote.currency),
+                unit_price=quote.unit_price,
                 parent_job_id=job.id,
+                **_copies(job),
             )
         except OSError as exc:
             raise AnimateError(
@@ -326,3 +356,18 @@ def _no_such_job(job_id: int) -> AnimateError:
         params={"job": job_id},
         kind=Kind.NOT_FOUND,
     )
+
+
+def _copies(job: JobRecord) -> dict[str, Any]:
+    """The input files of ``job`` to copy into a regeneration (``Recorder.record`` arguments)."""
+    return {
+        "image": _copy(job.image_path, job.image_mime or "image/png"),
+        "audio": _copy(job.audio_path, job.audio_mime or "audio/mpeg", job.audio_filename),
+        "last_frame": _copy(job.last_frame_path, job.last_frame_mime or "image/png"),
+        "clip": _copy(job.clip_path, job.clip_mime or "video/mp4"),
+        "clip_seconds": job.clip_seconds,
+    }
+
+
+def _copy(path: str | None, mime: str, filename: str | None = None) -> InputFile | None:
+    return None if path is None else InputFile(mime, path=path, filename=filename)

@@ -110,4 +110,7 @@ def to_view(job: JobRecord, *, position: int | None = None, eta: datetime | None
         video_url_expires_at=job.video_url_expires_at,
         posted_message_id=job.posted_message_id,
         parent_job_id=job.parent_job_id,
+        unit_price=job.unit_price,
+        clip_seconds=job.clip_seconds if job.clip_path is not None else None,
+        last_frame=job.last_frame_path is not None,
     )

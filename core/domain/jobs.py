@@ -133,6 +133,8 @@ class JobSpec:
     template: str | None = None
     aspect: str = "original"
     fill: str = "crop"  # how to reach ``aspect``: centre crop, or pad with a blurred copy
+    #: the output ratio DashScope makes (Wan 3.0 ``parameters.ratio``; None on other models)
+    ratio: str | None = None
 
     @property
     def catalog_model(self) -> Model:
@@ -166,6 +168,9 @@ class JobView:
     cost_estimate: float = 0.0
     currency: str = "CNY"
     cost: float | None = None  # billed cost once known (usage × unit price)
+    #: the price per output second the job was quoted at; None: no price is known (the
+    #: estimate is then unknown, not zero)
+    unit_price: float | None = None
     usage_seconds: float | None = None  # billed output seconds once known
     orig_prompt: str | None = None
     actual_prompt: str | None = None
@@ -182,6 +187,14 @@ class JobView:
     video_url_expires_at: datetime | None = None
     posted_message_id: str | None = None  # the result/failure message, once posted
     parent_job_id: int | None = None  # set on regenerations
+    #: the job continues a clip of this many seconds (wan2.7 ``first_clip``): its duration is
+    #: the whole output, the clip included, and DashScope bills all of it
+    clip_seconds: float | None = None
+    last_frame: bool = False  # the video ends on an end image the user gave
     #: what the media pipeline changed in the inputs ("rotated upright", "converted from M4A
     #: to MP3"): only on the view ``submit`` returns, never stored
     notes: tuple[str, ...] = ()
+
+    @property
+    def price_known(self) -> bool:
+        return self.unit_price is not None

@@ -22,7 +22,7 @@ from core.domain.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus
 from core.engine.context import EngineContext
 from core.engine.sweeps import Sweeper
 from core.engine.tracking import Tracker
-from core.engine.uploads import audio_ready
+from core.engine.uploads import uploads_ready
 from core.estimates import Durations
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,8 @@ class Admission:
                 continue
             if counts[model.id] >= ctx.slots(model):
                 continue
-            if not audio_ready(job, now, ctx.config):
-                continue  # its audio upload runs (or backs off) in the background first
+            if not uploads_ready(job, now, ctx.config):
+                continue  # its uploads run (or back off) in the background first
             if job.next_at is not None and job.next_at > now:
                 ctx.wake(job.next_at)  # backing off after a 429 / 5xx
                 continue
@@ -86,23 +86,26 @@ class Admission:
         return fair_order(queued, await store.submitted_since(since))
 
     async def _request(self, job: JobRecord) -> TaskRequest:
-        if job.image_path is None:
+        if job.image_path is None and job.clip_path is None:
             raise AnimateError(
                 "The input image of this job is gone.",
                 key="job.image_gone",
                 kind=Kind.INVALID_INPUT,
             )
-        image = await asyncio.to_thread(Path(job.image_path).read_bytes)
-        if job.audio_path is not None and job.audio_url is None:
+        image = await _read(job.image_path, job.image_mime or "image/png")
+        last_frame = await _read(job.last_frame_path, job.last_frame_mime or "image/png")
+        if (job.audio_path is not None and job.audio_url is None) or (
+            job.clip_path is not None and job.clip_url is None
+        ):
             raise AnimateError(
-                "The audio file of this job was not uploaded.",
+                "The audio file or the clip of this job was not uploaded.",
                 key="job.audio_not_uploaded",
                 kind=Kind.INTERNAL,
             )
         spec = job.spec
         return TaskRequest(
             model=spec.catalog_model,
-            image=MediaFile(image, job.image_mime or "image/png", Path(job.image_path).name),
+            image=image,
             prompt=None if spec.template else spec.prompt,
             negative_prompt=spec.negative_prompt,
             resolution=spec.resolution,
@@ -111,9 +114,12 @@ class Admission:
             prompt_extend=spec.prompt_extend,
             watermark=spec.watermark,
             sound=spec.sound,
-            # uploaded beforehand (core.engine.uploads): the create only names the oss:// URL
+            # uploaded beforehand (core.engine.uploads): the create only names the oss:// URLs
             audio_url=job.audio_url if job.audio_path is not None else None,
             template=spec.template,
+            last_frame=last_frame,
+            clip_url=job.clip_url if job.clip_path is not None else None,
+            ratio=spec.ratio,
         )
 
     async def submit(self, job: JobRecord, now: datetime) -> None:
@@ -226,3 +232,10 @@ class Admission:
             return
         log.info("job %d: create refused for good: %r", job.id, exc)
         await ctx.save(job, failing(now, exc))
+
+
+async def _read(path: str | None, mime: str) -> MediaFile | None:
+    """An input image of a job (None when it has none); ``OSError`` when it is gone."""
+    if path is None:
+        return None
+    return MediaFile(await asyncio.to_thread(Path(path).read_bytes), mime, Path(path).name)

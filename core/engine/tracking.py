@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from core.domain.catalog import find_model
 from core.domain.durations import Expectation
 from core.domain.errors import AnimateError, Kind, ProviderError
 from core.domain.jobs import JobStatus
@@ -134,12 +133,10 @@ class Tracker:
             return
         await self.durations.learn(job, info, now)
         end = info.end_time if info.end_time and abs(seconds(info.end_time, now)) < 3600 else now
-        model = find_model(job.spec.model)
+        # billed seconds × the price the job was quoted at (None: no price was known)
         cost = None
-        if info.usage is not None and model is not None:
-            cost = model.cost(
-                ctx.region, job.spec.resolution, round(info.usage.seconds), sound=job.spec.sound
-            )
+        if info.usage is not None and job.unit_price is not None:
+            cost = round(job.unit_price * round(info.usage.seconds), 6)
         await ctx.save(
             job,
             lambda j: transition(

@@ -20,6 +20,8 @@ ALLOWED = {
     "errors": "core/domain/errors.py is the error types; providers/_errors.py maps DashScope's "
     "error bodies to them; emulator/_errors.py writes those bodies",
     "config": "core/engine/config.py is the engine's knobs, emulator/_config.py the emulator's",
+    "regions": "core/domain/regions.py is the bot's region data (hosts, currency, storage); "
+    "emulator/_regions.py the emulator's own reading of the same reference section",
 }
 
 

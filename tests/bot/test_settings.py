@@ -4,9 +4,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.builder import build
 from bot.settings import from_env
 from core.domain.catalog import Region
 from core.domain.errors import ConfigError
+from core.domain.jobs import JobSpec
+from providers import DashScopeClient
 
 KEY = "sk-secret-value-123"
 
@@ -101,3 +104,74 @@ def test_per_user_cap_defaults_to_3_and_0_means_unlimited() -> None:
     assert from_env({**env, "LIMIT_USER_ACTIVE_JOBS": " 5 "}).limit_user_active_jobs == 5
     with pytest.raises(ConfigError, match="LIMIT_USER_ACTIVE_JOBS='-1'"):
         from_env({**env, "LIMIT_USER_ACTIVE_JOBS": "-1"})
+
+
+def test_a_workspace_id_selects_the_workspace_host() -> None:
+    """Reference §1: every region has ``{WorkspaceId}.{region}.maas.aliyuncs.com``."""
+    s = from_env({**BASE, "DASHSCOPE_REGION": "eu-central-1", "DASHSCOPE_WORKSPACE_ID": "llm-ab1"})
+    assert s.dashscope.base_url == "https://llm-ab1.eu-central-1.maas.aliyuncs.com/api/v1"
+    assert s.dashscope.is_official_host
+    bj = from_env({**BASE, "DASHSCOPE_WORKSPACE_ID": "ws9"}).dashscope
+    assert bj.base_url == "https://ws9.cn-beijing.maas.aliyuncs.com/api/v1"
+    # an explicit base URL still wins (the emulator, a proxy)
+    local = {**BASE, "DASHSCOPE_WORKSPACE_ID": "ws9", "DASHSCOPE_BASE_URL": "http://127.0.0.1:9"}
+    assert from_env(local).dashscope.base_url == "http://127.0.0.1:9"
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"DASHSCOPE_REGION": "eu-central-1"}, "DASHSCOPE_REGION=eu-central-1 has no shared"),
+        ({"DASHSCOPE_REGION": "ap-northeast-1"}, "set DASHSCOPE_WORKSPACE_ID"),
+        ({"DASHSCOPE_WORKSPACE_ID": "evil.example.com/x"}, "is not a workspace id"),
+    ],
+)
+def test_a_region_without_a_host_is_one_config_line(env: dict[str, str], words: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        from_env({**BASE, **env})
+    assert words in info.value.message and "\n" not in info.value.message
+
+
+def test_price_overrides_are_read_from_a_toml_file(tmp_path: Path) -> None:
+    prices = tmp_path / "prices.toml"
+    prices.write_text('["wan3.0-video"]\n720P = 0.6\n1080P = 1\n', encoding="utf-8")
+    s = from_env({**BASE, "PRICE_OVERRIDES": str(prices)})
+    assert s.price_overrides.table == {"wan3.0-video": {"720P": 0.6, "1080P": 1.0}}
+    assert from_env(BASE).price_overrides.table == {}
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (None, "cannot be read"),
+        ("[oops", "is not valid TOML"),
+        ('["wan3.0-video"]\n4K = 1\n', "wan3.0-video makes 480P, 720P, 1080P, not '4K'"),
+        ('["wan9"]\n720P = 1\n', "unknown model 'wan9'"),
+    ],
+)
+def test_a_bad_price_file_is_one_config_line(
+    tmp_path: Path, content: str | None, words: str
+) -> None:
+    prices = tmp_path / "prices.toml"
+    if content is not None:
+        prices.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        from_env({**BASE, "PRICE_OVERRIDES": str(prices)})
+    assert "PRICE_OVERRIDES=" in info.value.message and words in info.value.message
+    assert "\n" not in info.value.message
+
+
+async def test_the_builder_calls_the_workspace_host_and_prices_with_the_overrides(
+    tmp_path: Path,
+) -> None:
+    prices = tmp_path / "prices.toml"
+    prices.write_text('["wan3.0-video"]\n720P = 0.6\n', encoding="utf-8")
+    env = {**BASE, "DASHSCOPE_REGION": "eu-central-1", "DASHSCOPE_WORKSPACE_ID": "llm-de1",
+           "DATABASE_PATH": str(tmp_path / "a.db"), "PRICE_OVERRIDES": str(prices)}  # fmt: skip
+    async with build(from_env(env)) as rt:
+        assert isinstance(rt.provider, DashScopeClient)
+        assert rt.provider.base_url == "https://llm-de1.eu-central-1.maas.aliyuncs.com/api/v1"
+        spec = rt.service.validate(
+            JobSpec(model="wan3.0-video", prompt="p", resolution="720P", duration=10)
+        ).spec
+        assert rt.service.quote(spec).cost == pytest.approx(6.0)

@@ -20,6 +20,7 @@ from bot.settings import DashScopeSettings, Settings
 from core.app.service import AnimateService
 from core.domain.catalog import Region
 from core.domain.jobs import ChatRef, JobSpec, JobStatus
+from core.domain.pricing import PriceOverrides
 from core.engine.config import EngineConfig, PassReport
 from core.media.pool import MediaPool
 from core.ports import Clock, DeliveryPort, JobStore, VideoProvider
@@ -37,12 +38,14 @@ def settings_for(
     base_url: str | None = None,
     database: Path | None = None,
     media_dir: Path | None = None,
+    price_overrides: PriceOverrides | None = None,
 ) -> Settings:
     return Settings(
         dashscope=DashScopeSettings(api_key=api_key, region=region, base_url_override=base_url),
         database_path=database or tmp_path / "db" / "animate.db",
         media_dir=media_dir or tmp_path / "media",
         limit_user_active_jobs=limit,
+        price_overrides=price_overrides or PriceOverrides(),
     )
 
 
@@ -103,6 +106,7 @@ async def open_rig(
     limit: int = 0,
     intakes: int = 4,
     media_dir: Path | None = None,
+    price_overrides: PriceOverrides | None = None,
 ) -> Rig:
     """The runtime over ``store`` (or a new SQLite file) with ``provider`` (or the real client
     on ``base_url``, wrapped by ``wrap_provider``); ``aclose`` it."""
@@ -115,6 +119,7 @@ async def open_rig(
         api_key=api_key,
         base_url=base_url,
         database=database,
+        price_overrides=price_overrides,
     )
     rt = await stack.enter_async_context(
         build(

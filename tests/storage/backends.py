@@ -55,6 +55,10 @@ class Backend(Protocol):
         without reading the whole table."""
         ...
 
+    def execute(self, sql: str) -> None:
+        """Run ``sql`` on a plain connection (rows written as an older release wrote them)."""
+        ...
+
 
 class SqliteBackend:
     name = "sqlite"
@@ -89,6 +93,9 @@ class SqliteBackend:
     def uses_index(self, query: str, index: str) -> bool:
         plan = " ".join(str(r[3]) for r in self._query(f"EXPLAIN QUERY PLAN {query}"))
         return index in plan and "SCAN" not in plan
+
+    def execute(self, sql: str) -> None:
+        self._query(sql)
 
 
 class PostgresBackend:
@@ -136,3 +143,6 @@ class PostgresBackend:
         rows = self._query(f"EXPLAIN {query}", "SET enable_seqscan = off")
         plan = " ".join(str(r[0]) for r in rows)
         return index in plan and "Seq Scan" not in plan
+
+    def execute(self, sql: str) -> None:
+        self._query(sql)

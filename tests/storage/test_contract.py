@@ -350,3 +350,87 @@ async def test_delivery_history_and_retention_queries(backend: Backend) -> None:
         purge = await store.purgeable_jobs(t[1], limit=10)
         assert sorted(j.id for j in purge) == [old.id, older.id]
         assert len(await store.purgeable_jobs(t[1], limit=1)) == 1
+
+
+async def test_the_media_of_issue_14_round_trip(backend: Backend) -> None:
+    """An end image, a clip with its upload, Wan 3.0's ratio and the quoted unit price."""
+    spec = JobSpec("wan3.0-video", "p", "720P", 12, ratio="9:16")
+    async with backend.open() as store:
+        saved = await store.insert_job(
+            record(
+                spec=spec,
+                last_frame_path="/i/end.png",
+                last_frame_mime="image/png",
+                clip_path="/i/c.mp4",
+                clip_mime="video/mp4",
+                clip_seconds=3.04,
+                clip_url="oss://dashscope-instant/x/c.mp4",
+                clip_url_expires_at=T0 + timedelta(hours=48, microseconds=7),
+                unit_price=0.6,
+            )
+        )
+        got = await store.get_job(saved.id)
+        assert got == saved and got is not None
+        assert (got.spec.ratio, got.clip_seconds, got.unit_price) == ("9:16", 3.04, 0.6)
+        unknown = await store.insert_job(record(unit_price=None))
+        fresh = await store.get_job(unknown.id)
+        assert fresh is not None and fresh.unit_price is None and fresh.spec.ratio is None
+
+
+async def test_a_clip_is_uploaded_like_audio_and_its_files_are_referenced(
+    backend: Backend,
+) -> None:
+    async with backend.open() as store:
+        never = await store.insert_job(record(next_at=T0, clip_path="/i/a.mp4"))
+        stale = await store.insert_job(
+            record(
+                next_at=T0,
+                clip_path="/i/b.mp4",
+                clip_url="oss://x/b",
+                clip_url_expires_at=T0 + timedelta(hours=1),
+            )
+        )
+        await store.insert_job(
+            record(
+                next_at=T0,
+                clip_path="/i/c.mov",
+                clip_url="oss://x/c",
+                clip_url_expires_at=T0 + timedelta(hours=40),
+                last_frame_path="/i/c-end.png",
+            )
+        )
+        due = await store.uploads_due(T0, fresh_until=T0 + timedelta(hours=2), limit=10)
+        assert sorted(j.id for j in due) == [never.id, stale.id]
+        assert await store.referenced_files() == {
+            "/i/a.mp4",
+            "/i/b.mp4",
+            "/i/c.mov",
+            "/i/c-end.png",
+        }
+
+
+async def test_the_wan_media_migration_keeps_the_price_earlier_jobs_were_quoted_at(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shipped = backend.migrations()
+    ours = next(v for v, name, _ in shipped if name.endswith("_wan_media.sql"))
+    backend.patch_migrations(monkeypatch, lambda: shipped[: ours - 1])
+    async with backend.open():
+        pass
+    when = "0" if backend.name == "sqlite" else "now()"
+    for estimate in ("1.5", "0"):  # a published price, and none (estimate 0)
+        insert = (
+            "INSERT INTO jobs (status, region, model, resolution, duration, prompt_extend, "  # noqa: S608 - the test's own literals
+            "watermark, sound, aspect, platform, user_id, channel_id, locale, created_at, "
+            "updated_at, cost_estimate, currency) VALUES ('queued', 'cn-beijing', "
+            "'wan2.6-i2v-flash', '720P', 5, TRUE, FALSE, TRUE, 'original', 'discord', 'u', "
+            f"'c', 'en-US', {when}, {when}, {estimate}, 'CNY')"
+        )
+        backend.execute(insert)
+    monkeypatch.undo()
+    async with backend.open() as store:
+        known, unknown = await store.get_job(1), await store.get_job(2)
+    assert backend.schema_version() == len(shipped)
+    assert known is not None and known.unit_price == pytest.approx(0.3)
+    assert unknown is not None and unknown.unit_price is None
+    assert known.clip_path is None and known.spec.ratio is None
