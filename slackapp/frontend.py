@@ -20,7 +20,7 @@ import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -40,6 +40,7 @@ from slackapp.fetch import FileReader
 from slackapp.people import People
 from slackapp.places import Places
 from slackapp.slack_port import SlackPort
+from slackapp.submission import PLATFORM
 from slackapp.thread_scan import Identity
 from slackapp.video_share import VideoShare
 
@@ -53,6 +54,9 @@ class SlackStartError(Exception):
 
 
 class SlackFrontEnd:
+    #: the ``ChatRef.platform`` of the jobs it records and delivers
+    PLATFORM: ClassVar[str] = PLATFORM
+
     def __init__(
         self,
         *,
