@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from core.domain.catalog import DEFAULT_MODEL
 from core.domain.errors import AnimateError
 from core.i18n import error_text, t
-from slackapp import form, kit
+from slackapp import answers, form, kit
 from slackapp.api_errors import error_of
 from slackapp.deps import Deps
 from slackapp.submission import accept, publish
@@ -114,8 +114,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             origin,
             deps.region,
             model_id=chosen,
-            prompt=form.typed_prompt(values),
-            chosen=form.choices(values),
+            prompt=answers.typed_prompt(values),
+            chosen=answers.choices(values),
         )
         try:
             await client.views_update(view_id=view["id"], hash=view.get("hash"), view=rebuilt)
@@ -138,13 +138,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 job = work.result()
             except AnimateError as exc:
                 text = form_error(origin, exc)
-                await ack(response_action="errors", errors={form.error_block(view, exc): text})
+                await ack(response_action="errors", errors={answers.error_block(view, exc): text})
                 return
             except Exception:
                 log.exception("modal submission failed")
                 text = t(origin.locale, "slack.internal")
                 await ack(
-                    response_action="errors", errors={form.error_block(view, _INTERNAL): text}
+                    response_action="errors", errors={answers.error_block(view, _INTERNAL): text}
                 )
                 return
             await ack()
@@ -160,8 +160,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 origin,
                 deps.region,
                 model_id=_model_of(values, deps),
-                prompt=form.typed_prompt(values),
-                chosen=form.choices(values),
+                prompt=answers.typed_prompt(values),
+                chosen=answers.choices(values),
                 problem=refusal(origin.locale, exc),
             )
             await _replace(client, waiting, again)
@@ -180,7 +180,7 @@ def form_error(origin: form.Origin, exc: AnimateError) -> str:
 
 def _model_of(values: Json, deps: Deps) -> str:
     try:
-        return form.read(values, deps.region).model.id
+        return answers.read(values, deps.region).model.id
     except AnimateError:
         return DEFAULT_MODEL
 

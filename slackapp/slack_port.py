@@ -42,7 +42,7 @@ from slackapp.api_errors import (
     error_of,
 )
 from slackapp.thread_scan import Identity
-from slackapp.video_share import Shared, VideoShare
+from slackapp.video_share import Shared, UploadRefused, VideoShare
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +133,8 @@ class SlackPort:
                     if error_of(exc) not in FILE_POLICY_ERRORS:
                         raise
                     log.info("job %s: file refused (%s), posting the link", job.id, error_of(exc))
+                except UploadRefused as exc:
+                    log.info("job %s: %s, posting the link", job.id, exc)
                 else:
                     await self._finish_status(job, place, ok=True)
                     return ts

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from core.domain.errors import Input, ValidationError
 from core.domain.jobs import ChatRef, JobView
-from slackapp import form, kit
+from slackapp import answers, form, kit
 from slackapp.api_errors import TRANSIENT, error_of
 from slackapp.deps import Deps
 
@@ -36,7 +36,7 @@ async def accept(
     deps: Deps, *, user: str, team: str, values: dict[str, object], origin: form.Origin
 ) -> JobView:
     """Validate, check, read and record one modal submission; ``AnimateError`` if refused."""
-    asked = form.read(values, deps.region)
+    asked = answers.read(values, deps.region)
     checked = deps.service.validate(asked.spec)
     await deps.places.check(origin.channel, user)
     if origin.source is not None:

@@ -27,6 +27,11 @@ from slackapp.api_errors import error_of
 log = logging.getLogger(__name__)
 
 
+class UploadRefused(Exception):
+    """Slack's file host refused the bytes themselves (4xx: too large, not allowed): posting
+    the link is the answer, not a retry."""
+
+
 class Shared(enum.Enum):
     MISSING = "missing"  # files.info does not know it: its upload was never completed
     PENDING = "pending"  # completed; the file message has not appeared (yet)
@@ -56,13 +61,16 @@ class VideoShare:
         self, path: Path, filename: str, *, mark: Callable[[str], Awaitable[None]]
     ) -> str:
         """Steps 1-2: reserve a file id, let ``mark`` record it in the chat, send the bytes.
-        Raises ``SlackApiError`` (a workspace file policy shows up here) or ``DeliveryError``."""
+        Raises ``SlackApiError`` (a workspace file policy shows up here), ``UploadRefused`` or
+        ``DeliveryError``."""
         size = (await asyncio.to_thread(path.stat)).st_size
         ticket = await self.client.files_getUploadURLExternal(filename=filename, length=size)
         file_id, url = str(ticket["file_id"]), str(ticket["upload_url"])
         await mark(file_id)
         with path.open("rb") as body:  # streamed: aiohttp reads the file in its executor
             async with self.session.post(url, data=body) as answer:
+                if 400 <= answer.status < 500:
+                    raise UploadRefused(f"upload of {filename} answered {answer.status}")
                 if answer.status != 200:
                     raise DeliveryError(
                         f"upload of {filename} answered {answer.status}", permanent=False

@@ -89,6 +89,9 @@ async def test_animate_jobs_lists_recent_jobs_privately(slack_world: SlackWorld)
     body = "\n".join(b["text"]["text"] for b in listing.blocks if b["type"] == "section")
     assert "Your recent animations" in body and "a &lt;!here&gt; cat" in body
     assert w.slack.open_view(w.alice) is None, "no modal for a subcommand"
+    help_ = await w.slack.wait_acked(await w.slack.command(w.alice, w.general, "help"))
+    assert help_.ack_payload is not None and "/animate jobs" in help_.ack_payload["text"]
+    assert w.slack.ephemerals_for(w.alice)[-1].source == "ack", "only the asker sees it"
 
 
 async def test_choosing_another_model_rebuilds_the_modal_with_what_it_allows(

@@ -7,10 +7,8 @@ import json
 import pytest
 
 from core.domain.catalog import AudioMode, Region, models_in
-from core.domain.errors import AnimateError, Input, ValidationError
-from core.domain.validation import validate_spec
 from slackapp import form
-from tests.fakeslack._blocks import check_view, state_values
+from tests.fakeslack._blocks import check_view
 
 ORIGIN = form.Origin("C1", "en-US")
 
@@ -28,16 +26,6 @@ def test_the_modal_of_every_model_is_valid_for_slack(region: Region) -> None:
         assert (f"sound.{model.id}" in inputs) == (model.audio is AudioMode.OPTIONAL)
         assert len(inputs["prompt"]["element"]["initial_value"]) == form.PROMPT_MAX
         assert inputs["model"]["dispatch_action"] is True
-
-
-def test_untouched_defaults_submit_a_request_the_facade_accepts() -> None:
-    for model in models_in(Region.BEIJING):
-        built = form.build(ORIGIN, Region.BEIJING, model_id=model.id)
-        blocks = check_view(built)["blocks"]
-        values = state_values(blocks, {"prompt": "a cat"}, lambda f: {}, partial=True)
-        asked = form.read(values, Region.BEIJING)
-        checked = validate_spec(asked.spec, Region.BEIJING)
-        assert checked.model == model.id and asked.upload is None
 
 
 def test_the_origin_survives_private_metadata() -> None:
@@ -61,29 +49,6 @@ def test_a_rebuilt_modal_keeps_only_choices_the_new_model_allows() -> None:
     assert inputs["duration.wan2.6-i2v-flash"]["initial_option"]["value"] == "10"
     assert inputs["aspect"]["initial_option"]["value"] == "9:16"
     assert inputs["fill"]["initial_option"]["value"] == "blur"
-
-
-@pytest.mark.parametrize(
-    ("error", "block"),
-    [
-        (ValidationError("x", key="request.resolution"), "resolution.wan2.6-i2v-flash"),
-        (ValidationError("x", key="request.duration"), "duration.wan2.6-i2v-flash"),
-        (ValidationError("x", key="request.prompt_too_long"), "prompt"),
-        (ValidationError("x", key="image.pdf", subject=Input.IMAGE), "image"),
-        (ValidationError("x", key="request.aspect"), "aspect"),
-        (AnimateError("x", key="limit.active_jobs"), "image"),  # no input of its own: first
-        (ValidationError("x", key="request.silent_unsupported"), "sound.wan2.6-i2v-flash"),
-    ],
-)
-def test_errors_land_on_the_input_they_concern(error: AnimateError, block: str) -> None:
-    assert form.error_block(form.build(ORIGIN, Region.BEIJING), error) == block
-
-
-def test_without_a_file_input_a_picture_error_lands_on_the_first_input() -> None:
-    shortcut = form.Origin("C1", "en-US", source=form.SourceFile("F", "a.png", 1, "u"))
-    built = form.build(shortcut, Region.BEIJING)
-    error = ValidationError("x", key="image.pdf", subject=Input.IMAGE)
-    assert form.error_block(built, error) == "prompt"
 
 
 def test_the_modal_speaks_the_users_language() -> None:

@@ -18,6 +18,7 @@ from core.domain.jobs import JobStatus, JobView
 from core.ports import DeliveryError
 from slackapp.api_errors import Pace
 from slackapp.slack_port import SlackPort
+from slackapp.thread_scan import Identity
 from slackapp.video_share import VideoShare
 from tests.fakeslack import FakeChannel, FakeMessage, FakeSlack, pings
 from tests.slackapp.conftest import MP4
@@ -91,10 +92,7 @@ async def test_a_lost_answer_to_the_completion_is_looked_up_not_resent(
             token=slack.bot_token, base_url=slack.api_url, session=lossy, retry_handlers=[]
         )
         port = SlackPort(client, VideoShare(client, lossy, waits=(0.0,)))
-        me = await client.auth_test()
-        from slackapp.thread_scan import Identity
-
-        port.identity = Identity(me["team_id"], me["user_id"], me["bot_id"])
+        port.identity = Identity(slack.team_id, slack.bot_user.id, slack.bot_id)
         job = make_job()
         ts = await port.post_result(job)
     (shared,) = videos(slack, general, job)
@@ -190,3 +188,25 @@ async def test_a_vanished_channel_fails_the_delivery_for_good(
     with pytest.raises(DeliveryError) as failed:
         await port.post_failure(job)
     assert failed.value.permanent
+
+
+async def test_bytes_the_file_host_refuses_go_out_as_the_link(
+    slack: FakeSlack, general: FakeChannel, make_job: MakeJob
+) -> None:
+    async def expire(_: object, __: object, params: aiohttp.TraceRequestStartParams) -> None:
+        if "/upload/" in params.url.path:
+            slack.hooks.upload_tickets.clear()  # the ticket is gone: the host answers 404
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(expire)
+    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+        client = AsyncWebClient(
+            token=slack.bot_token, base_url=slack.api_url, session=session, retry_handlers=[]
+        )
+        port = SlackPort(client, VideoShare(client, session, waits=(0.0,)))
+        port.identity = Identity(slack.team_id, slack.bot_user.id, slack.bot_id)
+        job = make_job()
+        ts = await port.post_result(job)
+        assert videos(slack, general, job) == []
+        assert general.messages[ts].blocks[-1]["elements"][0]["url"] == job.video_url
+        assert await port.find_posted(job) == ts
