@@ -1,5 +1,5 @@
-"""Entry point: ``animate-bot [run]`` starts the Discord bot, ``animate-bot animate …`` is the CLI,
-``animate-bot health`` is the container health check.
+"""Entry point: ``animate-bot [run]`` starts the chat bot (Discord and/or Slack),
+``animate-bot animate …`` is the CLI, ``animate-bot health`` is the container health check.
 
 ``python -m bot`` behaves like ``animate-bot``.
 """
@@ -11,7 +11,7 @@ import sys
 USAGE = (
     "usage: animate-bot [run [--sync]] | animate-bot animate IMAGE PROMPT [options]"
     " | animate-bot health\n"
-    "  run      start the Discord bot (settings from the environment / .env)\n"
+    "  run      start the bot on Discord and/or Slack (settings from the environment / .env)\n"
     "  animate  make one video from the command line (see animate-bot animate --help)\n"
     "  health   exit 0 if the running bot's delivery loop and database are healthy, else 1"
 )

@@ -12,13 +12,13 @@ around the real DashScope client, the client's retries.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
 
-from bot.settings import Settings
+from bot.settings import Settings, SlackSettings
 from core.app.service import AnimateService
 from core.app.views import Views
 from core.domain.policy import UserLimits
@@ -36,6 +36,7 @@ from core.estimates import Durations
 from core.media.pool import MediaPool
 from core.ports import Clock, JobStore, SystemClock, VideoProvider
 from providers.dashscope import DashScopeClient
+from slackapp.frontend import SlackFrontEnd
 from storage.sqlite import SqliteJobStore
 
 
@@ -190,3 +191,39 @@ async def build(
 
 def _limits(settings: Settings) -> UserLimits:
     return UserLimits(active_jobs=settings.limit_user_active_jobs)
+
+
+@asynccontextmanager
+async def slack_frontend(
+    rt: Runtime,
+    slack: SlackSettings,
+    *,
+    session: aiohttp.ClientSession | None = None,
+    ack_budget: float = 2.0,
+    share_waits: Sequence[float] = (0.0, 0.5, 1.0),
+) -> AsyncIterator[SlackFrontEnd]:
+    """The Slack front-end over ``rt``'s facade, connected, its port registered in the router
+    (ready while Slack accepts the bot token); disconnected and unregistered on exit.
+
+    ``session``: the aiohttp session for the Web API, file downloads and uploads (tests trace
+    it); one is opened here otherwise. A refused token raises ``SlackStartError``.
+    """
+    async with AsyncExitStack() as stack:
+        if session is None:
+            timeout = aiohttp.ClientTimeout(total=None, sock_connect=15)
+            session = await stack.enter_async_context(aiohttp.ClientSession(timeout=timeout))
+        front = SlackFrontEnd(
+            service=rt.service,
+            region=rt.settings.dashscope.region,
+            session=session,
+            bot_token=slack.bot_token,
+            app_token=slack.app_token,
+            api_url=slack.api_url,
+            ack_budget=ack_budget,
+            share_waits=share_waits,
+        )
+        rt.router.register(front.PLATFORM, front.port, ready=front.ready)
+        stack.callback(rt.router.unregister, front.PLATFORM)
+        stack.push_async_callback(front.close)
+        await front.start()
+        yield front

@@ -1,5 +1,5 @@
-"""The composition root: settings → the runtime (``bot.builder``) → the Discord client and the
-worker, side by side.
+"""The composition root: settings → the runtime (``bot.builder``) → the chat front-ends (the
+Discord client, the Slack app, or both) and the worker, side by side over one engine.
 
 ``animate-bot run`` / ``python -m bot`` land in :func:`main`. The process needs nothing but its
 environment variables (or a ``.env`` file in the working directory).
@@ -22,10 +22,11 @@ from dotenv import find_dotenv, load_dotenv
 
 from bot import health, instance_lock
 from bot.bot import AnimateBot
-from bot.builder import build
+from bot.builder import build, slack_frontend
 from bot.log import configure_logging
 from bot.settings import Settings, from_env
 from core.domain.errors import ConfigError
+from slackapp.frontend import SlackStartError
 
 log = logging.getLogger(__name__)
 EXIT_CONFIG = 2
@@ -52,46 +53,61 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
 
 
 async def _serve(settings: Settings, *, force_sync: bool) -> None:
-    """Build the runtime, then run the Discord client and the worker side by side."""
-    assert settings.discord_token is not None  # noqa: S101 - from_env(need_discord=True) checked it
-    async with build(settings, heartbeat=lambda: health.touch(settings.database_path)) as rt:
-        bot = AnimateBot(
-            service=rt.service,
-            router=rt.router,
-            region=settings.dashscope.region,
-            state_dir=settings.database_path.parent,
-            dev_guild_id=settings.dev_guild_id,
-            force_sync=force_sync,
-        )
-        async with bot:
-            loop = asyncio.get_running_loop()
-            closing: set[asyncio.Task[None]] = set()
+    """Build the runtime, then run the front-ends and the worker side by side until SIGTERM
+    (or, with Discord, until its client closes)."""
+    async with (
+        build(settings, heartbeat=lambda: health.touch(settings.database_path)) as rt,
+        contextlib.AsyncExitStack() as fronts,
+    ):
+        if settings.slack is not None:
+            await fronts.enter_async_context(slack_frontend(rt, settings.slack))
+        bot: AnimateBot | None = None
+        if settings.discord_token is not None:
+            bot = AnimateBot(
+                service=rt.service,
+                router=rt.router,
+                region=settings.dashscope.region,
+                state_dir=settings.database_path.parent,
+                dev_guild_id=settings.dev_guild_id,
+                force_sync=force_sync,
+            )
+            await fronts.enter_async_context(bot)
+        loop = asyncio.get_running_loop()
+        stopping = asyncio.Event()
+        closing: set[asyncio.Task[None]] = set()
 
-            def on_sigterm() -> None:
-                log.info("SIGTERM: closing")
-                rt.worker.stop()
+        def on_sigterm() -> None:
+            log.info("SIGTERM: closing")
+            rt.worker.stop()
+            stopping.set()
+            if bot is not None:
                 task = loop.create_task(bot.close())
                 closing.add(task)
                 task.add_done_callback(closing.discard)
 
-            with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
-                loop.add_signal_handler(signal.SIGTERM, on_sigterm)
-            worker = asyncio.create_task(rt.worker.run(), name="worker")
-            try:
+        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+            loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+        worker = asyncio.create_task(rt.worker.run(), name="worker")
+        try:
+            if bot is not None and settings.discord_token is not None:
                 await bot.start(settings.discord_token)
                 for task in list(closing):
                     await task
-            finally:
-                with contextlib.suppress(NotImplementedError):
-                    loop.remove_signal_handler(signal.SIGTERM)
-                # the worker finishes its tick; the builder then cancels background downloads
-                # before the session and database close under them (they resume next start)
-                rt.worker.stop()
-                await worker
+            else:
+                await stopping.wait()
+        finally:
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signal.SIGTERM)
+            # the worker finishes its tick; the builder then cancels background downloads
+            # before the session and database close under them (they resume next start)
+            rt.worker.stop()
+            await worker
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="animate-bot run", description="Run the Discord bot.")
+    parser = argparse.ArgumentParser(
+        prog="animate-bot run", description="Run the chat bot (Discord, Slack, or both)."
+    )
     parser.add_argument(
         "--sync", action="store_true", help="push the application commands to Discord now"
     )
@@ -102,8 +118,15 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         sys.stderr.write(f"animate-bot: {exc.message}\n")
         return EXIT_CONFIG
+    slack = settings.slack
     configure_logging(
-        settings.log_level, secrets=(settings.discord_token, settings.dashscope.api_key)
+        settings.log_level,
+        secrets=(
+            settings.discord_token,
+            settings.dashscope.api_key,
+            slack.bot_token if slack else None,
+            slack.app_token if slack else None,
+        ),
     )
     use_dev_endpoints(os.environ)
     try:
@@ -115,5 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONFIG
     except discord.LoginFailure:
         sys.stderr.write("animate-bot: Discord refused DISCORD_TOKEN (login failed).\n")
+        return EXIT_CONFIG
+    except SlackStartError as exc:
+        sys.stderr.write(f"animate-bot: {exc}\n")
         return EXIT_CONFIG
     return 0

@@ -12,6 +12,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from core.domain.errors import ConfigError
 from core.domain.pricing import PriceOverrides
@@ -59,10 +60,26 @@ def _needs_workspace(region: Region) -> str:
     )
 
 
+#: Slack's Web API; ``SLACK_API_URL`` replaces it (a local stand-in), as DISCORD_API_BASE does
+SLACK_API_URL = "https://slack.com/api/"
+
+
+@dataclass(frozen=True, slots=True)
+class SlackSettings:
+    """The Slack front-end: a bot token (``xoxb-``, Web API) and an app-level token (``xapp-``,
+    ``connections:write``, Socket Mode); ``api_url`` ends with ``/`` (slack_sdk joins onto it)."""
+
+    bot_token: str = field(repr=False)
+    app_token: str = field(repr=False)
+    api_url: str = SLACK_API_URL
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     dashscope: DashScopeSettings
     discord_token: str | None = field(repr=False, default=None)
+    #: None: no Slack front-end in this process
+    slack: SlackSettings | None = None
     database_path: Path = Path("data/animate.db")
     media_dir: Path = Path("data/media")
     dev_guild_id: int | None = None
@@ -195,13 +212,48 @@ def _guild_id(env: Mapping[str, str], problems: list[str]) -> int | None:
     return int(raw)
 
 
-def from_env(env: Mapping[str, str] | None = None, *, need_discord: bool = True) -> Settings:
-    """Build settings; one ``ConfigError`` names every missing or malformed variable."""
+def _slack(env: Mapping[str, str], problems: list[str]) -> SlackSettings | None:
+    bot = (env.get("SLACK_BOT_TOKEN") or "").strip()
+    app = (env.get("SLACK_APP_TOKEN") or "").strip()
+    raw_url = (env.get("SLACK_API_URL") or "").strip()
+    if not bot and not app:
+        if raw_url:
+            problems.append("SLACK_API_URL is set but SLACK_BOT_TOKEN and SLACK_APP_TOKEN are not")
+        return None
+    if not bot:
+        problems.append(
+            "SLACK_BOT_TOKEN is missing (xoxb-…, OAuth & Permissions; needed with SLACK_APP_TOKEN)"
+        )
+    elif not bot.startswith("xoxb-"):
+        problems.append("SLACK_BOT_TOKEN is not a bot token (it starts with xoxb-)")
+    if not app:
+        problems.append(
+            "SLACK_APP_TOKEN is missing (xapp-…, Basic Information → App-Level "
+            "Tokens, scope connections:write; needed with SLACK_BOT_TOKEN)"
+        )
+    elif not app.startswith("xapp-"):
+        problems.append("SLACK_APP_TOKEN is not an app-level token (it starts with xapp-)")
+    url = raw_url or SLACK_API_URL
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        problems.append(f"SLACK_API_URL={raw_url!r} is not an http(s) URL")
+    return SlackSettings(bot, app, url if url.endswith("/") else url + "/")
+
+
+def from_env(env: Mapping[str, str] | None = None, *, need_frontend: bool = True) -> Settings:
+    """Build settings; one ``ConfigError`` names every missing or malformed variable.
+
+    ``need_frontend``: at least one chat front-end (Discord, Slack, or both) must be set up.
+    """
     env = os.environ if env is None else env
     problems: list[str] = []
     token = (env.get("DISCORD_TOKEN") or "").strip() or None
-    if need_discord and token is None:
-        problems.append("DISCORD_TOKEN is missing (the bot token from the Developer Portal)")
+    slack = _slack(env, problems)
+    if need_frontend and token is None and slack is None:
+        problems.append(
+            "no chat front-end is set up: DISCORD_TOKEN is missing (the bot token from the "
+            "Developer Portal) and so are SLACK_BOT_TOKEN + SLACK_APP_TOKEN; set either or both"
+        )
     dashscope = _dashscope(env, problems)
     if dashscope.api_key is None:
         problems.append(
@@ -223,6 +275,7 @@ def from_env(env: Mapping[str, str] | None = None, *, need_discord: bool = True)
     return Settings(
         dashscope=dashscope,
         discord_token=token,
+        slack=slack,
         database_path=db,
         media_dir=media,
         dev_guild_id=dev_guild,

@@ -381,6 +381,13 @@ def models_taking(media: Media, region: Region) -> tuple[Model, ...]:
     return tuple(m for m in models_in(region) if m.takes(media))
 
 
+def first_frame_models(region: Region) -> tuple[Model, ...]:
+    """The models of ``region`` that make a video from one image alone (kf2v models also need
+    an end image): what a form without an end-image input may offer."""
+    alone = frozenset({Media.FIRST_FRAME})
+    return tuple(m for m in models_in(region) if alone in m.combinations)
+
+
 def output_size(width: int, height: int, resolution: str) -> tuple[int, int]:
     """Output frame size for an input of ``width``×``height`` (reference §6.5, heuristic).
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 import grimp
 import pytest
 
-PROJECT = ("bot", "cogs", "core", "providers", "storage", "emulator", "bench", "tests")
+PROJECT = ("bot", "cogs", "core", "providers", "storage", "emulator", "bench", "slackapp", "tests")
 #: test-only fakes whose handler modules annotate their server's type under TYPE_CHECKING
 #: (the child-holds-parent shape this issue removed from the engine); known, kept out of the
 #: check until they are reshaped, so that any *new* cycle anywhere else still fails
 KNOWN_TEST_FAKE_CYCLES = ("tests.fakediscord", "tests.fakeslack")
 #: who may import whom among the top-level packages (docs/ARCHITECTURE.md, "Dependency rules")
 ALLOWED = {
-    "bot": {"cogs", "core", "providers", "storage", "emulator"},
+    "bot": {"cogs", "core", "providers", "storage", "emulator", "slackapp"},
     "cogs": {"core"},
+    "slackapp": {"core"},
     "providers": {"core"},
     "storage": {"core"},
     "core": set(),

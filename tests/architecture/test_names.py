@@ -11,7 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("bot", "cogs", "core", "providers", "storage", "emulator", "bench")
+PACKAGES = ("bot", "cogs", "core", "providers", "storage", "emulator", "bench", "slackapp")
 ALLOWED = {
     "__init__": "every package has one",
     "__main__": "each runnable package's entry point (python -m bot, python -m emulator)",

@@ -15,6 +15,7 @@ from bot.log import RedactSecrets
 from bot.runner import main, run
 from bot.settings import from_env
 from tests.e2e.harness import API_KEY, World
+from tests.e2e.slack_world import SlackWorld
 
 VARS = ("DISCORD_TOKEN", "DASHSCOPE_API_KEY", "DASHSCOPE_BASE_URL", "DASHSCOPE_HTTP_BASE_URL")
 
@@ -91,3 +92,53 @@ async def test_run_serves_until_sigterm_and_closes_cleanly(
     assert served.exception() is None
     assert world.fake.synced["global"], "first start synced the commands"
     assert (tmp_path / "run" / "animate.db").exists()
+
+
+async def test_a_slack_only_process_serves_until_sigterm(
+    slack_world: SlackWorld, tmp_path: Path
+) -> None:
+    slack = slack_world.slack
+    env = {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_APP_TOKEN": slack.app_token,
+        "SLACK_API_URL": slack.api_url,
+        "DASHSCOPE_API_KEY": API_KEY,
+        "DASHSCOPE_BASE_URL": slack_world.emu.base_url,
+        "DATABASE_PATH": str(tmp_path / "run" / "animate.db"),
+    }
+    settings = from_env(env)
+    assert settings.discord_token is None
+    served = asyncio.create_task(run(settings))
+    await slack.wait_for(lambda: slack.socket.live, within=15)
+    # the front-end answers: /animate opens the modal in the running process
+    await slack.wait_acked(await slack.command(slack_world.alice, slack_world.general))
+    await slack.wait_for(lambda: slack.open_view(slack_world.alice))
+    os.kill(os.getpid(), signal.SIGTERM)
+    await asyncio.wait_for(served, 10)
+    assert served.exception() is None
+    assert not slack.socket.live, "the Socket Mode connection is closed on the way out"
+
+
+async def test_a_refused_slack_token_exits_2_with_one_line(
+    slack_world: SlackWorld,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name, value in {
+        "SLACK_BOT_TOKEN": "xoxb-0-0-not-a-real-token",  # the fake answers invalid_auth
+        "SLACK_APP_TOKEN": "xapp-0-A0-0-not-real",
+        "SLACK_API_URL": slack_world.slack.api_url,
+        "DASHSCOPE_API_KEY": API_KEY,
+        "DATABASE_PATH": str(tmp_path / "db" / "animate.db"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    # main() runs its own event loop: off this test's loop, which serves the fake Slack
+    assert await asyncio.to_thread(main, []) == 2
+    err = capsys.readouterr().err
+    # the log of the start-up, then one line that says what is wrong
+    assert err.splitlines()[-1] == "animate-bot: Slack refused SLACK_BOT_TOKEN (invalid_auth)."
+    assert "Traceback" not in err
+    assert "not-a-real-token" not in err

@@ -175,3 +175,47 @@ async def test_the_builder_calls_the_workspace_host_and_prices_with_the_override
             JobSpec(model="wan3.0-video", prompt="p", resolution="720P", duration=10)
         ).spec
         assert rt.service.quote(spec).cost == pytest.approx(6.0)
+
+
+SLACK = {"SLACK_BOT_TOKEN": "xoxb-1-2-abc", "SLACK_APP_TOKEN": "xapp-1-A1-2-def"}
+
+
+def test_slack_alone_is_a_front_end_and_discord_becomes_optional() -> None:
+    s = from_env({**SLACK, "DASHSCOPE_API_KEY": KEY})
+    assert s.discord_token is None and s.slack is not None
+    assert (s.slack.bot_token, s.slack.app_token) == ("xoxb-1-2-abc", "xapp-1-A1-2-def")
+    assert s.slack.api_url == "https://slack.com/api/"
+    assert "xoxb-1-2-abc" not in repr(s) and "xapp-1-A1-2-def" not in repr(s)
+    both = from_env({**SLACK, "DISCORD_TOKEN": "t", "DASHSCOPE_API_KEY": KEY})
+    assert both.discord_token == "t" and both.slack is not None
+
+
+def test_no_front_end_at_all_is_one_clear_error() -> None:
+    with pytest.raises(ConfigError) as info:
+        from_env({"DASHSCOPE_API_KEY": KEY})
+    msg = info.value.message
+    assert msg.count("Configuration problem") == 1
+    assert "DISCORD_TOKEN" in msg and "SLACK_BOT_TOKEN" in msg and "SLACK_APP_TOKEN" in msg
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-1-2-abc"}, "SLACK_APP_TOKEN is missing"),
+        ({"SLACK_APP_TOKEN": "xapp-1-A1-2-def"}, "SLACK_BOT_TOKEN is missing"),
+        ({**SLACK, "SLACK_BOT_TOKEN": "xoxp-user-token"}, "SLACK_BOT_TOKEN is not a bot token"),
+        ({**SLACK, "SLACK_APP_TOKEN": "xoxb-1-2-abc"}, "SLACK_APP_TOKEN is not an app-level"),
+        ({**SLACK, "SLACK_API_URL": "ftp://example"}, "SLACK_API_URL='ftp://example'"),
+        ({"SLACK_API_URL": "http://127.0.0.1:1/api/"}, "SLACK_API_URL is set but"),
+    ],
+)
+def test_slack_variables_are_checked(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        from_env({"DISCORD_TOKEN": "t", "DASHSCOPE_API_KEY": KEY, **env})
+    assert named in info.value.message
+    assert "xoxb-1-2-abc" not in info.value.message, "a token is never echoed"
+
+
+def test_slack_api_url_points_everything_at_a_stand_in() -> None:
+    s = from_env({**SLACK, "DASHSCOPE_API_KEY": KEY, "SLACK_API_URL": "http://127.0.0.1:9/api"})
+    assert s.slack is not None and s.slack.api_url == "http://127.0.0.1:9/api/"

@@ -168,3 +168,11 @@ def test_output_size_matches_the_documented_example() -> None:
     w, h = output_size(1920, 1080, "1080P")
     assert (w % 16, h % 16) == (0, 0)
     assert abs(w * h - 1920 * 1080) / (1920 * 1080) < 0.02
+
+
+def test_first_frame_models_leave_out_the_ones_that_need_an_end_image() -> None:
+    from core.domain.catalog import first_frame_models
+
+    ids = {m.id for m in first_frame_models(Region.BEIJING)}
+    assert "wan2.6-i2v-flash" in ids and "wan2.7-i2v" in ids and "wan3.0-video" in ids
+    assert not ids & {"wan2.2-kf2v-flash", "wanx2.1-kf2v-plus"}
