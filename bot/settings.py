@@ -14,6 +14,7 @@ from pathlib import Path
 
 from core.domain.catalog import BASE_URLS, Region
 from core.domain.errors import ConfigError
+from core.domain.guild_settings import MAX_MONEY, MAX_WHOLE, OperatorDefaults
 
 #: levels ``logging`` accepts by name (a bad one would crash ``setLevel`` with a traceback)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -52,7 +53,23 @@ class Settings:
     media_retention_days: float = 7.0
     #: queued + running jobs one user may have at once (0 = unlimited)
     limit_user_active_jobs: int = 3
+    #: video-seconds one user may make per UTC day, everywhere (0 = unlimited)
+    limit_user_daily_seconds: int = 0
+    #: money one server may spend per UTC month, in the region's currency (0 = unlimited)
+    limit_guild_monthly_budget: float = 0.0
+    #: seconds a user waits between two requests (0 = none)
+    limit_cooldown_seconds: int = 0
     log_level: str = "INFO"
+
+    @property
+    def operator_limits(self) -> OperatorDefaults:
+        """The ``LIMIT_*`` defaults every server starts from (its admins may change them)."""
+        return OperatorDefaults(
+            active_jobs=self.limit_user_active_jobs,
+            daily_seconds=self.limit_user_daily_seconds,
+            cooldown_seconds=self.limit_cooldown_seconds,
+            monthly_budget=self.limit_guild_monthly_budget,
+        )
 
 
 def _region(value: str | None) -> Region:
@@ -155,6 +172,11 @@ def from_env(env: Mapping[str, str] | None = None, *, need_discord: bool = True)
     if log_level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL={log_level!r} is not one of {', '.join(LOG_LEVELS)}")
     active_cap = whole(env, "LIMIT_USER_ACTIVE_JOBS", 3, high=10_000, problems=problems)
+    daily = whole(env, "LIMIT_USER_DAILY_SECONDS", 0, high=MAX_WHOLE, problems=problems)
+    budget = number(
+        env, "LIMIT_GUILD_MONTHLY_BUDGET", 0.0, low=0.0, high=MAX_MONEY, problems=problems
+    )
+    cooldown = whole(env, "LIMIT_COOLDOWN_SECONDS", 0, high=MAX_WHOLE, problems=problems)
     if problems:
         raise ConfigError("Configuration problem: " + "; ".join(problems) + ".")
     db = Path(env.get("DATABASE_PATH") or "data/animate.db").expanduser()
@@ -167,5 +189,8 @@ def from_env(env: Mapping[str, str] | None = None, *, need_discord: bool = True)
         dev_guild_id=dev_guild,
         media_retention_days=retention,
         limit_user_active_jobs=active_cap,
+        limit_user_daily_seconds=daily,
+        limit_guild_monthly_budget=budget,
+        limit_cooldown_seconds=cooldown,
         log_level=log_level,
     )

@@ -24,18 +24,20 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from psycopg import AsyncConnection, sql
 from psycopg.rows import TupleRow
-from psycopg.types.json import JsonbDumper
+from psycopg.types.json import Jsonb, JsonbDumper
 from psycopg_pool import AsyncConnectionPool
 
 from core.domain.durations import DurationKey, DurationStats
+from core.domain.guild_settings import StoredSetting
 from core.domain.jobs import JobStatus
-from core.domain.policy import ActiveCap
+from core.domain.ledger import Scope, Spend
+from core.domain.quota import Quota, QuotaUsage
 from core.domain.records import JobRecord
-from storage import _pglocks
+from storage import _charges, _pglocks
 from storage._columns import COLUMNS, from_values, to_values, utc
 from storage._pgmigrate import migrate
 
@@ -53,13 +55,10 @@ _COLS = sql.SQL(", ").join(sql.Identifier(c) for c in COLUMNS)
 _VALUES = sql.SQL(", ").join(sql.Placeholder() for _ in COLUMNS)
 _SELECT = sql.SQL("SELECT id, {} FROM jobs ").format(_COLS)
 _INSERT = sql.SQL("INSERT INTO jobs ({}) VALUES ({}) RETURNING id").format(_COLS, _VALUES)
-# INSERT … SELECT … WHERE: the row goes in only if the count (taken under the user's lock) fits
-_INSERT_WITHIN = sql.SQL(
-    "INSERT INTO jobs ({}) SELECT {} WHERE (SELECT count(*) FROM jobs WHERE platform = %s "
-    "AND user_id = %s AND status = ANY(%s)) < %s RETURNING id"
-).format(_COLS, _VALUES)
-# two users whose keys hash alike merely queue behind each other, which is harmless
-_USER_LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(%s::text || ':' || %s::text))"
+# INSERT … SELECT … WHERE: the row goes in only if the sums (taken under the locks) fit
+_INSERT_WITHIN = sql.SQL("INSERT INTO jobs ({}) SELECT {} WHERE ").format(_COLS, _VALUES)
+# two users (or servers) whose keys hash alike merely queue behind each other: harmless
+_LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(%s::text || ':' || %s::text))"
 # 'off' is the only setting under which a commit returns before its WAL is flushed locally
 _DURABLE = (
     "SELECT set_config('synchronous_commit', 'on', true) "
@@ -132,14 +131,57 @@ class PostgresJobStore:
         new_id = await self._one(_INSERT, list(to_values(job).values()))
         return dataclasses.replace(job, id=int(new_id))
 
-    async def insert_job_within(self, job: JobRecord, cap: ActiveCap) -> JobRecord | None:
-        platform, user = job.chat.platform, job.chat.user
-        params = [*to_values(job).values(), platform, user, _statuses(cap.statuses), cap.limit]
+    async def insert_job_within(self, job: JobRecord, quota: Quota) -> JobRecord | None:
+        where = _charges.quota_conditions(
+            quota, seconds=job.spec.duration, money=job.cost_estimate, out=_sql()
+        )
+        query = _INSERT_WITHIN + _query(where) + sql.SQL(" RETURNING id")
+        lim = quota.limits
         async with self._pool.connection() as conn, conn.transaction():
-            await conn.execute(_USER_LOCK, (_pglocks.USER_CAP, platform, user))
-            cur = await conn.execute(_INSERT_WITHIN, params)
+            # Under READ COMMITTED two inserts could each count before the other commits: the
+            # requester's lock (then the server's, always in this order: no deadlock) makes
+            # them take turns, and each counts what the previous one committed.
+            if lim.active_jobs or lim.daily_seconds or lim.cooldown_seconds:
+                await conn.execute(_LOCK, (_pglocks.USER_CAP, quota.platform, quota.user))
+            if lim.monthly_budget:
+                guild = "" if quota.guild is None else quota.guild
+                await conn.execute(_LOCK, (_pglocks.GUILD_BUDGET, quota.platform, guild))
+            cur = await conn.execute(query, [*to_values(job).values(), *where.params])
             got = await cur.fetchone()
         return None if got is None else dataclasses.replace(job, id=int(got[0]))
+
+    async def quota_usage(self, quota: Quota) -> QuotaUsage:
+        query = _charges.usage_select(quota, _sql())
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(_query(query), query.params)
+            row = await cur.fetchone()
+        assert row is not None  # noqa: S101 - a SELECT of subqueries always yields one row
+        return QuotaUsage(int(row[0]), float(row[1]), float(row[2]), utc(row[3]))
+
+    async def spend(self, scope: Scope, since: datetime) -> Spend:
+        query = _sql().add(f"SELECT {_charges.SPEND_COLUMNS} FROM jobs WHERE")  # noqa: S608 - fixed fragments of storage._charges; every value is bound
+        _charges.scope_where(scope, query).add("AND created_at >= ?", since)
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(_query(query), query.params)
+            row = await cur.fetchone()
+        assert row is not None  # noqa: S101 - an aggregate always yields one row
+        return Spend(int(row[0]), int(row[1]), float(row[2]), float(row[3]))
+
+    async def spend_by(
+        self, scope: Scope, since: datetime, *, by: Literal["user", "model"], limit: int
+    ) -> list[tuple[str, Spend]]:
+        column = "user_id" if by == "user" else "model"
+        query = _sql().add(f"SELECT {column}, {_charges.SPEND_COLUMNS} FROM jobs WHERE")  # noqa: S608 - fixed fragments of storage._charges; every value is bound
+        _charges.scope_where(scope, query).add("AND created_at >= ?", since)
+        query.add(
+            f"GROUP BY {column} ORDER BY COALESCE(SUM({_charges.MONEY}), 0) DESC, "
+            f"count(*) DESC, {column} LIMIT ?",
+            limit,
+        )
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(_query(query), query.params)
+            rows = await cur.fetchall()
+        return [(str(r[0]), Spend(int(r[1]), int(r[2]), float(r[3]), float(r[4]))) for r in rows]
 
     async def count_active(self, platform: str, user: str, statuses: Iterable[JobStatus]) -> int:
         found = await self._one(
@@ -299,3 +341,62 @@ class PostgresJobStore:
                     now,
                 ),
             )
+
+    # ------------------------------------------------------------------ server settings
+    async def load_settings(self, platform: str, guild: str) -> list[StoredSetting]:
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT scope, name, value, updated_at, updated_by FROM server_settings "
+                "WHERE platform = %s AND guild_id = %s ORDER BY scope, name",
+                (platform, guild),
+            )
+            rows = await cur.fetchall()
+        return [StoredSetting(str(r[0]), str(r[1]), r[2], utc(r[3]), r[4]) for r in rows]
+
+    async def put_setting(
+        self,
+        platform: str,
+        guild: str,
+        scope: str,
+        name: str,
+        value: object | None,
+        *,
+        expected: object | None,
+        by: str,
+        now: datetime,
+    ) -> bool:
+        key = (platform, guild, scope, name)
+        if expected is None and value is None:
+            return True
+        if expected is None:
+            query = (
+                "INSERT INTO server_settings (platform, guild_id, scope, name, value, "
+                "updated_at, updated_by) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT DO NOTHING"
+            )
+            params: list[Any] = [*key, Jsonb(value), now, by]
+        elif value is None:
+            query = (
+                "DELETE FROM server_settings WHERE platform = %s AND guild_id = %s "
+                "AND scope = %s AND name = %s AND value = %s"
+            )
+            params = [*key, Jsonb(expected)]
+        else:
+            query = (
+                "UPDATE server_settings SET value = %s, updated_at = %s, updated_by = %s "
+                "WHERE platform = %s AND guild_id = %s AND scope = %s AND name = %s "
+                "AND value = %s"
+            )
+            params = [Jsonb(value), now, by, *key, Jsonb(expected)]
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(query, params)
+            return cur.rowcount == 1
+
+
+def _sql() -> _charges.Sql:
+    return _charges.Sql("%s", lambda when: when)
+
+
+def _query(built: _charges.Sql) -> sql.SQL:
+    """A query of ``storage._charges``: fixed fragments only, every value a bound parameter."""
+    return sql.SQL(built.sql())

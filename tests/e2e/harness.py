@@ -28,7 +28,7 @@ from bot.log import configure_logging
 from bot.settings import DashScopeSettings, Settings
 from core.app.service import AnimateService
 from core.domain.catalog import Region
-from core.domain.policy import UserLimits
+from core.domain.quota import Limits
 from core.engine.config import EngineConfig, PassReport
 from core.engine.worker import Tick, Worker
 from emulator import Emulator
@@ -97,7 +97,8 @@ class World:
     alice: FakeUser
     running: Running | None = None
     config: EngineConfig = field(default_factory=lambda: EngineConfig(progress_interval=10.0))
-    limits: UserLimits | None = None
+    #: the operator's LIMIT_* settings (None: no limits)
+    limits: Limits | None = None
 
     @property
     def db(self) -> Path:
@@ -117,11 +118,15 @@ class World:
         self, *, heartbeat: Callable[[], None] | None = None, **bot_options: Any
     ) -> Running:
         stack = AsyncExitStack()
+        limits = self.limits or Limits()
         settings = Settings(
             dashscope=DashScopeSettings(api_key=API_KEY, base_url_override=self.emu.base_url),
             database_path=self.db,
             media_dir=self.tmp / "data" / "media",
-            limit_user_active_jobs=self.limits.active_jobs if self.limits else 0,
+            limit_user_active_jobs=limits.active_jobs,
+            limit_user_daily_seconds=limits.daily_seconds,
+            limit_cooldown_seconds=limits.cooldown_seconds,
+            limit_guild_monthly_budget=limits.monthly_budget,
         )
         rt = await stack.enter_async_context(
             build(
