@@ -16,12 +16,11 @@ from contextlib import asynccontextmanager
 
 from core.app.controls import Controls
 from core.app.intake import Intake
-from core.domain.catalog import CURRENCY, Region, find_model
-from core.domain.errors import ValidationError
+from core.domain.catalog import CURRENCY, Region
 from core.domain.jobs import ChatRef, JobSpec
 from core.domain.policy import Member, check_place, shape
 from core.domain.quota import Limits, Quota, refusal
-from core.domain.validation import validate_spec
+from core.domain.validation import resolve_model, validate_spec
 from core.ports import Clock, JobStore
 
 
@@ -102,13 +101,7 @@ class Checks:
 
     def estimate(self, spec: JobSpec) -> tuple[float, str]:
         """The catalog price of ``spec`` in the region's currency (its reservation)."""
-        model = find_model(spec.model)
-        if model is None:
-            raise ValidationError(
-                f"Unknown model {spec.model!r}.",
-                key="request.model_unknown",
-                params={"model": spec.model},
-            )
+        model = resolve_model(spec.model, self.region)
         resolution = spec.resolution or model.default_resolution
         duration = spec.duration or model.default_duration
         cost = model.cost(self.region, resolution, duration, sound=spec.sound)

@@ -112,11 +112,10 @@ def _num(value: float) -> int | float:
 
 
 def too_many_active(limit: int) -> AnimateError:
-    videos = "video" if limit == 1 else "videos"
     return AnimateError(
-        f"You already have {limit} {videos} in progress, the most one person can have at once. "
-        "Wait for one to finish (or cancel one that is still queued), then try again; "
-        "nothing was spent.",
+        f"You have reached the limit of unfinished videos per person ({limit}). A place frees "
+        "up when one of yours finishes, or when you cancel one that is still queued; nothing "
+        "was spent.",
         key="limit.active_jobs",
         params={"limit": limit},
         kind=Kind.RATE_LIMITED,

@@ -40,8 +40,11 @@ IMAGE_MIMES = frozenset({"image/jpeg", "image/png", "image/bmp", "image/webp"})
 AUDIO_MIMES = frozenset({"audio/wav", "audio/x-wav", "audio/wave", "audio/mpeg", "audio/mp3"})
 
 
+_MIB = 1024 * 1024
+
+
 def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.0f} MB"
+    return f"{n / _MIB:.0f} MB"
 
 
 def resolve_model(name: str, region: Region) -> Model:
@@ -131,7 +134,11 @@ def check_media(model: Model, image: MediaFile, audio: MediaFile | None = None) 
             f"The image is {_mb(len(image.data))}; {model.id} accepts at most "
             f"{_mb(model.image.max_bytes)}.",
             key="image.too_big",
-            params={"size_mb": _mb(len(image.data)), "model": model.id},
+            params={
+                "size_mb": round(len(image.data) / _MIB, 1),
+                "limit_mb": model.image.max_bytes // _MIB,
+                "model": model.id,
+            },
             subject=Input.IMAGE,
         )
     if audio is None:
@@ -148,7 +155,10 @@ def check_media(model: Model, image: MediaFile, audio: MediaFile | None = None) 
             f"The audio file is {_mb(len(audio.data))}; the limit is "
             f"{_mb(AUDIO_LIMITS.max_bytes)}.",
             key="audio.too_big",
-            params={"size_mb": _mb(len(audio.data)), "limit_mb": _mb(AUDIO_LIMITS.max_bytes)},
+            params={
+                "size_mb": round(len(audio.data) / _MIB, 1),
+                "limit_mb": AUDIO_LIMITS.max_bytes // _MIB,
+            },
             subject=Input.AUDIO,
         )
 

@@ -128,7 +128,7 @@ async def test_the_per_user_cap_refuses_before_the_attachment_is_read(world: Wor
     reads = len(world.fake.requests("GET", "/cdn/"))
     inter = await world.animate()
     text = refusal(world, inter)
-    assert "already have 2 videos in progress" in text and "ref:" not in text
+    assert "limit of unfinished videos per person (2)" in text and "ref:" not in text
     assert len(world.fake.requests("GET", "/cdn/")) == reads  # the third image was never read
     jobs = await world.service.recent(platform="discord", user=str(world.alice.id))
     assert len(jobs) == 2

@@ -124,10 +124,10 @@ async def test_the_cap_refuses_a_fourth_unfinished_job_with_a_clear_message(
 ) -> None:
     service = await make(provider, store, clock, tmp_path, limits=Limits(active_jobs=3))
     ids = [(await service.submit(spec=SPEC, image=png(), chat=CHAT)).id for _ in range(3)]
-    with pytest.raises(AnimateError, match="already have 3 videos in progress") as caught:
+    with pytest.raises(AnimateError, match=r"unfinished videos per person \(3\)") as caught:
         await service.submit(spec=SPEC, image=png(), chat=CHAT)
     assert "nothing was spent" in caught.value.message
-    with pytest.raises(AnimateError, match="already have 3"):
+    with pytest.raises(AnimateError, match=r"per person \(3\)"):
         await service.regenerate(ids[0], user=CHAT.user, chat=CHAT)
     other = dataclasses.replace(CHAT, user="u2")  # someone else is not held up
     await service.submit(spec=SPEC, image=png(), chat=other)
@@ -171,11 +171,11 @@ async def test_intake_refuses_before_the_bytes_are_read(
     async with service.intake(CHAT):
         read.append("first")
         # the same user's second request while the first still holds its bytes
-        with pytest.raises(AnimateError, match="already have 1 video in progress"):
+        with pytest.raises(AnimateError, match=r"unfinished videos per person \(1\)"):
             async with service.intake(CHAT):
                 read.append("second")
         await service.submit(spec=SPEC, image=png(), chat=CHAT)
-    with pytest.raises(AnimateError, match="already have 1"):
+    with pytest.raises(AnimateError, match=r"per person \(1\)"):
         async with service.intake(CHAT):
             read.append("third")
     assert read == ["first"]
