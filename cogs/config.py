@@ -9,6 +9,8 @@ change, each with where it comes from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -19,6 +21,7 @@ from cogs.animate import model_choices
 from core.app.controls import Edit, SettingsReport, add_item, remove_item, set_to
 from core.app.service import AnimateService
 from core.domain.catalog import Region
+from core.domain.errors import AnimateError, Kind
 from core.domain.guild_settings import normalise_word
 
 Choice = app_commands.Choice
@@ -51,10 +54,17 @@ RESOLUTIONS = [
 ]
 
 
-def list_edit(action: str, item: str | None) -> Edit:
-    if action == "clear" or item is None:
+def list_edit(action: str, item: str | None, normalise: Callable[[str], str] = str) -> Edit:
+    """The edit of a list setting: ``clear`` needs no item, the others do."""
+    if action == "clear":
         return set_to(None)
-    return add_item(item) if action == "allow" else remove_item(item)
+    if item is None:
+        raise AnimateError(
+            "Pick what to add or remove (the second option), or choose to clear the list.",
+            key="config.pick_item",
+            kind=Kind.INVALID_INPUT,
+        )
+    return add_item(item) if action in ("allow", "add") else remove_item(item, normalise)
 
 
 @app_commands.guild_only()
@@ -223,12 +233,7 @@ class ConfigCog(
         word: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        if action == "clear" or word is None:
-            edit = set_to(None)
-        elif action == "add":
-            edit = add_item(word)
-        else:
-            edit = remove_item(word, normalise_word)
+        edit = list_edit(action, word, normalise_word)
         await self._reply(interaction, await self._edit(interaction, "blocked_words", edit))
 
     @blocklist.autocomplete("word")

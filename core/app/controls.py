@@ -102,7 +102,9 @@ class Controls:
             current = _parsed(name, stored)
             try:
                 new = edit(current)
-                value = None if new is None or new == () else to_json(parse(name, new))
+                parsed = None if new is None else parse(name, new)
+                # an empty list means "no restriction", which is what no value means too
+                value = None if parsed is None or parsed == () else to_json(parsed)
             except SettingError as exc:
                 raise AnimateError(
                     f"That value does not fit {name}: {exc}.",
