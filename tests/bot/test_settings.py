@@ -7,6 +7,7 @@ import pytest
 from bot.settings import from_env
 from core.domain.catalog import Region
 from core.domain.errors import ConfigError
+from core.domain.guild_settings import OperatorDefaults
 
 KEY = "sk-secret-value-123"
 
@@ -101,3 +102,32 @@ def test_per_user_cap_defaults_to_3_and_0_means_unlimited() -> None:
     assert from_env({**env, "LIMIT_USER_ACTIVE_JOBS": " 5 "}).limit_user_active_jobs == 5
     with pytest.raises(ConfigError, match="LIMIT_USER_ACTIVE_JOBS='-1'"):
         from_env({**env, "LIMIT_USER_ACTIVE_JOBS": "-1"})
+
+
+def test_the_other_limits_default_to_unlimited_and_are_checked() -> None:
+    env = {"DISCORD_TOKEN": "t", "DASHSCOPE_API_KEY": "k"}
+    settings = from_env(env)
+    assert settings.operator_limits == OperatorDefaults(active_jobs=3)
+    given = {
+        **env,
+        "LIMIT_USER_DAILY_SECONDS": "60",
+        "LIMIT_GUILD_MONTHLY_BUDGET": "12.5",
+        "LIMIT_COOLDOWN_SECONDS": "30",
+        "LIMIT_USER_ACTIVE_JOBS": "0",
+    }
+    assert from_env(given).operator_limits == OperatorDefaults(
+        active_jobs=0, daily_seconds=60, cooldown_seconds=30, monthly_budget=12.5
+    )
+    bad = {
+        **env,
+        "LIMIT_USER_DAILY_SECONDS": "1.5",
+        "LIMIT_GUILD_MONTHLY_BUDGET": "-3",
+        "LIMIT_COOLDOWN_SECONDS": "soon",
+    }
+    with pytest.raises(ConfigError) as caught:
+        from_env(bad)
+    message = caught.value.message
+    assert "\n" not in message  # one line, every problem in it
+    for name in ("LIMIT_USER_DAILY_SECONDS='1.5'", "LIMIT_GUILD_MONTHLY_BUDGET='-3'",
+                 "LIMIT_COOLDOWN_SECONDS='soon'"):  # fmt: skip
+        assert name in message
