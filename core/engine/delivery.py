@@ -112,7 +112,9 @@ class Deliverer:
                 await port.post_progress(await self.view(job, now))
             except DeliveryError as exc:
                 log.info("job %d: queue place not shown (%s)", job.id, exc.reason)
-                continue
+                if not exc.permanent:
+                    continue  # the next pass tries again
+                # permanent (the message is gone): recorded as shown, so it is not retried
             except Exception:
                 log.exception("job %d: queue place edit failed unexpectedly", job.id)
                 continue

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from core.domain.jobs import ChatRef, JobStatus, JobView
 from core.engine.config import EngineConfig
+from core.ports import DeliveryError
 from tests.core.fakes import FakeClock, FakeVideoProvider, RecordingPort, png
 from tests.core.rig import CHAT, SPEC, Rig, open_rig
 
@@ -97,4 +98,35 @@ async def test_a_place_already_shown_is_not_edited_again(
         clock.advance(15.0)
     assert port.places(second.id) == [1]  # shown once, not on every pass
     assert (await rig.get_view(first.id)).status in (JobStatus.PENDING, JobStatus.RUNNING)
+    await rig.aclose()
+
+
+@dataclass
+class GonePort(QueuePort):
+    """The status messages of ``gone`` were deleted: editing them fails for good."""
+
+    gone: set[int] = field(default_factory=set)
+    tries: list[int] = field(default_factory=list)
+
+    async def post_progress(self, job: JobView) -> None:
+        if job.id in self.gone:
+            self.tries.append(job.id)
+            raise DeliveryError("Discord 404: Unknown Message", permanent=True)
+        await super().post_progress(job)
+
+
+async def test_a_status_message_that_is_gone_is_not_edited_again_and_again(
+    tmp_path: object, clock: FakeClock
+) -> None:
+    provider = FakeVideoProvider(clock=clock, run_seconds=600.0, queue_seconds=0.0)
+    config = EngineConfig(concurrency={MODEL: 1}, sweep=False)
+    rig = await open_rig(tmp_path, provider=provider, clock=clock, config=config)  # type: ignore[arg-type]  # pytest's tmp_path
+    await posted(rig, CHAT)
+    second = await posted(rig, dataclasses.replace(CHAT, user="u2"))
+    port = GonePort(clock=clock, gone={second.id})
+    await rig.poll_once()  # the second moves up to #1: its message should change
+    for _ in range(4):
+        await rig.deliver_once(port)
+        clock.advance(15.0)
+    assert port.tries == [second.id]  # tried once, failed for good, never tried again
     await rig.aclose()
