@@ -1,4 +1,5 @@
-"""The PostgreSQL job store (psycopg 3, async, pooled): implements ``core.store.JobStore``.
+"""The PostgreSQL job store (psycopg 3, async, pooled): implements ``core.store.JobStore`` (the
+ledger sums and server settings come from ``storage.postgres_controls``).
 
 Same semantics as ``storage.sqlite.SqliteJobStore``, for several processes on one database:
 
@@ -24,22 +25,21 @@ import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from psycopg import AsyncConnection, sql
 from psycopg.rows import TupleRow
-from psycopg.types.json import Jsonb, JsonbDumper
+from psycopg.types.json import JsonbDumper
 from psycopg_pool import AsyncConnectionPool
 
 from core.domain.durations import DurationKey, DurationStats
-from core.domain.guild_settings import StoredSetting
 from core.domain.jobs import JobStatus
-from core.domain.ledger import Scope, Spend
-from core.domain.quota import Quota, QuotaUsage
+from core.domain.quota import Quota
 from core.domain.records import JobRecord
 from storage import _charges, _pglocks
 from storage._columns import COLUMNS, from_values, to_values, utc
 from storage._pgmigrate import migrate
+from storage.postgres_controls import PostgresControls, ledger_query, ledger_sql
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def _statuses(statuses: Iterable[JobStatus]) -> list[str]:
     return [s.value for s in statuses]
 
 
-class PostgresJobStore:
+class PostgresJobStore(PostgresControls):
     """``JobStore`` over a connection pool; ``async with PostgresJobStore.open(url)``."""
 
     def __init__(self, pool: Pool) -> None:
@@ -133,9 +133,9 @@ class PostgresJobStore:
 
     async def insert_job_within(self, job: JobRecord, quota: Quota) -> JobRecord | None:
         where = _charges.quota_conditions(
-            quota, seconds=job.spec.duration, money=job.cost_estimate, out=_sql()
+            quota, seconds=job.spec.duration, money=job.cost_estimate, out=ledger_sql()
         )
-        query = _INSERT_WITHIN + _query(where) + sql.SQL(" RETURNING id")
+        query = _INSERT_WITHIN + ledger_query(where) + sql.SQL(" RETURNING id")
         lim = quota.limits
         async with self._pool.connection() as conn, conn.transaction():
             # Under READ COMMITTED two inserts could each count before the other commits: the
@@ -149,39 +149,6 @@ class PostgresJobStore:
             cur = await conn.execute(query, [*to_values(job).values(), *where.params])
             got = await cur.fetchone()
         return None if got is None else dataclasses.replace(job, id=int(got[0]))
-
-    async def quota_usage(self, quota: Quota) -> QuotaUsage:
-        query = _charges.usage_select(quota, _sql())
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(_query(query), query.params)
-            row = await cur.fetchone()
-        assert row is not None  # noqa: S101 - a SELECT of subqueries always yields one row
-        return QuotaUsage(int(row[0]), float(row[1]), float(row[2]), utc(row[3]))
-
-    async def spend(self, scope: Scope, since: datetime) -> Spend:
-        query = _sql().add(f"SELECT {_charges.SPEND_COLUMNS} FROM jobs WHERE")  # noqa: S608 - fixed fragments of storage._charges; every value is bound
-        _charges.scope_where(scope, query).add("AND created_at >= ?", since)
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(_query(query), query.params)
-            row = await cur.fetchone()
-        assert row is not None  # noqa: S101 - an aggregate always yields one row
-        return Spend(int(row[0]), int(row[1]), float(row[2]), float(row[3]))
-
-    async def spend_by(
-        self, scope: Scope, since: datetime, *, by: Literal["user", "model"], limit: int
-    ) -> list[tuple[str, Spend]]:
-        column = "user_id" if by == "user" else "model"
-        query = _sql().add(f"SELECT {column}, {_charges.SPEND_COLUMNS} FROM jobs WHERE")  # noqa: S608 - fixed fragments of storage._charges; every value is bound
-        _charges.scope_where(scope, query).add("AND created_at >= ?", since)
-        query.add(
-            f"GROUP BY {column} ORDER BY COALESCE(SUM({_charges.MONEY}), 0) DESC, "
-            f"count(*) DESC, {column} LIMIT ?",
-            limit,
-        )
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(_query(query), query.params)
-            rows = await cur.fetchall()
-        return [(str(r[0]), Spend(int(r[1]), int(r[2]), float(r[3]), float(r[4]))) for r in rows]
 
     async def count_active(self, platform: str, user: str, statuses: Iterable[JobStatus]) -> int:
         found = await self._one(
@@ -341,62 +308,3 @@ class PostgresJobStore:
                     now,
                 ),
             )
-
-    # ------------------------------------------------------------------ server settings
-    async def load_settings(self, platform: str, guild: str) -> list[StoredSetting]:
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT scope, name, value, updated_at, updated_by FROM server_settings "
-                "WHERE platform = %s AND guild_id = %s ORDER BY scope, name",
-                (platform, guild),
-            )
-            rows = await cur.fetchall()
-        return [StoredSetting(str(r[0]), str(r[1]), r[2], utc(r[3]), r[4]) for r in rows]
-
-    async def put_setting(
-        self,
-        platform: str,
-        guild: str,
-        scope: str,
-        name: str,
-        value: object | None,
-        *,
-        expected: object | None,
-        by: str,
-        now: datetime,
-    ) -> bool:
-        key = (platform, guild, scope, name)
-        if expected is None and value is None:
-            return True
-        if expected is None:
-            query = (
-                "INSERT INTO server_settings (platform, guild_id, scope, name, value, "
-                "updated_at, updated_by) VALUES (%s, %s, %s, %s, %s, %s, %s) "
-                "ON CONFLICT DO NOTHING"
-            )
-            params: list[Any] = [*key, Jsonb(value), now, by]
-        elif value is None:
-            query = (
-                "DELETE FROM server_settings WHERE platform = %s AND guild_id = %s "
-                "AND scope = %s AND name = %s AND value = %s"
-            )
-            params = [*key, Jsonb(expected)]
-        else:
-            query = (
-                "UPDATE server_settings SET value = %s, updated_at = %s, updated_by = %s "
-                "WHERE platform = %s AND guild_id = %s AND scope = %s AND name = %s "
-                "AND value = %s"
-            )
-            params = [Jsonb(value), now, by, *key, Jsonb(expected)]
-        async with self._pool.connection() as conn:
-            cur = await conn.execute(query, params)
-            return cur.rowcount == 1
-
-
-def _sql() -> _charges.Sql:
-    return _charges.Sql("%s", lambda when: when)
-
-
-def _query(built: _charges.Sql) -> sql.SQL:
-    """A query of ``storage._charges``: fixed fragments only, every value a bound parameter."""
-    return sql.SQL(built.sql())

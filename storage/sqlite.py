@@ -1,4 +1,5 @@
-"""The aiosqlite job store: implements ``core.store.JobStore``. All SQL of the app lives here.
+"""The aiosqlite job store: implements ``core.store.JobStore`` (the ledger sums and server
+settings come from ``storage.sqlite_controls``).
 
 WAL journal, a busy timeout, autocommit mode: every method is one statement (an explicit
 transaction on the shared connection would swallow other coroutines' statements into it), so a
@@ -20,18 +21,17 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 import aiosqlite
 
 from core.domain.durations import DurationKey, DurationStats
-from core.domain.guild_settings import StoredSetting
 from core.domain.jobs import ChatRef, JobSpec, JobStatus
-from core.domain.ledger import Scope, Spend
-from core.domain.quota import Quota, QuotaUsage
+from core.domain.quota import Quota
 from core.domain.records import JobRecord
 from storage import _charges
 from storage.migrate import migrate
+from storage.sqlite_controls import SqliteControls, ledger_sql
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def from_row(row: aiosqlite.Row) -> JobRecord:
     )
 
 
-class SqliteJobStore:
+class SqliteJobStore(SqliteControls):
     """``JobStore`` over one aiosqlite connection; ``async with SqliteJobStore.open(path)``."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:
@@ -169,7 +169,7 @@ class SqliteJobStore:
         # it reads, so the sums it checks cannot change before its row is in (any process).
         row = to_row(job)
         where = _charges.quota_conditions(
-            quota, seconds=job.spec.duration, money=job.cost_estimate, out=_sql()
+            quota, seconds=job.spec.duration, money=job.cost_estimate, out=ledger_sql()
         )
         # column names come from COLUMNS, the conditions from storage._charges; values are bound
         sql = (
@@ -179,36 +179,6 @@ class SqliteJobStore:
         async with self._db.execute(sql, [*row.values(), *where.params]) as cur:
             got = await cur.fetchone()
         return None if got is None else dataclasses.replace(job, id=int(got[0]))
-
-    async def quota_usage(self, quota: Quota) -> QuotaUsage:
-        query = _charges.usage_select(quota, _sql())
-        async with self._db.execute(query.sql(), query.params) as cur:
-            row = await cur.fetchone()
-        assert row is not None  # noqa: S101 - a SELECT of subqueries always yields one row
-        return QuotaUsage(int(row[0]), float(row[1]), float(row[2]), _dt(row[3]))
-
-    async def spend(self, scope: Scope, since: datetime) -> Spend:
-        query = _sql().add(f"SELECT {_charges.SPEND_COLUMNS} FROM jobs WHERE")  # noqa: S608 - fixed fragments of storage._charges; every value is bound
-        _charges.scope_where(scope, query).add("AND created_at >= ?", since.timestamp())
-        async with self._db.execute(query.sql(), query.params) as cur:
-            row = await cur.fetchone()
-        assert row is not None  # noqa: S101 - an aggregate always yields one row
-        return Spend(int(row[0]), int(row[1]), float(row[2]), float(row[3]))
-
-    async def spend_by(
-        self, scope: Scope, since: datetime, *, by: Literal["user", "model"], limit: int
-    ) -> list[tuple[str, Spend]]:
-        column = "user_id" if by == "user" else "model"
-        query = _sql().add(f"SELECT {column}, {_charges.SPEND_COLUMNS} FROM jobs WHERE")  # noqa: S608 - fixed fragments of storage._charges; every value is bound
-        _charges.scope_where(scope, query).add("AND created_at >= ?", since.timestamp())
-        query.add(
-            f"GROUP BY {column} ORDER BY COALESCE(SUM({_charges.MONEY}), 0) DESC, "
-            f"COUNT(*) DESC, {column} LIMIT ?",
-            limit,
-        )
-        async with self._db.execute(query.sql(), query.params) as cur:
-            rows = await cur.fetchall()
-        return [(str(r[0]), Spend(int(r[1]), int(r[2]), float(r[3]), float(r[4]))) for r in rows]
 
     async def count_active(self, platform: str, user: str, statuses: Iterable[JobStatus]) -> int:
         wanted = [s.value for s in statuses]
@@ -363,59 +333,3 @@ class SqliteJobStore:
                 now.timestamp(),
             ),
         )
-
-    # ------------------------------------------------------------------ server settings
-    async def load_settings(self, platform: str, guild: str) -> list[StoredSetting]:
-        async with self._db.execute(
-            "SELECT scope, name, value, updated_at, updated_by FROM server_settings "
-            "WHERE platform = ? AND guild_id = ? ORDER BY scope, name",
-            (platform, guild),
-        ) as cur:
-            rows = await cur.fetchall()
-        return [
-            StoredSetting(str(r[0]), str(r[1]), json.loads(r[2]), _dt(r[3]), r[4]) for r in rows
-        ]
-
-    async def put_setting(
-        self,
-        platform: str,
-        guild: str,
-        scope: str,
-        name: str,
-        value: object | None,
-        *,
-        expected: object | None,
-        by: str,
-        now: datetime,
-    ) -> bool:
-        key = (platform, guild, scope, name)
-        if expected is None and value is None:
-            return True
-        if expected is None:
-            sql = (
-                "INSERT INTO server_settings (platform, guild_id, scope, name, value, "
-                "updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
-            )
-            params: list[Any] = [*key, _json(value), now.timestamp(), by]
-        elif value is None:
-            sql = (
-                "DELETE FROM server_settings WHERE platform = ? AND guild_id = ? AND scope = ? "
-                "AND name = ? AND value = ?"
-            )
-            params = [*key, _json(expected)]
-        else:
-            sql = (
-                "UPDATE server_settings SET value = ?, updated_at = ?, updated_by = ? "
-                "WHERE platform = ? AND guild_id = ? AND scope = ? AND name = ? AND value = ?"
-            )
-            params = [_json(value), now.timestamp(), by, *key, _json(expected)]
-        return await self._update(sql, params)
-
-
-def _sql() -> _charges.Sql:
-    return _charges.Sql("?", lambda when: when.timestamp())
-
-
-def _json(value: object) -> str:
-    """The one text a value is stored as (compared as text by ``put_setting``)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
