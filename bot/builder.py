@@ -21,7 +21,6 @@ import aiohttp
 from bot.settings import Settings, SlackSettings
 from core.app.service import AnimateService
 from core.app.views import Views
-from core.domain.policy import UserLimits
 from core.domain.pricing import PriceBook
 from core.engine.config import EngineConfig
 from core.engine.context import EngineContext
@@ -130,7 +129,12 @@ async def build(
         router = DeliveryRouter()
         fitter = Fitter(store=store, clock=clock, background=context.background, fit=fit_in(media))
         deliverer = Deliverer(
-            store=store, config=config, router=router, view=views.view, fitter=fitter
+            store=store,
+            config=config,
+            router=router,
+            view=views.view,
+            fitter=fitter,
+            queue=views.queue,
         )
         service: AnimateService | None = None
 
@@ -163,7 +167,7 @@ async def build(
             media_dir=settings.media_dir,
             region=region,
             views=views,
-            limits=_limits(settings),
+            operator=settings.operator_limits,
             intakes=intakes,
             notify=worker.wake,
             prices=PriceBook(region, settings.price_overrides),
@@ -187,10 +191,6 @@ async def build(
             views=views,
             service=service,
         )
-
-
-def _limits(settings: Settings) -> UserLimits:
-    return UserLimits(active_jobs=settings.limit_user_active_jobs)
 
 
 @asynccontextmanager

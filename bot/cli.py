@@ -170,7 +170,12 @@ def prepare(args: argparse.Namespace, region: Region) -> Job:
         ratio=args.ratio,
     )
     files = {"audio": audio is not None, "last_frame": last is not None, "clip": clip is not None}
-    checked = ValidSpec(validate_spec(spec, region, **files), **files)
+    checked = ValidSpec(
+        validate_spec(spec, region, **files),
+        audio=files["audio"],
+        last_frame=files["last_frame"],
+        clip=files["clip"],
+    )
     if clip is not None:
         # the clip's length decides which totals are possible: refuse now, before any call
         info = check_clip(clip)

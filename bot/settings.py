@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from core.domain.errors import ConfigError
+from core.domain.guild_settings import MAX_MONEY, MAX_WHOLE, OperatorDefaults
 from core.domain.pricing import PriceOverrides
 from core.domain.regions import BASE_URLS, REGIONS, Region, valid_workspace_id
 
@@ -86,9 +87,25 @@ class Settings:
     media_retention_days: float = 7.0
     #: queued + running jobs one user may have at once (0 = unlimited)
     limit_user_active_jobs: int = 3
+    #: video-seconds one user may make per UTC day, everywhere (0 = unlimited)
+    limit_user_daily_seconds: int = 0
+    #: money one server may spend per UTC month, in the region's currency (0 = unlimited)
+    limit_guild_monthly_budget: float = 0.0
+    #: seconds a user waits between two requests (0 = none)
+    limit_cooldown_seconds: int = 0
     log_level: str = "INFO"
     #: the operator's prices (``PRICE_OVERRIDES``): model -> resolution -> price per second
     price_overrides: PriceOverrides = field(default_factory=PriceOverrides)
+
+    @property
+    def operator_limits(self) -> OperatorDefaults:
+        """The ``LIMIT_*`` defaults every server starts from (its admins may change them)."""
+        return OperatorDefaults(
+            active_jobs=self.limit_user_active_jobs,
+            daily_seconds=self.limit_user_daily_seconds,
+            cooldown_seconds=self.limit_cooldown_seconds,
+            monthly_budget=self.limit_guild_monthly_budget,
+        )
 
 
 def _region(value: str | None) -> Region:
@@ -268,6 +285,11 @@ def from_env(env: Mapping[str, str] | None = None, *, need_frontend: bool = True
         problems.append(f"LOG_LEVEL={log_level!r} is not one of {', '.join(LOG_LEVELS)}")
     active_cap = whole(env, "LIMIT_USER_ACTIVE_JOBS", 3, high=10_000, problems=problems)
     overrides = price_overrides_from_env(env, problems)
+    daily = whole(env, "LIMIT_USER_DAILY_SECONDS", 0, high=MAX_WHOLE, problems=problems)
+    budget = number(
+        env, "LIMIT_GUILD_MONTHLY_BUDGET", 0.0, low=0.0, high=MAX_MONEY, problems=problems
+    )
+    cooldown = whole(env, "LIMIT_COOLDOWN_SECONDS", 0, high=MAX_WHOLE, problems=problems)
     if problems:
         raise ConfigError("Configuration problem: " + "; ".join(problems) + ".")
     db = Path(env.get("DATABASE_PATH") or "data/animate.db").expanduser()
@@ -281,6 +303,9 @@ def from_env(env: Mapping[str, str] | None = None, *, need_frontend: bool = True
         dev_guild_id=dev_guild,
         media_retention_days=retention,
         limit_user_active_jobs=active_cap,
+        limit_user_daily_seconds=daily,
+        limit_guild_monthly_budget=budget,
+        limit_cooldown_seconds=cooldown,
         log_level=log_level,
         price_overrides=overrides,
     )

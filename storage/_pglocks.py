@@ -11,5 +11,9 @@ _BASE = 0x616E6D00
 
 #: schema migrations: (MIGRATE, 0), held for the migration transaction
 MIGRATE = _BASE + 1
-#: per-user active cap: (USER_CAP, hashtext(platform || ':' || user)), held for one insert
+#: per-user limits (active cap, daily seconds, cooldown): (USER_CAP, hashtext(platform || ':' ||
+#: user)), held for one insert
 USER_CAP = _BASE + 2
+#: per-server monthly budget: (GUILD_BUDGET, hashtext(platform || ':' || guild)), guild '' for
+#: direct messages; always taken after USER_CAP, held for one insert
+GUILD_BUDGET = _BASE + 3

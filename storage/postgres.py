@@ -1,4 +1,5 @@
-"""The PostgreSQL job store (psycopg 3, async, pooled): implements ``core.store.JobStore``.
+"""The PostgreSQL job store (psycopg 3, async, pooled): implements ``core.store.JobStore`` (the
+ledger sums and server settings come from ``storage.postgres_controls``).
 
 Same semantics as ``storage.sqlite.SqliteJobStore``, for several processes on one database:
 
@@ -33,11 +34,12 @@ from psycopg_pool import AsyncConnectionPool
 
 from core.domain.durations import DurationKey, DurationStats
 from core.domain.jobs import JobStatus
-from core.domain.policy import ActiveCap
+from core.domain.quota import Quota
 from core.domain.records import JobRecord
-from storage import _pglocks
+from storage import _charges, _pglocks
 from storage._columns import COLUMNS, from_values, to_values, utc
 from storage._pgmigrate import migrate
+from storage.postgres_controls import PostgresControls, ledger_query, ledger_sql
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +55,10 @@ _COLS = sql.SQL(", ").join(sql.Identifier(c) for c in COLUMNS)
 _VALUES = sql.SQL(", ").join(sql.Placeholder() for _ in COLUMNS)
 _SELECT = sql.SQL("SELECT id, {} FROM jobs ").format(_COLS)
 _INSERT = sql.SQL("INSERT INTO jobs ({}) VALUES ({}) RETURNING id").format(_COLS, _VALUES)
-# INSERT … SELECT … WHERE: the row goes in only if the count (taken under the user's lock) fits
-_INSERT_WITHIN = sql.SQL(
-    "INSERT INTO jobs ({}) SELECT {} WHERE (SELECT count(*) FROM jobs WHERE platform = %s "
-    "AND user_id = %s AND status = ANY(%s)) < %s RETURNING id"
-).format(_COLS, _VALUES)
-# two users whose keys hash alike merely queue behind each other, which is harmless
-_USER_LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(%s::text || ':' || %s::text))"
+# INSERT … SELECT … WHERE: the row goes in only if the sums (taken under the locks) fit
+_INSERT_WITHIN = sql.SQL("INSERT INTO jobs ({}) SELECT {} WHERE ").format(_COLS, _VALUES)
+# two users (or servers) whose keys hash alike merely queue behind each other: harmless
+_LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(%s::text || ':' || %s::text))"
 # 'off' is the only setting under which a commit returns before its WAL is flushed locally
 _DURABLE = (
     "SELECT set_config('synchronous_commit', 'on', true) "
@@ -75,7 +74,7 @@ def _statuses(statuses: Iterable[JobStatus]) -> list[str]:
     return [s.value for s in statuses]
 
 
-class PostgresJobStore:
+class PostgresJobStore(PostgresControls):
     """``JobStore`` over a connection pool; ``async with PostgresJobStore.open(url)``."""
 
     def __init__(self, pool: Pool) -> None:
@@ -132,12 +131,22 @@ class PostgresJobStore:
         new_id = await self._one(_INSERT, list(to_values(job).values()))
         return dataclasses.replace(job, id=int(new_id))
 
-    async def insert_job_within(self, job: JobRecord, cap: ActiveCap) -> JobRecord | None:
-        platform, user = job.chat.platform, job.chat.user
-        params = [*to_values(job).values(), platform, user, _statuses(cap.statuses), cap.limit]
+    async def insert_job_within(self, job: JobRecord, quota: Quota) -> JobRecord | None:
+        where = _charges.quota_conditions(
+            quota, seconds=job.spec.duration, money=job.cost_estimate, out=ledger_sql()
+        )
+        query = _INSERT_WITHIN + ledger_query(where) + sql.SQL(" RETURNING id")
+        lim = quota.limits
         async with self._pool.connection() as conn, conn.transaction():
-            await conn.execute(_USER_LOCK, (_pglocks.USER_CAP, platform, user))
-            cur = await conn.execute(_INSERT_WITHIN, params)
+            # Under READ COMMITTED two inserts could each count before the other commits: the
+            # requester's lock (then the server's, always in this order: no deadlock) makes
+            # them take turns, and each counts what the previous one committed.
+            if lim.active_jobs or lim.daily_seconds or lim.cooldown_seconds:
+                await conn.execute(_LOCK, (_pglocks.USER_CAP, quota.platform, quota.user))
+            if lim.monthly_budget:
+                guild = "" if quota.guild is None else quota.guild
+                await conn.execute(_LOCK, (_pglocks.GUILD_BUDGET, quota.platform, guild))
+            cur = await conn.execute(query, [*to_values(job).values(), *where.params])
             got = await cur.fetchone()
         return None if got is None else dataclasses.replace(job, id=int(got[0]))
 

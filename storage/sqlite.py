@@ -1,4 +1,5 @@
-"""The aiosqlite job store: implements ``core.store.JobStore``. All SQL of the app lives here.
+"""The aiosqlite job store: implements ``core.store.JobStore`` (the ledger sums and server
+settings come from ``storage.sqlite_controls``).
 
 WAL journal, a busy timeout, autocommit mode: every method is one statement (an explicit
 transaction on the shared connection would swallow other coroutines' statements into it), so a
@@ -26,9 +27,11 @@ import aiosqlite
 
 from core.domain.durations import DurationKey, DurationStats
 from core.domain.jobs import ChatRef, JobSpec, JobStatus
-from core.domain.policy import ActiveCap
+from core.domain.quota import Quota
 from core.domain.records import JobRecord
+from storage import _charges
 from storage.migrate import migrate
+from storage.sqlite_controls import SqliteControls, ledger_sql
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +117,7 @@ def from_row(row: aiosqlite.Row) -> JobRecord:
     )
 
 
-class SqliteJobStore:
+class SqliteJobStore(SqliteControls):
     """``JobStore`` over one aiosqlite connection; ``async with SqliteJobStore.open(path)``."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:
@@ -161,19 +164,19 @@ class SqliteJobStore:
         assert got is not None  # noqa: S101 - RETURNING always yields the new row
         return dataclasses.replace(job, id=int(got[0]))
 
-    async def insert_job_within(self, job: JobRecord, cap: ActiveCap) -> JobRecord | None:
+    async def insert_job_within(self, job: JobRecord, quota: Quota) -> JobRecord | None:
         # One INSERT … SELECT … WHERE: a write statement takes the database's write lock before
-        # it reads, so the count it checks cannot change before its row is in (any process).
+        # it reads, so the sums it checks cannot change before its row is in (any process).
         row = to_row(job)
-        wanted = [s.value for s in cap.statuses]
-        marks = ", ".join("?" for _ in wanted)
-        sql = (
-            f"INSERT INTO jobs ({', '.join(row)}) SELECT {', '.join('?' for _ in row)} "  # noqa: S608 - column names come from COLUMNS, values are bound
-            "WHERE (SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "
-            f"AND status IN ({marks})) < ? RETURNING id"
+        where = _charges.quota_conditions(
+            quota, seconds=job.spec.duration, money=job.cost_estimate, out=ledger_sql()
         )
-        params = [*row.values(), job.chat.platform, job.chat.user, *wanted, cap.limit]
-        async with self._db.execute(sql, params) as cur:
+        # column names come from COLUMNS, the conditions from storage._charges; values are bound
+        sql = (
+            f"INSERT INTO jobs ({', '.join(row)}) SELECT {', '.join('?' for _ in row)} "
+            f"WHERE {where.sql()} RETURNING id"
+        )
+        async with self._db.execute(sql, [*row.values(), *where.params]) as cur:
             got = await cur.fetchone()
         return None if got is None else dataclasses.replace(job, id=int(got[0]))
 

@@ -1,10 +1,13 @@
-"""``AnimateService``: the facade every front-end calls (submit, cancel, regenerate, show, list).
+"""``AnimateService``: the facade every front-end calls (check, submit, cancel, regenerate, show,
+list; server settings and usage).
 
-Submit validates once, normalises the media off the event loop, and records a ``QUEUED`` row
-(with the input files on disk) before any external call; the worker (``core.engine.worker``)
-does the rest. Front-ends (Discord cogs, the CLI, a future Slack app) only see ``JobView``s and
-``AnimateError``s with user-safe messages and a key to translate them by. No engine import: the
-builder hands in the views and the ``notify`` hook that wakes the worker.
+``check`` applies the server's policy and quotas and validates once, before any attachment byte is
+read; submit normalises the media off the event loop, and records a ``QUEUED`` row (with the input
+files on disk) within the requester's quota, atomically, before any external call; the worker
+(``core.engine.worker``) does the rest. Front-ends (Discord cogs, the CLI, the Slack app) only see
+``JobView``s, reports and ``AnimateError``s with user-safe messages and a key to translate them
+by; they describe the requester as a platform-neutral ``Member``. No engine import: the builder
+hands in the views and the ``notify`` hook that wakes the worker.
 """
 
 from __future__ import annotations
@@ -16,20 +19,25 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from core.app.intake import Intake
+from core.app.cancel import cancel_job, no_such_job
+from core.app.checks import Checks, ValidSpec
+from core.app.controls import Controls, Edit, SettingsReport
 from core.app.preparing import prepare_inputs
 from core.app.recording import InputFile, Recorder
+from core.app.reports import UsageReport, UsageReports
 from core.app.views import Views
-from core.domain.catalog import Region, find_model
-from core.domain.errors import AnimateError, Kind, ProviderError, ValidationError
-from core.domain.jobs import ChatRef, JobSpec, JobStatus, JobView
-from core.domain.policy import UserLimits
+from core.domain.catalog import CURRENCY, Region
+from core.domain.errors import AnimateError, Kind
+from core.domain.guild_settings import OperatorDefaults
+from core.domain.jobs import ChatRef, JobSpec, JobStatus, JobView, progress_key
+from core.domain.policy import Member
 from core.domain.pricing import PriceBook, Quote
-from core.domain.records import JobRecord, failed, transition
-from core.domain.validation import validate_spec
+from core.domain.records import JobRecord, transition
 from core.media.pool import MediaPool
 from core.ports import Clock, JobStore, VideoProvider
-from core.rows import update
+
+#: ``ValidSpec`` is part of the facade's API (front-ends pass it from ``check`` to ``submit``)
+__all__ = ["AnimateService", "ValidSpec"]
 
 log = logging.getLogger(__name__)
 
@@ -38,20 +46,6 @@ _S = JobStatus
 
 def _nothing() -> None:
     return None
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class ValidSpec:
-    """A request that passed ``AnimateService.validate``: ``submit`` trusts it as it is."""
-
-    spec: JobSpec  # the catalog model id, catalog defaults filled in
-    audio: bool  # validated as coming with an audio file
-    last_frame: bool = False  # … with an end image
-    clip: bool = False  # … with a video to continue instead of the image
-
-    @property
-    def files(self) -> tuple[bool, bool, bool]:
-        return (self.audio, self.last_frame, self.clip)
 
 
 class AnimateService:
@@ -65,7 +59,7 @@ class AnimateService:
         media_dir: Path,
         region: Region,
         views: Views,
-        limits: UserLimits | None = None,
+        operator: OperatorDefaults | None = None,
         intakes: int = 4,
         notify: Callable[[], None] = _nothing,
         prices: PriceBook | None = None,
@@ -77,22 +71,31 @@ class AnimateService:
         self.media = media
         self.region = Region(region)
         self.views = views
-        self.limits = limits or UserLimits()
         #: published prices with the operator's overrides (``PRICE_OVERRIDES``)
         self.prices = prices or PriceBook(self.region)
         #: new work for the worker (the builder wires ``Worker.wake``)
         self._notify = notify
-        #: at most ``intakes`` front-end requests hold attachment bytes at once (see ``intake``)
-        self._intake = Intake(store=store, limits=self.limits, concurrency=intakes)
         self.recorder = Recorder(
+            store=store, clock=clock, media_dir=Path(media_dir), region=self.region
+        )
+        self.controls = Controls(
             store=store,
             clock=clock,
-            media_dir=Path(media_dir),
-            region=self.region,
-            limits=self.limits,
+            operator=operator or OperatorDefaults(),
+            currency=CURRENCY[self.region],
         )
+        #: at most ``intakes`` front-end requests hold attachment bytes at once (see ``intake``)
+        self.checks = Checks(
+            store=store,
+            clock=clock,
+            region=self.region,
+            controls=self.controls,
+            intakes=intakes,
+            prices=self.prices,
+        )
+        self._usage = UsageReports(store=store, clock=clock, controls=self.controls)
 
-    # ------------------------------------------------------------------ pure checks
+    # ------------------------------------------------------------------ checks
     def validate(
         self,
         spec: JobSpec,
@@ -102,34 +105,44 @@ class AnimateService:
         clip: bool = False,
         image: bool | None = None,
     ) -> ValidSpec:
-        """The one validation of a request (``core.domain.validation``): ``spec`` with the
-        catalog model id and defaults filled in, or a ``ValidationError`` with one clear
-        message. The flags say which files come with it: an audio file, an end image, a video
-        to continue, the image (by default: unless it continues a clip). No I/O: call it
-        before reading any attachment, and hand the result to ``submit``."""
-        checked = validate_spec(
-            spec, self.region, audio=audio, last_frame=last_frame, clip=clip, image=image
+        """The one validation, without the server's policy (``Checks.validate``). The flags
+        say which files come with the request: an audio file, an end image, a video to
+        continue, the image (by default: unless it continues a clip)."""
+        return self.checks.validate(
+            spec, audio=audio, last_frame=last_frame, clip=clip, image=image
         )
-        return ValidSpec(checked, audio, last_frame, clip)
+
+    async def check(
+        self,
+        spec: JobSpec,
+        *,
+        chat: ChatRef,
+        member: Member | None = None,
+        audio: bool = False,
+        last_frame: bool = False,
+        clip: bool = False,
+        image: bool | None = None,
+    ) -> ValidSpec:
+        """Everything that can refuse a request before its bytes are read: the server's
+        policy, the validation and the quotas (``Checks.check``)."""
+        return await self.checks.check(
+            spec,
+            chat=chat,
+            member=member,
+            audio=audio,
+            last_frame=last_frame,
+            clip=clip,
+            image=image,
+        )
 
     def quote(self, spec: JobSpec) -> Quote:
         """What a validated ``spec`` will cost: the whole output (a continued clip included)
         at the published or the operator's price; ``price_known`` False when there is none."""
-        return self.prices.quote(self._known(spec))
+        return self.checks.quote(spec)
 
     def estimate(self, spec: JobSpec) -> tuple[float, str]:
         """(cost, currency); the cost is 0.0 when no price is known (see ``quote``)."""
-        quote = self.quote(spec)
-        return quote.cost or 0.0, quote.currency
-
-    def _known(self, spec: JobSpec) -> JobSpec:
-        if find_model(spec.model) is None:
-            raise ValidationError(
-                f"Unknown model {spec.model!r}.",
-                key="request.model_unknown",
-                params={"model": spec.model},
-            )
-        return spec
+        return self.checks.estimate(spec)
 
     # ------------------------------------------------------------------ submit
     async def submit(
@@ -138,24 +151,38 @@ class AnimateService:
         spec: JobSpec | ValidSpec,
         image: bytes | None = None,
         chat: ChatRef,
+        member: Member | None = None,
         audio: bytes | None = None,
         audio_filename: str | None = None,
         parent_job_id: int | None = None,
         last_frame: bytes | None = None,
         clip: bytes | None = None,
     ) -> JobView:
-        """Record a job: every rule that can refuse it is checked here, before any row or
-        request; the worker is woken to start it. ``image`` is the first frame; ``clip`` a
-        video to continue instead (wan2.7); ``last_frame`` an end image."""
+        """Record a job: every rule that can refuse it is checked here (``check`` unless
+        ``spec`` came from it with the same files), before any row or request; the quotas once
+        more, atomically with the insert. The worker is woken to start it. ``image`` is the
+        first frame; ``clip`` a video to continue instead (wan2.7); ``last_frame`` an end
+        image."""
         files = (audio is not None, last_frame is not None, clip is not None)
         # an image beside a clip is a first_frame + first_clip request: validation refuses it
         both = image is not None and clip is not None
-        if both or not (isinstance(spec, ValidSpec) and spec.files == files):
-            plain = spec.spec if isinstance(spec, ValidSpec) else spec
-            spec = self.validate(
-                plain, audio=files[0], last_frame=files[1], clip=files[2], image=both or None
+        if both or not (
+            isinstance(spec, ValidSpec) and spec.limits is not None and spec.files == files
+        ):
+            raw = spec.spec if isinstance(spec, ValidSpec) else spec
+            # maybe from inside this request's own intake: the insert counts the rest
+            spec = await self.checks.check(
+                raw,
+                chat=chat,
+                member=member,
+                audio=files[0],
+                last_frame=files[1],
+                clip=files[2],
+                image=both or None,
+                pending=False,
             )
         checked = spec.spec
+        assert spec.limits is not None  # noqa: S101 - check() always sets them
         # CPU-heavy decoding runs in the media pool, off the event loop
         ready = await prepare_inputs(
             self.media,
@@ -179,6 +206,7 @@ class AnimateService:
             clip=ready.clip,
             clip_seconds=ready.clip_seconds,
             unit_price=quote.unit_price,
+            limits=spec.limits,
         )
         log.info(
             "job %d queued (%s, %s, %d s)",
@@ -192,23 +220,34 @@ class AnimateService:
         return dataclasses.replace(view, notes=ready.notes)
 
     @asynccontextmanager
-    async def intake(self, chat: ChatRef) -> AsyncIterator[None]:
-        """Enter before reading a request's attachment bytes and stay inside until ``submit``
-        returns: refuses a requester already at the cap (``too_many_active``) before any byte
-        is read, and bounds how many requests hold attachment bytes in memory at once."""
-        async with self._intake.enter(chat):
+    async def intake(self, chat: ChatRef, checked: ValidSpec | None = None) -> AsyncIterator[None]:
+        """Enter (after ``check``) before reading a request's attachment bytes and stay inside
+        until ``submit`` returns: refuses a requester whose requests already inside would take
+        their last place, and bounds how many requests hold attachment bytes in memory at
+        once (``Checks.intake``)."""
+        async with self.checks.intake(chat, checked):
             yield
 
     async def attach_chat(
-        self, job_id: int, *, thread: str | None, status_message: str | None
+        self,
+        job_id: int,
+        *,
+        thread: str | None,
+        status_message: str | None,
+        shown: JobView | None = None,
     ) -> JobView:
-        """Record where the job's status message and results live (after it was posted)."""
+        """Record where the job's status message and results live (after it was posted);
+        ``shown``: the view that message shows (its queue place is then only edited when it
+        changes)."""
         now = self.clock.now()
         for _ in range(5):
             job = await self._must(job_id)
             # any status: the chat location is recorded whatever the engine did meanwhile
             chat = dataclasses.replace(job.chat, thread=thread, status_message=status_message)
-            if await self.store.save(job, transition(job, job.status, now, chat=chat)):
+            seen = {}
+            if shown is not None and shown.status is job.status is JobStatus.QUEUED:
+                seen = {"progress_status": progress_key(shown.status, shown.queue_position)}
+            if await self.store.save(job, transition(job, job.status, now, chat=chat, **seen)):
                 return await self.get_view(job_id)
         raise AnimateError(
             "The job is busy; try again.", key="job.busy", kind=Kind.INTERNAL, retryable=True
@@ -221,65 +260,27 @@ class AnimateService:
 
     # ------------------------------------------------------------------ user actions
     async def cancel(self, job_id: int, *, user: str, moderator: bool) -> JobView:
-        job = await self._must(job_id)
-        if job.chat.user != user and not moderator:
-            raise AnimateError(
-                "Only the person who started this job (or a moderator) can cancel it.",
-                key="cancel.not_yours",
-                kind=Kind.PERMISSION,
-            )
-        now = self.clock.now()
-        cancel = AnimateError("The job was canceled.", key="job.canceled", kind=Kind.CANCELED)
-        if job.status is _S.QUEUED:
-            if not await self.store.save(job, failed(job, now, cancel, _S.CANCELED)):
-                # the engine took it meanwhile: answer from its new state
-                return await self.cancel(job_id, user=user, moderator=moderator)
-        elif job.status is _S.PENDING and job.task_id is not None:
-            try:
-                await self.provider.cancel_task(job.task_id)
-            except ProviderError as exc:
-                if exc.retryable:
-                    raise AnimateError(
-                        "The video service is busy; try canceling again in a moment.",
-                        key="cancel.busy",
-                        kind=Kind.BUSY,
-                        retryable=True,
-                    ) from exc
-                raise AnimateError(
-                    "DashScope has already started this video; it can no longer be canceled.",
-                    key="cancel.started",
-                    kind=Kind.INVALID_INPUT,
-                ) from exc
-            fresh = await self._must(job_id)
-            if fresh.status in (_S.PENDING, _S.RUNNING):
-                await update(self.store, fresh, lambda j: failed(j, now, cancel, _S.CANCELED))
-        elif job.status in (_S.SUBMITTING, _S.SUBMIT_UNKNOWN):
-            raise AnimateError(
-                "The job is being handed to DashScope right now; try again in a few seconds.",
-                key="cancel.submitting",
-                kind=Kind.BUSY,
-                retryable=True,
-            )
-        elif job.status is _S.RUNNING:
-            raise AnimateError(
-                "DashScope is already generating this video; only waiting jobs can be canceled.",
-                key="cancel.running",
-                kind=Kind.INVALID_INPUT,
-            )
-        else:
-            raise AnimateError(
-                "This job has already finished.", key="cancel.finished", kind=Kind.INVALID_INPUT
-            )
+        """Cancel a job that has not started generating (the requester or a moderator)."""
+        await cancel_job(
+            self.store, self.provider, self.clock, job_id, user=user, moderator=moderator
+        )
         self._notify()  # the cancel notice is due for delivery
         return await self.get_view(job_id)
 
     async def regenerate(
-        self, job_id: int, *, user: str, chat: ChatRef, moderator: bool = False
+        self,
+        job_id: int,
+        *,
+        user: str,
+        chat: ChatRef,
+        moderator: bool = False,
+        member: Member | None = None,
     ) -> JobView:
         """Same settings and inputs, a new random seed; a new job pointing at its parent.
 
         Every video costs the server owner money, so only the requester (or a moderator) may
-        spend it again, as with Cancel.
+        spend it again, as with Cancel, and the server's policy and quotas apply to it where
+        the button was clicked, as to a new request.
         """
         job = await self._must(job_id)
         if job.chat.user != user and not moderator:
@@ -296,23 +297,27 @@ class AnimateService:
                 key="regenerate.purged",
                 kind=Kind.INVALID_INPUT,
             )
-        # the same settings may no longer pass (a job recorded before a rule existed): refuse
-        # with what to change rather than send a request that must fail
-        spec = validate_spec(
+        chat = dataclasses.replace(chat, user=user)
+        # the same settings may no longer pass (a job recorded before a rule existed, or the
+        # server's policy changed): refuse with what to change rather than spend
+        checked = await self.check(
             dataclasses.replace(job.spec, seed=None),
-            self.region,
+            chat=chat,
+            member=member,
             audio=job.audio_path is not None,
             last_frame=job.last_frame_path is not None,
             clip=job.clip_path is not None,
         )
-        quote = self.quote(spec)
+        assert checked.limits is not None  # noqa: S101 - check() always sets them
+        quote = self.quote(checked.spec)
         try:
             child = await self.recorder.record(
-                spec,
-                dataclasses.replace(chat, user=user),
+                checked.spec,
+                chat,
                 cost=(quote.cost or 0.0, quote.currency),
                 unit_price=quote.unit_price,
                 parent_job_id=job.id,
+                limits=checked.limits,
                 **_copies(job),
             )
         except OSError as exc:
@@ -324,6 +329,22 @@ class AnimateService:
         self._notify()
         return await self.views.view(child, self.clock.now())
 
+    # ------------------------------------------------------------------ settings and usage
+    async def settings(self, chat: ChatRef, member: Member) -> SettingsReport:
+        """The server's settings and where each comes from (admins only)."""
+        return await self.controls.show(chat, member)
+
+    async def configure(
+        self, chat: ChatRef, member: Member, name: str, edit: Edit, *, role: str | None = None
+    ) -> SettingsReport:
+        """Change one setting of ``chat``'s server (``role``: that role's override); admins
+        only. ``edit`` maps the stored value to the new one (``core.app.controls``)."""
+        return await self.controls.edit(chat, member, name, edit, role=role)
+
+    async def usage(self, chat: ChatRef, member: Member, *, server: bool = False) -> UsageReport:
+        """The requester's usage and limits; ``server``: the server's spending (admins)."""
+        return await self._usage.report(chat, member, server=server)
+
     # ------------------------------------------------------------------ reading
     async def get(self, job_id: int) -> JobView | None:
         job = await self.store.get_job(job_id)
@@ -332,7 +353,7 @@ class AnimateService:
     async def get_view(self, job_id: int) -> JobView:
         view = await self.get(job_id)
         if view is None:
-            raise _no_such_job(job_id)
+            raise no_such_job(job_id)
         return view
 
     async def recent(self, *, platform: str, user: str, limit: int = 10) -> list[JobView]:
@@ -345,17 +366,8 @@ class AnimateService:
     async def _must(self, job_id: int) -> JobRecord:
         job = await self.store.get_job(job_id)
         if job is None:
-            raise _no_such_job(job_id)
+            raise no_such_job(job_id)
         return job
-
-
-def _no_such_job(job_id: int) -> AnimateError:
-    return AnimateError(
-        f"There is no job #{job_id}.",
-        key="job.not_found",
-        params={"job": job_id},
-        kind=Kind.NOT_FOUND,
-    )
 
 
 def _copies(job: JobRecord) -> dict[str, Any]:

@@ -104,6 +104,19 @@ def can_transition(old: JobStatus, new: JobStatus) -> bool:
     return new in TRANSITIONS[old]
 
 
+def progress_key(status: JobStatus, position: int | None = None) -> str:
+    """What a status message shows, as ``JobRecord.progress_status`` records it: the status,
+    and for a waiting job its place in the queue (``queued#3``), so a move is seen as a change."""
+    if status is JobStatus.QUEUED and position:
+        return f"{status.value}#{position}"
+    return status.value
+
+
+def progress_status_of(key: str | None) -> str | None:
+    """The status part of a ``progress_key``."""
+    return None if key is None else key.split("#", 1)[0]
+
+
 @dataclass(frozen=True, slots=True)
 class ChatRef:
     """Where a job came from and where to answer, as platform-neutral string ids."""
@@ -165,6 +178,7 @@ class JobView:
     task_id: str | None = None
     queue_position: int | None = None  # 1 = next to submit; None when not queued locally
     eta: datetime | None = None  # expected finish (aware UTC)
+    starts_at: datetime | None = None  # while queued: expected submit (aware UTC)
     cost_estimate: float = 0.0
     currency: str = "CNY"
     cost: float | None = None  # billed cost once known (usage × unit price)

@@ -44,8 +44,11 @@ IMAGE_MIMES = frozenset({"image/jpeg", "image/png", "image/bmp", "image/webp"})
 AUDIO_MIMES = frozenset({"audio/wav", "audio/x-wav", "audio/wave", "audio/mpeg", "audio/mp3"})
 
 
+_MIB = 1024 * 1024
+
+
 def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.0f} MB"
+    return f"{n / _MIB:.0f} MB"
 
 
 def resolve_model(name: str, region: Region) -> Model:
@@ -161,7 +164,7 @@ def check_media(
         raise ValidationError(
             f"The audio file is {_mb(len(audio.data))}; the limit is {_mb(limit)}.",
             key="audio.too_big",
-            params={"size_mb": _mb(len(audio.data)), "limit_mb": _mb(limit)},
+            params={"size_mb": round(len(audio.data) / _MIB, 1), "limit_mb": limit // _MIB},
             subject=Input.AUDIO,
         )
 
@@ -185,7 +188,11 @@ def _check_image(model: Model, image: MediaFile) -> None:
             f"The image is {_mb(len(image.data))}; {model.id} accepts at most "
             f"{_mb(model.image.max_bytes)}.",
             key="image.too_big",
-            params={"size_mb": _mb(len(image.data)), "model": model.id},
+            params={
+                "size_mb": round(len(image.data) / _MIB, 1),
+                "limit_mb": model.image.max_bytes // _MIB,
+                "model": model.id,
+            },
             subject=Input.IMAGE,
         )
 

@@ -97,18 +97,11 @@ class Uploader:
                 current = await self._upload(current, item, now)
 
     async def _upload(self, job: JobRecord, item: _Upload, now: datetime) -> JobRecord | None:
-        subject = Input.CLIP if item.what == "clip" else Input.AUDIO
         async with self._gate:
             try:
                 data = await asyncio.to_thread(Path(item.path).read_bytes)
             except OSError:
-                gone = AnimateError(
-                    f"The {_NAMES[item.what]} of this job is gone; please start a new one.",
-                    key=f"job.{item.what}_gone",
-                    kind=Kind.INVALID_INPUT,
-                    subject=subject,
-                )
-                await self.ctx.save(job, failing(now, gone))
+                await self.ctx.save(job, failing(now, _gone(item.what)))
                 return None
             media = MediaFile(data, item.mime, item.filename)
             try:
@@ -152,4 +145,18 @@ class Uploader:
         )
 
 
-_NAMES = {"audio": "audio file", "clip": "video to continue"}
+def _gone(what: str) -> AnimateError:
+    """The job's input file to upload is no longer on disk."""
+    if what == "clip":
+        return AnimateError(
+            "The video to continue of this job is gone; please start a new one.",
+            key="job.clip_gone",
+            kind=Kind.INVALID_INPUT,
+            subject=Input.CLIP,
+        )
+    return AnimateError(
+        "The audio file of this job is gone; please start a new one.",
+        key="job.audio_gone",
+        kind=Kind.INVALID_INPUT,
+        subject=Input.AUDIO,
+    )

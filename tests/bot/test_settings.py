@@ -8,6 +8,7 @@ from bot.builder import build
 from bot.settings import from_env
 from core.domain.catalog import Region
 from core.domain.errors import ConfigError
+from core.domain.guild_settings import OperatorDefaults
 from core.domain.jobs import JobSpec
 from providers import DashScopeClient
 
@@ -219,3 +220,32 @@ def test_slack_variables_are_checked(env: dict[str, str], named: str) -> None:
 def test_slack_api_url_points_everything_at_a_stand_in() -> None:
     s = from_env({**SLACK, "DASHSCOPE_API_KEY": KEY, "SLACK_API_URL": "http://127.0.0.1:9/api"})
     assert s.slack is not None and s.slack.api_url == "http://127.0.0.1:9/api/"
+
+
+def test_the_other_limits_default_to_unlimited_and_are_checked() -> None:
+    env = {"DISCORD_TOKEN": "t", "DASHSCOPE_API_KEY": "k"}
+    settings = from_env(env)
+    assert settings.operator_limits == OperatorDefaults(active_jobs=3)
+    given = {
+        **env,
+        "LIMIT_USER_DAILY_SECONDS": "60",
+        "LIMIT_GUILD_MONTHLY_BUDGET": "12.5",
+        "LIMIT_COOLDOWN_SECONDS": "30",
+        "LIMIT_USER_ACTIVE_JOBS": "0",
+    }
+    assert from_env(given).operator_limits == OperatorDefaults(
+        active_jobs=0, daily_seconds=60, cooldown_seconds=30, monthly_budget=12.5
+    )
+    bad = {
+        **env,
+        "LIMIT_USER_DAILY_SECONDS": "1.5",
+        "LIMIT_GUILD_MONTHLY_BUDGET": "-3",
+        "LIMIT_COOLDOWN_SECONDS": "soon",
+    }
+    with pytest.raises(ConfigError) as caught:
+        from_env(bad)
+    message = caught.value.message
+    assert "\n" not in message  # one line, every problem in it
+    for name in ("LIMIT_USER_DAILY_SECONDS='1.5'", "LIMIT_GUILD_MONTHLY_BUDGET='-3'",
+                 "LIMIT_COOLDOWN_SECONDS='soon'"):  # fmt: skip
+        assert name in message

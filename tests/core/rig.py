@@ -21,6 +21,7 @@ from core.app.service import AnimateService
 from core.domain.catalog import Region
 from core.domain.jobs import ChatRef, JobSpec, JobStatus
 from core.domain.pricing import PriceOverrides
+from core.domain.quota import Limits
 from core.engine.config import EngineConfig, PassReport
 from core.media.pool import MediaPool
 from core.ports import Clock, DeliveryPort, JobStore, VideoProvider
@@ -39,13 +40,19 @@ def settings_for(
     database: Path | None = None,
     media_dir: Path | None = None,
     price_overrides: PriceOverrides | None = None,
+    limits: Limits | None = None,
 ) -> Settings:
+    """``limit``: LIMIT_USER_ACTIVE_JOBS alone; ``limits``: every operator limit."""
+    lim = limits or Limits(active_jobs=limit)
     return Settings(
         dashscope=DashScopeSettings(api_key=api_key, region=region, base_url_override=base_url),
         database_path=database or tmp_path / "db" / "animate.db",
         media_dir=media_dir or tmp_path / "media",
-        limit_user_active_jobs=limit,
         price_overrides=price_overrides or PriceOverrides(),
+        limit_user_active_jobs=lim.active_jobs,
+        limit_user_daily_seconds=lim.daily_seconds,
+        limit_cooldown_seconds=lim.cooldown_seconds,
+        limit_guild_monthly_budget=lim.monthly_budget,
     )
 
 
@@ -104,6 +111,7 @@ async def open_rig(
     media: MediaPool | None = None,
     region: Region = Region.BEIJING,
     limit: int = 0,
+    limits: Limits | None = None,
     intakes: int = 4,
     media_dir: Path | None = None,
     price_overrides: PriceOverrides | None = None,
@@ -115,6 +123,7 @@ async def open_rig(
         tmp_path,
         region=region,
         limit=limit,
+        limits=limits,
         media_dir=media_dir,
         api_key=api_key,
         base_url=base_url,

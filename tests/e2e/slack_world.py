@@ -20,7 +20,7 @@ import av
 
 from bot.builder import Runtime, build, slack_frontend
 from bot.settings import DashScopeSettings, Settings, SlackSettings
-from core.domain.policy import UserLimits
+from core.domain.quota import Limits
 from core.engine.config import EngineConfig
 from core.engine.worker import Tick
 from emulator import Emulator
@@ -73,7 +73,7 @@ class SlackWorld:
     alice: FakeUser
     general: FakeChannel
     config: EngineConfig = field(default_factory=lambda: EngineConfig(progress_interval=10.0))
-    limits: UserLimits | None = None
+    limits: Limits | None = None
     rt: Runtime | None = None
     front: SlackFrontEnd | None = None
     _stack: AsyncExitStack | None = None

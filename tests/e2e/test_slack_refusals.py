@@ -3,7 +3,7 @@ spent."""
 
 from __future__ import annotations
 
-from core.domain.policy import UserLimits
+from core.domain.quota import Limits
 from tests.e2e.slack_world import SlackWorld, status_messages
 from tests.fakeslack import ChannelKind
 
@@ -26,13 +26,13 @@ async def test_a_private_channel_without_the_bot_is_refused_before_anything_is_r
 
 async def test_the_per_user_cap_refuses_in_the_modal(slack_world: SlackWorld) -> None:
     w = slack_world
-    w.limits = UserLimits(active_jobs=1)
+    w.limits = Limits(active_jobs=1)
     await w.start()
     await w.animate("first")
     await w.open_form()
     await w.submit(prompt="second", image=[w.picture()])
     modal = w.slack.open_view(w.alice)
-    assert modal is not None and "1 video in progress" in modal.errors["image"]
+    assert modal is not None and "unfinished videos per person (1)" in modal.errors["image"]
     assert len(status_messages(w.slack, w.general)) == 1
     assert len(w.slack.hooks.downloads) == 1, "the second picture was never downloaded"
 

@@ -1,10 +1,12 @@
 """A fake Discord (REST + gateway + CDN) on 127.0.0.1 for driving the real discord.py client."""
 
+from tests.fakediscord._interactions import Role
 from tests.fakediscord._model import (
     ATTACH_FILES,
     BOT_DEFAULT,
     CREATE_PUBLIC_THREADS,
     EMBED_LINKS,
+    MANAGE_GUILD,
     MANAGE_MESSAGES,
     MEMBER_DEFAULT,
     MIB,
@@ -29,6 +31,7 @@ __all__ = [
     "BOT_DEFAULT",
     "CREATE_PUBLIC_THREADS",
     "EMBED_LINKS",
+    "MANAGE_GUILD",
     "MANAGE_MESSAGES",
     "MEMBER_DEFAULT",
     "MIB",
@@ -44,6 +47,7 @@ __all__ = [
     "FakeMessage",
     "FakeUser",
     "Recorded",
+    "Role",
     "UploadedFile",
     "pings",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tests.fakediscord._model import (
@@ -22,10 +23,33 @@ PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2,
 _OPTION_TYPES: list[tuple[type, int]] = [(bool, 5), (int, 4), (float, 10), (str, 3)]
 
 
+@dataclass(frozen=True)
+class Role:
+    """A role picked in a role option (``FakeGuild.roles`` names it)."""
+
+    id: int
+    name: str
+
+    def payload(self) -> Json:
+        return {
+            "id": str(self.id), "name": self.name, "permissions": "0", "position": 1,
+            "color": 0, "hoist": False, "managed": False, "mentionable": False, "flags": 0,
+        }  # fmt: skip
+
+
 def _option(name: str, value: Any, resolved: Json, cdn: str) -> Json:
     if isinstance(value, FakeAttachment):
         resolved.setdefault("attachments", {})[str(value.id)] = value.payload(cdn, ephemeral=True)
         return {"name": name, "type": 11, "value": str(value.id)}
+    if isinstance(value, FakeChannel):
+        resolved.setdefault("channels", {})[str(value.id)] = {
+            **value.payload(),
+            "permissions": "0",
+        }
+        return {"name": name, "type": 7, "value": str(value.id)}
+    if isinstance(value, Role):
+        resolved.setdefault("roles", {})[str(value.id)] = value.payload()
+        return {"name": name, "type": 8, "value": str(value.id)}
     kind = next(code for py, code in _OPTION_TYPES if isinstance(value, py))
     return {"name": name, "type": kind, "value": value}
 
@@ -80,7 +104,7 @@ class InteractionsMixin:
             "channel_id": str(channel.id),
             "channel": channel.payload(),
             "app_permissions": str(self.effective_permissions(channel)),
-            "locale": "en-US",
+            "locale": user.locale,
             "entitlements": [],
             "attachment_size_limit": attachment_size_limit,
         }
@@ -107,10 +131,18 @@ class InteractionsMixin:
         name: str,
         channel: FakeChannel,
         user: FakeUser,
+        *,
+        subcommand: str | None = None,
+        named: dict[str, Any] | None = None,
         **options: Any,
     ) -> FakeInteraction:
+        """Run ``/name`` (``/name subcommand`` when given) with ``options``; ``named`` holds
+        options whose names clash with this method's own (``channel``, ``user``)."""
         resolved: Json = {}
-        opts = [_option(k, v, resolved, self.cdn) for k, v in options.items() if v is not None]
+        given = {**options, **(named or {})}
+        opts = [_option(k, v, resolved, self.cdn) for k, v in given.items() if v is not None]
+        if subcommand is not None:
+            opts = [{"name": subcommand, "type": 1, "options": opts}]
         data: Json = {"id": str(snowflake()), "name": name, "type": 1, "options": opts}
         if resolved:
             data["resolved"] = resolved

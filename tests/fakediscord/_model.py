@@ -16,6 +16,7 @@ from typing import Any
 Json = dict[str, Any]
 
 # Permission bits (docs: developers/topics/permissions.mdx).
+MANAGE_GUILD = 1 << 5
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
 MANAGE_MESSAGES = 1 << 13
@@ -87,6 +88,10 @@ class FakeUser:
     name: str
     #: the member's permissions in every guild channel (interaction ``member.permissions``)
     permissions: int = MEMBER_DEFAULT
+    #: the language of the user's Discord client (interaction ``locale``)
+    locale: str = "en-US"
+    #: the member's role ids (interaction ``member.roles``; roles of ``FakeGuild.roles``)
+    roles: list[int] = field(default_factory=list)
 
     def payload(self) -> Json:
         return user_payload(self.id, self.name)
@@ -94,7 +99,7 @@ class FakeUser:
     def member_payload(self) -> Json:
         return {
             "user": self.payload(),
-            "roles": [],
+            "roles": [str(r) for r in self.roles],
             "joined_at": iso(),
             "deaf": False,
             "mute": False,
@@ -234,6 +239,8 @@ class FakeGuild:
     name: str
     premium_tier: int = 0
     channels: list[FakeChannel] = field(default_factory=list)
+    #: role id → name (besides @everyone)
+    roles: dict[int, str] = field(default_factory=dict)
 
     @property
     def filesize_limit(self) -> int:

@@ -20,7 +20,7 @@ import yarl
 from aiohttp import web
 
 from tests.fakediscord._gateway import Gateway
-from tests.fakediscord._interactions import InteractionsMixin
+from tests.fakediscord._interactions import InteractionsMixin, Role
 from tests.fakediscord._model import (
     ATTACH_FILES,
     BOT_DEFAULT,
@@ -175,11 +175,17 @@ class FakeDiscord(InteractionsMixin):
     def advance(self, seconds: float) -> None:
         self.clock += seconds
 
-    def user(self, name: str, permissions: int | None = None) -> FakeUser:
-        u = FakeUser(snowflake(), name)
+    def user(self, name: str, permissions: int | None = None, *, locale: str = "en-US") -> FakeUser:
+        u = FakeUser(snowflake(), name, locale=locale)
         if permissions is not None:
             u.permissions = permissions
         return u
+
+    def add_role(self, guild: FakeGuild, name: str) -> Role:
+        """A role of ``guild`` (give it to a member with ``FakeUser.roles``)."""
+        role = Role(snowflake(), name)
+        guild.roles[role.id] = name
+        return role
 
     def dm_with(self, user: FakeUser) -> FakeChannel:
         return self.add_channel(None, ChannelType.DM, "dm", recipient=user)
@@ -208,10 +214,14 @@ class FakeDiscord(InteractionsMixin):
             "mute": False,
             "flags": 0,
         }
+        roles = [
+            {**everyone, "id": str(rid), "name": name, "permissions": "0", "position": i}
+            for i, (rid, name) in enumerate(guild.roles.items(), start=1)
+        ]
         return {
             "id": str(guild.id),
             "name": guild.name,
-            "roles": [everyone],
+            "roles": [everyone, *roles],
             "channels": [c.payload() for c in guild.channels],
             "threads": [],
             "members": [me],

@@ -12,7 +12,7 @@ import pytest
 
 from core.domain.durations import DurationKey, DurationStats
 from core.domain.jobs import ACTIVE, ChatRef, JobSpec, JobStatus
-from core.domain.policy import ActiveCap
+from core.domain.quota import Limits, Quota
 from core.domain.records import JobRecord, transition
 from core.rows import update
 from tests.core.fakes import T0
@@ -183,6 +183,16 @@ INDEXED = [
         "jobs_user_status",
     ),
     (
+        "SELECT SUM(duration) FROM jobs WHERE platform = 'discord' AND user_id = 'u' "
+        "AND created_at >= 1",
+        "jobs_user_created",
+    ),
+    (
+        "SELECT SUM(cost_estimate) FROM jobs WHERE platform = 'discord' AND guild_id = 'g' "
+        "AND created_at >= 1",
+        "jobs_guild_created",
+    ),
+    (
         "SELECT id FROM jobs WHERE platform = 'discord' AND user_id = 'u' ORDER BY id DESC LIMIT 5",
         "jobs_user",
     ),
@@ -204,7 +214,12 @@ async def test_hot_queries_can_use_their_index(backend: Backend, query: str, ind
     async with backend.open():
         pass
     if backend.name == "postgres":  # timestamptz instead of epoch seconds, boolean flags
-        for sqlite, postgres in (("= 1", "= now()"), ("< 1", "< now()"), ("= 0", "= false")):
+        for sqlite, postgres in (
+            ("= 1", "= now()"),
+            ("< 1", "< now()"),
+            (">= 1", ">= now()"),
+            ("= 0", "= false"),
+        ):
             query = query.replace(sqlite, postgres)
     assert backend.uses_index(query, index)
 
@@ -270,7 +285,7 @@ async def test_the_capped_insert_is_one_atomic_step_even_across_connections(
 ) -> None:
     """Issue 8.4: two requests at once (two processes, here two stores) cannot both take the
     last place; finished jobs and other users do not count."""
-    cap = ActiveCap(3, ACTIVE)
+    cap = Quota("discord", "u", "g", T0, "CNY", Limits(active_jobs=3))
     async with backend.open() as a, backend.open() as b:
         await a.insert_job(record(status=JobStatus.RUNNING))
         await a.insert_job(record(status=JobStatus.DELIVERED))
