@@ -9,8 +9,8 @@ import discord
 import pytest
 
 from emulator import Emulator, EmulatorConfig
+from playground.fakediscord import FakeDiscord
 from tests.e2e.harness import API_KEY, SharedClock, World, new_world_channels
-from tests.fakediscord import FakeDiscord
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """A fake Discord (REST + gateway + CDN) on 127.0.0.1 for driving the real discord.py client."""
 
-from tests.fakediscord._model import (
+from playground.fakediscord._model import (
     ATTACH_FILES,
     BOT_DEFAULT,
     CREATE_PUBLIC_THREADS,
@@ -22,7 +22,7 @@ from tests.fakediscord._model import (
     UploadedFile,
     pings,
 )
-from tests.fakediscord._server import FakeDiscord
+from playground.fakediscord._server import FakeDiscord
 
 __all__ = [
     "ATTACH_FILES",
