@@ -37,12 +37,14 @@ def settings_for(
     base_url: str | None = None,
     database: Path | None = None,
     media_dir: Path | None = None,
+    events_token: str | None = None,
 ) -> Settings:
     return Settings(
         dashscope=DashScopeSettings(api_key=api_key, region=region, base_url_override=base_url),
         database_path=database or tmp_path / "db" / "animate.db",
         media_dir=media_dir or tmp_path / "media",
         limit_user_active_jobs=limit,
+        events_token=events_token,
     )
 
 
@@ -103,6 +105,7 @@ async def open_rig(
     limit: int = 0,
     intakes: int = 4,
     media_dir: Path | None = None,
+    events_token: str | None = None,
 ) -> Rig:
     """The runtime over ``store`` (or a new SQLite file) with ``provider`` (or the real client
     on ``base_url``, wrapped by ``wrap_provider``); ``aclose`` it."""
@@ -115,6 +118,7 @@ async def open_rig(
         api_key=api_key,
         base_url=base_url,
         database=database,
+        events_token=events_token,
     )
     rt = await stack.enter_async_context(
         build(
