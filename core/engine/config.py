@@ -39,7 +39,7 @@ class EngineConfig:
     #: while completion push is healthy (``core.engine.push``), polling is only the safety net:
     #: looks aim at this mean lag (a lost event is caught about this late) within this ceiling
     push_lag: float = 30.0
-    push_ceiling: float = 60.0
+    push_ceiling: float = 120.0
     #: a task found finished by polling whose event has not come this long after its end
     #: counts as a missed event: polling returns to normal until events arrive again
     push_grace: float = 60.0

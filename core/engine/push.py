@@ -11,9 +11,10 @@ jobs that moved on (seen finished by polling already) are dropped in ``apply``.
 Health. While push is healthy, polling is only the safety net (``EngineConfig.pacing(pushed=
 True)``: sparse looks, a lost event is caught about ``push_lag`` late). It is presumed healthy
 once configured; a task that polling finds finished with no event ``push_grace`` seconds after
-its end is a *miss*, and one miss turns push unhealthy: polling returns to normal until an event
-for one of our tasks arrives again. EventBridge delivers at least once and may be late (§14.5),
-so a task found finished shortly before its event is not a miss.
+its end is a *miss*. One miss is a lost event (EventBridge over HTTP promises no delivery,
+§14.5); ``MISSES`` in a row mean events stopped: polling returns to normal until an event for
+one of our tasks arrives again. EventBridge may be late, so a task found finished shortly
+before its event is not a miss.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ _WATCHED = (JobStatus.PENDING, JobStatus.RUNNING)
 REMEMBER = 20_000
 #: events waiting for a pass at most; beyond, the oldest are dropped (polling still finds them)
 INBOX = 10_000
+#: misses in a row (no event between them) that mean events stopped coming
+MISSES = 2
 
 
 class _Recent:
@@ -63,7 +66,7 @@ class Pushes:
         self._announced = _Recent(REMEMBER)
         #: task id → end time: found finished by polling, no event yet
         self._awaiting: dict[str, datetime] = {}
-        #: tasks found finished by polling whose event never came, since the last event
+        #: tasks found finished by polling whose event never came, in a row since the last event
         self.missed = 0
         #: counters for logs and metrics: events taken in, dropped as repeats, made a job due
         self.received = 0
@@ -73,7 +76,7 @@ class Pushes:
     @property
     def healthy(self) -> bool:
         """Events arrive: polling may back off to sparse checks."""
-        return self.enabled and self.missed == 0
+        return self.enabled and self.missed < MISSES
 
     # ------------------------------------------------------------------ the front door's side
     def offer(self, event: TaskEvent) -> bool:
@@ -102,7 +105,7 @@ class Pushes:
             if job is None:
                 log.debug("event for task %s: not one of ours; ignored", event.task_id)
                 continue
-            if self.missed:
+            if self.missed >= MISSES:
                 log.info("completion events arrive again: polling backs off")
             self.missed = 0
             self._awaiting.pop(event.task_id, None)
@@ -129,14 +132,15 @@ class Pushes:
                 del self._awaiting[task_id]
             elif now - end > grace:
                 del self._awaiting[task_id]
-                if self.missed == 0:
+                self.missed += 1
+                if self.missed == MISSES:
                     log.warning(
-                        "task %s ended %.0f s ago and no completion event came: polling "
-                        "returns to normal until events arrive again",
+                        "no completion event for the last %d tasks (task %s ended %.0f s ago): "
+                        "polling returns to normal until events arrive again",
+                        MISSES,
                         task_id,
                         (now - end).total_seconds(),
                     )
-                self.missed += 1
 
     def next_judgement(self) -> datetime | None:
         """When a task awaiting its event would count as a miss (a wakeup for the worker)."""

@@ -247,13 +247,14 @@ async def test_an_event_for_a_task_that_is_not_ours_asks_nothing(
 
 
 @pytest.mark.parametrize("pushed", [{"loss": 1.0}], indirect=True)
-async def test_a_lost_event_is_still_delivered_by_polling(pushed: Pushed) -> None:
-    job_id = await pushed.submit()
+async def test_lost_events_are_still_delivered_by_polling(pushed: Pushed) -> None:
+    ids = [await pushed.submit(), await pushed.submit()]
     await pushed.until(1 + RUN + pushed.rig.rt.config.push_ceiling)
     log = await pushed.emu.settle_push()
-    assert [d.outcome for d in log] == ["lost"]
-    job = await pushed.rig.store.get_job(job_id)
-    assert job is not None and job.status is JobStatus.DELIVERED
-    assert pushed.port.results and pushed.port.results[0].id == job_id
+    assert [d.outcome for d in log] == ["lost", "lost"]
+    for job_id in ids:
+        job = await pushed.rig.store.get_job(job_id)
+        assert job is not None and job.status is JobStatus.DELIVERED
+    assert sorted(r.id for r in pushed.port.results) == ids
     await pushed.until(pushed.rig.rt.config.push_grace + 1)
-    assert not pushed.rig.rt.engine.pushes.healthy  # polling is back to normal
+    assert not pushed.rig.rt.engine.pushes.healthy  # events stopped: polling is back to normal
