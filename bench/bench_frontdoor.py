@@ -156,6 +156,13 @@ async def main_async(n: int, queued: int, rate: float) -> None:
                     state_dir=root / "data",
                     guild_ready_timeout=0.1,
                 )
+                completed = 0
+
+                async def on_completion(*_: object) -> None:
+                    nonlocal completed
+                    completed += 1
+
+                bot.add_listener(on_completion, "on_app_command_completion")
                 running = asyncio.create_task(bot.start(fake.token))
                 await asyncio.wait_for(bot.wait_until_ready(), 30)
                 worker = asyncio.create_task(rt.worker.run())
@@ -163,21 +170,25 @@ async def main_async(n: int, queued: int, rate: float) -> None:
                 try:
                     idle = await discord_side.run(burst(fake, channel, n, "idle"))
 
-                    async def all_recorded() -> bool:
-                        return len(await rt.store.jobs_with_status(list(JobStatus))) >= n
+                    async def recorded(count: int) -> Callable[[], Awaitable[bool]]:
+                        async def check() -> bool:
+                            return len(await rt.store.jobs_with_status(list(JobStatus))) >= count
 
-                    await until(all_recorded, 60)
+                        return check
+
+                    await until(await recorded(n), 60)
                     await queue_jobs(rt, root, queued)
-                    fit = asyncio.ensure_future(
-                        rt.media.run(fit_video, source, root / "fit-out.mp4", 10 * MIB)
-                    )
-                    fitting = fit
                     rt.worker.wake()
 
                     async def uploading() -> bool:
                         return link.bulk_open > 0
 
                     await until(uploading, 60)  # a result video is on its way to Discord
+                    fit = asyncio.ensure_future(
+                        rt.media.run(fit_video, source, root / "fit-out.mp4", 10 * MIB)
+                    )
+                    fitting = fit
+                    await asyncio.sleep(0.5)  # the encoder is up and running in its thread
                     busy_state = (
                         (await rt.store.in_flight_counts([JobStatus.QUEUED])).get(MODEL, 0),
                         not fit.done(),
@@ -185,6 +196,12 @@ async def main_async(n: int, queued: int, rate: float) -> None:
                     )
                     busy = await discord_side.run(burst(fake, channel, n, "busy"))
                     after = (not fit.done(), link.bulk_open)
+                    # let the commands finish before the teardown closes what they use
+
+                    async def finished() -> bool:
+                        return completed >= 2 * n
+
+                    await until(finished, 120)
                 finally:
                     # the fake logs the uploads cut short by the shutdown: not a finding
                     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
