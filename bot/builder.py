@@ -119,7 +119,8 @@ async def build(
             region=region,
         )
         durations = Durations(store)
-        engine = Engine(context, durations)
+        # completion push: events come in only through the HTTP endpoint the token guards
+        engine = Engine(context, durations, push=settings.events_token is not None)
         views = Views(
             store=store,
             durations=durations,

@@ -14,7 +14,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 
 import discord
 import yarl
@@ -22,9 +22,11 @@ from dotenv import find_dotenv, load_dotenv
 
 from bot import health, instance_lock
 from bot.bot import AnimateBot
-from bot.builder import build, slack_frontend
+from bot.builder import Runtime, build, slack_frontend
 from bot.log import configure_logging
 from bot.settings import Settings, from_env
+from bot.web import Route, WebServer, serve
+from bot.webhooks import events_route
 from core.domain.errors import ConfigError
 from slackapp.frontend import SlackStartError
 
@@ -52,11 +54,30 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         await _serve(settings, force_sync=force_sync)
 
 
+def http_routes(settings: Settings, rt: Runtime) -> list[Route]:
+    """What the bot's HTTP server answers (more routes plug in here)."""
+    routes: list[Route] = []
+    if settings.events_token is not None:
+        routes.append(events_route(settings.events_token, rt.engine.pushes.offer, rt.worker.wake))
+    return routes
+
+
+@contextlib.asynccontextmanager
+async def http_server(settings: Settings, rt: Runtime) -> AsyncIterator[WebServer | None]:
+    """The HTTP server while the block runs, when ``HTTP_PORT`` is set."""
+    if settings.http_port is None:
+        yield None
+        return
+    async with serve(settings.http_host, settings.http_port, http_routes(settings, rt)) as web:
+        yield web
+
+
 async def _serve(settings: Settings, *, force_sync: bool) -> None:
-    """Build the runtime, then run the front-ends and the worker side by side until SIGTERM
-    (or, with Discord, until its client closes)."""
+    """Build the runtime, then run the front-ends, the worker and the HTTP server side by side
+    until SIGTERM (or, with Discord, until its client closes)."""
     async with (
         build(settings, heartbeat=lambda: health.touch(settings.database_path)) as rt,
+        http_server(settings, rt),
         contextlib.AsyncExitStack() as fronts,
     ):
         if settings.slack is not None:
@@ -124,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         secrets=(
             settings.discord_token,
             settings.dashscope.api_key,
+            settings.events_token,
             slack.bot_token if slack else None,
             slack.app_token if slack else None,
         ),

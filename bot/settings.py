@@ -107,6 +107,12 @@ class Settings:
             monthly_budget=self.limit_guild_monthly_budget,
         )
 
+    #: the bot's HTTP server (``bot.web``): off without a port; loopback unless told otherwise
+    http_port: int | None = None
+    http_host: str = "127.0.0.1"
+    #: accepts DashScope task-finish events at POST /dashscope/events when set (``bot.webhooks``)
+    events_token: str | None = field(repr=False, default=None)
+
 
 def _region(value: str | None) -> Region:
     if not value:
@@ -229,6 +235,36 @@ def _guild_id(env: Mapping[str, str], problems: list[str]) -> int | None:
     return int(raw)
 
 
+#: a shorter shared secret is too easy to guess for an endpoint on the public internet
+MIN_TOKEN = 16
+
+
+def _http(env: Mapping[str, str], problems: list[str]) -> tuple[int | None, str, str | None]:
+    """``HTTP_PORT``, ``HTTP_HOST`` and ``EVENTS_TOKEN``, checked together."""
+    raw = (env.get("HTTP_PORT") or "").strip()
+    port: int | None = None
+    if raw:
+        if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 65535:
+            port = int(raw)
+        else:
+            problems.append(f"HTTP_PORT={raw!r} is not a port number from 1 to 65535")
+    host = (env.get("HTTP_HOST") or "127.0.0.1").strip()
+    if any(c.isspace() for c in host) or "/" in host:
+        problems.append(f"HTTP_HOST={host!r} is not a host name or address to listen on")
+    token = (env.get("EVENTS_TOKEN") or "").strip() or None
+    if token is not None:
+        if len(token) < MIN_TOKEN or not token.isascii() or not token.isprintable():
+            problems.append(
+                f"EVENTS_TOKEN must be at least {MIN_TOKEN} printable ASCII characters "
+                "(e.g. the output of `openssl rand -hex 24`)"
+            )
+        if not raw:
+            problems.append(
+                "EVENTS_TOKEN is set but HTTP_PORT is not (events need the HTTP server)"
+            )
+    return port, host, token
+
+
 def _slack(env: Mapping[str, str], problems: list[str]) -> SlackSettings | None:
     bot = (env.get("SLACK_BOT_TOKEN") or "").strip()
     app = (env.get("SLACK_APP_TOKEN") or "").strip()
@@ -290,6 +326,7 @@ def from_env(env: Mapping[str, str] | None = None, *, need_frontend: bool = True
         env, "LIMIT_GUILD_MONTHLY_BUDGET", 0.0, low=0.0, high=MAX_MONEY, problems=problems
     )
     cooldown = whole(env, "LIMIT_COOLDOWN_SECONDS", 0, high=MAX_WHOLE, problems=problems)
+    http_port, http_host, events_token = _http(env, problems)
     if problems:
         raise ConfigError("Configuration problem: " + "; ".join(problems) + ".")
     db = Path(env.get("DATABASE_PATH") or "data/animate.db").expanduser()
@@ -308,4 +345,7 @@ def from_env(env: Mapping[str, str] | None = None, *, need_frontend: bool = True
         limit_cooldown_seconds=cooldown,
         log_level=log_level,
         price_overrides=overrides,
+        http_port=http_port,
+        http_host=http_host,
+        events_token=events_token,
     )

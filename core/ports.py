@@ -173,6 +173,22 @@ class JobStore(Protocol):
 
     async def jobs_with_status(self, statuses: Iterable[JobStatus]) -> list[JobRecord]: ...
 
+    async def job_for_task(self, task_id: str) -> JobRecord | None:
+        """The job whose DashScope task is ``task_id``, if any (the unique index on task ids)."""
+        ...
+
+    async def schedule_unscheduled(
+        self,
+        now: datetime,
+        *,
+        due: Iterable[JobStatus],
+        deliverable: Iterable[JobStatus],
+    ) -> int:
+        """In one statement: every job in ``due`` without a ``next_at`` gets ``now``, every
+        job in ``deliverable`` without a ``deliver_at`` gets ``now`` (each such row's version
+        bumped); returns the number of rows written. For a restart: no row is read."""
+        ...
+
     async def uploads_due(
         self, now: datetime, *, fresh_until: datetime, limit: int
     ) -> list[JobRecord]:

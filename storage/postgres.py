@@ -65,6 +65,15 @@ _DURABLE = (
     "WHERE current_setting('synchronous_commit') = 'off'"
 )
 
+# one statement, whatever the number of rows; each CASE repeats its WHERE half
+_SCHEDULE_UNSCHEDULED = (
+    "UPDATE jobs SET next_at = CASE WHEN status = ANY(%(active)s) AND next_at IS NULL "
+    "THEN %(now)s ELSE next_at END, deliver_at = CASE WHEN status = ANY(%(waiting)s) "
+    "AND deliver_at IS NULL THEN %(now)s ELSE deliver_at END, updated_at = %(now)s, "
+    "version = version + 1 WHERE (status = ANY(%(active)s) AND next_at IS NULL) "
+    "OR (status = ANY(%(waiting)s) AND deliver_at IS NULL)"
+)
+
 
 def _record(row: TupleRow) -> JobRecord:
     return from_values(int(row[0]), dict(zip(COLUMNS, row[1:], strict=True)))
@@ -222,6 +231,25 @@ class PostgresJobStore(PostgresControls):
         return await self._fetch(
             _SELECT + sql.SQL("WHERE status = ANY(%s) ORDER BY id"), (_statuses(statuses),)
         )
+
+    async def job_for_task(self, task_id: str) -> JobRecord | None:
+        rows = await self._fetch(
+            _SELECT + sql.SQL("WHERE task_id = %s ORDER BY id LIMIT 1"), (task_id,)
+        )
+        return rows[0] if rows else None
+
+    async def schedule_unscheduled(
+        self,
+        now: datetime,
+        *,
+        due: Iterable[JobStatus],
+        deliverable: Iterable[JobStatus],
+    ) -> int:
+        # one statement, whatever the number of rows (see the SQLite store)
+        params = {"active": _statuses(due), "waiting": _statuses(deliverable), "now": now}
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(_SCHEDULE_UNSCHEDULED, params)
+            return int(cur.rowcount)
 
     async def uploads_due(
         self, now: datetime, *, fresh_until: datetime, limit: int

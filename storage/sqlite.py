@@ -257,6 +257,33 @@ class SqliteJobStore(SqliteControls):
         marks = ", ".join("?" for _ in wanted)
         return await self._fetch(f"{_SELECT} WHERE status IN ({marks}) ORDER BY id", wanted)
 
+    async def job_for_task(self, task_id: str) -> JobRecord | None:
+        rows = await self._fetch(_SELECT + " WHERE task_id = ? ORDER BY id LIMIT 1", (task_id,))
+        return rows[0] if rows else None
+
+    async def schedule_unscheduled(
+        self,
+        now: datetime,
+        *,
+        due: Iterable[JobStatus],
+        deliverable: Iterable[JobStatus],
+    ) -> int:
+        # one statement (one transaction), whatever the number of rows: a restart with a deep
+        # queue never reads the queue into memory to find the few rows without a schedule
+        active, waiting = [s.value for s in due], [s.value for s in deliverable]
+        a, w = ", ".join("?" for _ in active), ", ".join("?" for _ in waiting)
+        late = f"status IN ({a}) AND next_at IS NULL"
+        untold = f"status IN ({w}) AND deliver_at IS NULL"
+        sql = (
+            f"UPDATE jobs SET next_at = CASE WHEN {late} THEN ? ELSE next_at END, "  # noqa: S608 - only placeholders are interpolated
+            f"deliver_at = CASE WHEN {untold} THEN ? ELSE deliver_at END, "
+            f"updated_at = ?, version = version + 1 WHERE ({late}) OR ({untold})"
+        )
+        at = now.timestamp()
+        params = [*active, at, *waiting, at, at, *active, *waiting]
+        async with self._db.execute(sql, params) as cur:
+            return int(cur.rowcount)
+
     async def uploads_due(
         self, now: datetime, *, fresh_until: datetime, limit: int
     ) -> list[JobRecord]:

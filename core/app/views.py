@@ -49,7 +49,7 @@ class Views:
                 # the slots busy right now delay the queue by about one more round
                 busy = (await self.store.in_flight_counts(SLOT_STATUSES)).get(job.spec.model, 0)
                 position_for_eta = position + min(busy, slots)
-        mean = (await self.durations.expectation_for(job)).mean
+        mean = await self.durations.expected_seconds(job)
         eta = estimate_eta(job, now, position=position_for_eta, slots=slots, mean_seconds=mean)
         starts = None
         if job.status is _S.QUEUED and eta is not None:

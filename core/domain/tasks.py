@@ -114,3 +114,18 @@ class TaskSummary:
     status: TaskStatus
     model: str | None
     created_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskEvent:
+    """A pushed notice that a task finished (DashScope → EventBridge → our endpoint).
+
+    It carries no result: the task is queried once for its video URL or error. ``event_id`` is
+    unique per event (a duplicate or a replay repeats it); ``model`` is the last part of
+    ``user_api_unique_key`` when present.
+    """
+
+    event_id: str
+    task_id: str
+    status: TaskStatus
+    model: str | None = None

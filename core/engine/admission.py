@@ -173,8 +173,7 @@ class Admission:
     async def _accepted(self, job: JobRecord, info: TaskInfo, now: datetime) -> None:
         ctx = self.ctx
         status = _S.RUNNING if info.status is TaskStatus.RUNNING else _S.PENDING
-        exp = await self.durations.expectation_for(job)
-        first = now + timedelta(seconds=self.tracker.first_check(exp, sweeping=ctx.config.sweep))
+        expected = await self.durations.expected_seconds(job)
 
         def started(j: JobRecord) -> JobRecord:
             return transition(
@@ -184,9 +183,10 @@ class Admission:
                 task_id=info.task_id,
                 submit_ended_at=now,
                 attempts=0,
-                expected_seconds=exp.mean,
-                # a task that already ended is looked at right away
-                next_at=now if info.status.terminal else first,
+                expected_seconds=expected,
+                # a task that already ended is looked at right away; else the sweeper plans
+                # its first look at the end of this pass (``watch``)
+                next_at=now if info.status.terminal else None,
             )
 
         await ctx.save(job, started)

@@ -1,5 +1,5 @@
-"""One engine pass: sweeps and polls, audio uploads, admission and submit, downloads,
-reconciliation, retention.
+"""One engine pass: pushed completions, looks and polls, audio uploads, admission and submit,
+downloads, reconciliation, retention, and the plan of the next looks.
 
 The parts share one ``EngineContext`` as equals; ``Engine`` only composes them. Uploads and
 downloads run in the background: a pass starts them and waits at most ``download_wait`` seconds,
@@ -17,23 +17,27 @@ from core.engine.admission import Admission
 from core.engine.config import PassReport
 from core.engine.context import EngineContext
 from core.engine.downloads import Downloader
+from core.engine.push import Pushes
 from core.engine.reconcile import Reconciler
 from core.engine.retention import Retention
-from core.engine.sweeps import Sweeper
+from core.engine.sweeps import WATCHED, Sweeper
 from core.engine.tracking import Tracker
 from core.engine.uploads import Uploader
 from core.estimates import Durations
 
 _S = JobStatus
-_WATCHED = (_S.PENDING, _S.RUNNING)
+_WATCHED = WATCHED
 
 
 class Engine:
-    def __init__(self, ctx: EngineContext, durations: Durations) -> None:
+    def __init__(self, ctx: EngineContext, durations: Durations, *, push: bool = False) -> None:
+        """``push``: completion events come in (``pushes.offer``); polling backs off while
+        they do."""
         self.ctx = ctx
         self.durations = durations
-        self.sweeper = Sweeper(ctx, durations)
-        self.tracker = Tracker(ctx, durations, self.sweeper)
+        self.pushes = Pushes(ctx, enabled=push)
+        self.sweeper = Sweeper(ctx, durations, pushed=lambda: self.pushes.healthy)
+        self.tracker = Tracker(ctx, durations, self.sweeper, self.pushes)
         self.admission = Admission(ctx, durations, self.tracker, self.sweeper)
         self.uploader = Uploader(ctx)
         self.downloader = Downloader(ctx)
@@ -45,8 +49,9 @@ class Engine:
         ctx = self.ctx
         ctx.begin_pass()
         store, config = ctx.store, ctx.config
+        pushed = await self.pushes.apply(now)
         watched = await store.jobs_with_status(_WATCHED)
-        swept = await self.sweeper.sweep(watched, now) if config.sweep else 0
+        swept = await self.sweeper.sweep(watched, now)
         polled = 0
         for job in await store.due_jobs(now, _WATCHED, limit=config.batch):
             if not ctx.take_query(now):
@@ -67,9 +72,12 @@ class Engine:
         await ctx.background.wait([*uploads, *downloads], config.download_wait)
         reconciled = await self.reconciler.run(now)
         purged = await self.retention.purge(now)
+        # after the pass's answers were learned from: where the next looks go
+        await self.sweeper.plan(now)
         wakeups = ctx.wakeups()
-        if (sweep := self.sweeper.next_sweep()) is not None:
-            wakeups.append(sweep)
+        for when in (self.sweeper.next_sweep(), self.pushes.next_judgement()):
+            if when is not None:
+                wakeups.append(when)
         scheduled = await store.next_due([*_WATCHED, _S.SUCCEEDED, _S.SUBMIT_UNKNOWN])
         if scheduled is not None:
             wakeups.append(scheduled)
@@ -77,6 +85,7 @@ class Engine:
             submitted=submitted,
             polled=polled,
             swept=swept,
+            pushed=pushed,
             downloaded=len(downloads),
             uploaded=len(uploads),
             reconciled=reconciled,

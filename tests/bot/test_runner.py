@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import signal
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot import health
+from bot.builder import build
 from bot.log import RedactSecrets
-from bot.runner import main, run
-from bot.settings import from_env
+from bot.runner import http_server, main, run
+from bot.settings import DashScopeSettings, Settings, from_env
+from bot.webhooks import PATH
 from tests.e2e.harness import API_KEY, World
 from tests.e2e.slack_world import SlackWorld
 
@@ -142,3 +146,23 @@ async def test_a_refused_slack_token_exits_2_with_one_line(
     assert err.splitlines()[-1] == "animate-bot: Slack refused SLACK_BOT_TOKEN (invalid_auth)."
     assert "Traceback" not in err
     assert "not-a-real-token" not in err
+
+
+async def test_the_http_server_runs_only_with_a_port_and_serves_events_with_a_token(
+    tmp_path: Path,
+) -> None:
+    base = Settings(
+        dashscope=DashScopeSettings(api_key="sk-x", base_url_override="http://127.0.0.1:9/v1"),
+        database_path=tmp_path / "animate.db",
+        media_dir=tmp_path / "media",
+    )
+    async with build(base) as rt, http_server(base, rt) as off:
+        assert off is None
+    plain = dataclasses.replace(base, http_port=0)
+    token = dataclasses.replace(plain, events_token="0123456789abcdef0123")
+    async with aiohttp.ClientSession() as http:
+        for settings, status in ((plain, 404), (token, 401)):
+            async with build(settings) as rt, http_server(settings, rt) as web:
+                assert web is not None and web.host == "127.0.0.1" and web.port > 0
+                async with http.post(web.url + PATH, data=b"{}") as r:
+                    assert r.status == status

@@ -199,6 +199,18 @@ def test_no_front_end_at_all_is_one_clear_error() -> None:
     assert "DISCORD_TOKEN" in msg and "SLACK_BOT_TOKEN" in msg and "SLACK_APP_TOKEN" in msg
 
 
+EVENTS = "0123456789abcdef0123"
+
+
+def test_the_http_server_is_off_by_default_and_listens_on_loopback() -> None:
+    s = from_env(BASE)
+    assert (s.http_port, s.http_host, s.events_token) == (None, "127.0.0.1", None)
+    s = from_env({**BASE, "HTTP_PORT": "8080", "EVENTS_TOKEN": EVENTS})
+    assert (s.http_port, s.http_host, s.events_token) == (8080, "127.0.0.1", EVENTS)
+    assert EVENTS not in repr(s)
+    assert from_env({**BASE, "HTTP_PORT": "1", "HTTP_HOST": "10.0.0.5"}).http_host == "10.0.0.5"
+
+
 @pytest.mark.parametrize(
     ("env", "named"),
     [
@@ -249,3 +261,21 @@ def test_the_other_limits_default_to_unlimited_and_are_checked() -> None:
     for name in ("LIMIT_USER_DAILY_SECONDS='1.5'", "LIMIT_GUILD_MONTHLY_BUDGET='-3'",
                  "LIMIT_COOLDOWN_SECONDS='soon'"):  # fmt: skip
         assert name in message
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"HTTP_PORT": "0"}, "HTTP_PORT"),
+        ({"HTTP_PORT": "65536"}, "HTTP_PORT"),
+        ({"HTTP_PORT": "80a"}, "HTTP_PORT"),
+        ({"HTTP_PORT": "8080", "HTTP_HOST": "a b"}, "HTTP_HOST"),
+        ({"HTTP_PORT": "8080", "EVENTS_TOKEN": "short"}, "at least 16"),
+        ({"HTTP_PORT": "8080", "EVENTS_TOKEN": "é" * 20}, "printable ASCII"),
+        ({"EVENTS_TOKEN": EVENTS}, "HTTP_PORT is not"),
+    ],
+)
+def test_http_settings_are_checked_with_a_clear_message(env: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError, match=named) as info:
+        from_env({**BASE, **env})
+    assert EVENTS not in info.value.message

@@ -41,6 +41,7 @@ def settings_for(
     media_dir: Path | None = None,
     price_overrides: PriceOverrides | None = None,
     limits: Limits | None = None,
+    events_token: str | None = None,
 ) -> Settings:
     """``limit``: LIMIT_USER_ACTIVE_JOBS alone; ``limits``: every operator limit."""
     lim = limits or Limits(active_jobs=limit)
@@ -53,6 +54,7 @@ def settings_for(
         limit_user_daily_seconds=lim.daily_seconds,
         limit_cooldown_seconds=lim.cooldown_seconds,
         limit_guild_monthly_budget=lim.monthly_budget,
+        events_token=events_token,
     )
 
 
@@ -115,6 +117,7 @@ async def open_rig(
     intakes: int = 4,
     media_dir: Path | None = None,
     price_overrides: PriceOverrides | None = None,
+    events_token: str | None = None,
 ) -> Rig:
     """The runtime over ``store`` (or a new SQLite file) with ``provider`` (or the real client
     on ``base_url``, wrapped by ``wrap_provider``); ``aclose`` it."""
@@ -129,6 +132,7 @@ async def open_rig(
         base_url=base_url,
         database=database,
         price_overrides=price_overrides,
+        events_token=events_token,
     )
     rt = await stack.enter_async_context(
         build(

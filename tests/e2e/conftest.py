@@ -9,9 +9,9 @@ import discord
 import pytest
 
 from emulator import Emulator, EmulatorConfig
+from playground.fakediscord import FakeDiscord
 from tests.e2e.harness import API_KEY, SharedClock, World, new_world_channels
 from tests.e2e.slack_world import SlackWorld
-from tests.fakediscord import FakeDiscord
 from tests.fakeslack import FakeSlack
 
 

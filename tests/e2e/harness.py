@@ -32,7 +32,7 @@ from core.domain.quota import Limits
 from core.engine.config import EngineConfig, PassReport
 from core.engine.worker import Tick, Worker
 from emulator import Emulator
-from tests.fakediscord import (
+from playground.fakediscord import (
     ChannelType,
     FakeAttachment,
     FakeChannel,

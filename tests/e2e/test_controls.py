@@ -7,9 +7,9 @@ from typing import Any
 
 from core.domain.quota import Limits
 from core.engine.config import EngineConfig
+from playground.fakediscord import MANAGE_GUILD, MEMBER_DEFAULT, ChannelType, FakeMessage
 from tests.e2e.harness import World, button, results_in
 from tests.e2e.test_inputs import refusal
-from tests.fakediscord import MANAGE_GUILD, MEMBER_DEFAULT, ChannelType, FakeMessage
 
 
 def fields(message: FakeMessage | None, index: int = 0) -> dict[str, str]:

@@ -36,15 +36,17 @@ CRASHES = [
     "download:1:after",  # the MP4 is on disk, the row still says SUCCEEDED
     "post:1:after",  # posted in the chat, not yet recorded as delivered
     "create:1:before",
+    # a second lost create while the first ones run (the engine reaches the last creates
+    # within a few launches: later in the list there may be none left)
+    "create:1:after",
     "get:2:after",
     "list:2:after",
     "pass:4:before",
     "progress:2:after",
+    "pass:30:before",
     "post:1:before",
     "download:1:before",
-    "create:1:after",
     "post:1:after",
-    "pass:30:before",
 ]
 
 
@@ -95,7 +97,7 @@ async def test_sigkill_at_many_points_loses_nothing_and_duplicates_nothing(
         await emu.close()
 
     assert final == 0
-    assert kills == CRASHES, kills  # every crash point came up and killed the engine
+    assert kills == CRASHES, " ".join(kills)  # every crash point came up and killed the engine
     posts = read_posts(Path(env["POSTS"]))
     outcomes = [p for p in posts if p["kind"] in ("result", "failure")]
     # every job's outcome posted exactly once

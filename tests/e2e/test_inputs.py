@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from core.domain.quota import Limits
+from playground.fakediscord import MIB, FakeInteraction
 from tests.e2e.harness import World
-from tests.fakediscord import MIB, FakeInteraction
 
 
 def refusal(world: World, inter: FakeInteraction) -> str:

@@ -11,9 +11,9 @@ from typing import Any, cast
 import pytest
 
 from core import i18n
+from playground.fakediscord import FakeMessage
 from tests.e2e.harness import World, button, results_in
 from tests.e2e.test_inputs import refusal
-from tests.fakediscord import FakeMessage
 
 #: Discord's rule for command and option names (\p{L} and \p{N} in Python's terms)
 NAME = re.compile(r"^[-_\w]{1,32}$")

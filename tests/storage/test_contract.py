@@ -231,6 +231,47 @@ async def test_task_id_is_unique(backend: Backend) -> None:
             await store.insert_job(record(task_id="same"))
 
 
+async def test_a_task_id_finds_its_job_through_the_unique_index(backend: Backend) -> None:
+    async with backend.open() as store:
+        for i in range(3):
+            await store.insert_job(record(task_id=f"t-{i}", status=JobStatus.RUNNING))
+        await store.insert_job(record())  # no task yet
+        found = await store.job_for_task("t-1")
+        assert found is not None and found.task_id == "t-1" and found.id == 2
+        assert await store.job_for_task("t-9") is None
+    index = "sqlite_autoindex_jobs_1" if backend.name == "sqlite" else "jobs_task_id_key"
+    assert backend.uses_index("SELECT id FROM jobs WHERE task_id = 't-1'", index)
+
+
+async def test_unscheduled_jobs_are_scheduled_in_one_statement(backend: Backend) -> None:
+    """Recovery after a restart (issue 12.4): only the rows without a schedule change."""
+    later = T0 + timedelta(hours=1)
+    async with backend.open() as store:
+        lost = await store.insert_job(record(status=JobStatus.QUEUED, next_at=None))
+        kept = await store.insert_job(record(status=JobStatus.QUEUED, next_at=later))
+        untold = await store.insert_job(record(status=JobStatus.FAILED, deliver_at=None))
+        told = await store.insert_job(record(status=JobStatus.FAILED, deliver_at=later))
+        done = await store.insert_job(record(status=JobStatus.DELIVERED))
+        now = T0 + timedelta(minutes=5)
+        written = await store.schedule_unscheduled(
+            now, due=[JobStatus.QUEUED], deliverable=[JobStatus.FAILED]
+        )
+        assert written == 2
+        got = {j.id: j for j in await store.jobs_with_status(list(JobStatus))}
+        assert (got[lost.id].next_at, got[lost.id].deliver_at) == (now, None)
+        assert got[lost.id].version == lost.version + 1 and got[lost.id].updated_at == now
+        assert (got[untold.id].deliver_at, got[untold.id].next_at) == (now, None)
+        for same in (kept, told, done):
+            assert got[same.id] == same
+        # nothing left to do: a second run writes nothing
+        assert (
+            await store.schedule_unscheduled(
+                now, due=[JobStatus.QUEUED], deliverable=[JobStatus.FAILED]
+            )
+            == 0
+        )
+
+
 async def test_duration_stats_upsert(backend: Backend) -> None:
     async with backend.open() as store:
         key = DurationKey("wan2.6-i2v-flash", "720P", 5)

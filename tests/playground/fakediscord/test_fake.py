@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.fakediscord import MIB, ChannelType, FakeDiscord
+from playground.fakediscord import MIB, ChannelType, FakeDiscord
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 if TYPE_CHECKING:
-    from tests.fakediscord._server import FakeDiscord
+    from playground.fakediscord._server import FakeDiscord
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +54,8 @@ class Gateway:
 
     async def _identify(self, data: dict[str, Any], request: web.Request) -> None:
         if data.get("token") != self.fake.token:
-            assert self.ws is not None
-            await self.ws.close(code=4004, message=b"Authentication failed.")
+            if self.ws is not None:  # the socket that sent IDENTIFY; None only once it closed
+                await self.ws.close(code=4004, message=b"Authentication failed.")
             return
         self.identifies.append(data)
         fake = self.fake

@@ -19,9 +19,9 @@ from typing import Any
 import yarl
 from aiohttp import web
 
-from tests.fakediscord._gateway import Gateway
-from tests.fakediscord._interactions import InteractionsMixin, Role
-from tests.fakediscord._model import (
+from playground.fakediscord._gateway import Gateway
+from playground.fakediscord._interactions import InteractionsMixin, Role
+from playground.fakediscord._model import (
     ATTACH_FILES,
     BOT_DEFAULT,
     MIB,
@@ -95,7 +95,8 @@ class FakeDiscord(InteractionsMixin):
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         server = site._server
-        assert server is not None
+        if server is None:
+            raise RuntimeError("the fake Discord's site did not start a server")
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]  # asyncio.Server
         return self
 
@@ -338,7 +339,7 @@ class FakeDiscord(InteractionsMixin):
         return None
 
     async def _route(self, request: web.Request, rec: Recorded) -> web.Response:
-        from tests.fakediscord import _routes
+        from playground.fakediscord import _routes
 
         if (injected := self._fault_for(rec)) is not None:
             return injected

@@ -1,7 +1,7 @@
 """A fake Discord (REST + gateway + CDN) on 127.0.0.1 for driving the real discord.py client."""
 
-from tests.fakediscord._interactions import Role
-from tests.fakediscord._model import (
+from playground.fakediscord._interactions import Role
+from playground.fakediscord._model import (
     ATTACH_FILES,
     BOT_DEFAULT,
     CREATE_PUBLIC_THREADS,
@@ -24,7 +24,7 @@ from tests.fakediscord._model import (
     UploadedFile,
     pings,
 )
-from tests.fakediscord._server import FakeDiscord
+from playground.fakediscord._server import FakeDiscord
 
 __all__ = [
     "ATTACH_FILES",

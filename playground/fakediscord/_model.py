@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
@@ -266,6 +267,8 @@ class Recorded:
     json: Any = None  # the JSON body, or payload_json of a multipart body
     files: list[UploadedFile] = field(default_factory=list)
     authorized: bool = False
+    #: real time (``time.monotonic``) the request arrived (benchmarks measure answer times)
+    at: float = field(default_factory=time.monotonic)
 
     @property
     def route(self) -> str:
@@ -286,6 +289,8 @@ class FakeInteraction:
     responses: list[Json] = field(default_factory=list)  # callback bodies, in order
     original_id: int | None = None  # the @original message, once it exists
     followups: list[int] = field(default_factory=list)
+    #: real time (``time.monotonic``) the interaction was made, just before its dispatch
+    sent_at: float = field(default_factory=time.monotonic)
 
     @property
     def response_types(self) -> list[int]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from tests.fakediscord._model import (
+from playground.fakediscord._model import (
     CREATE_PUBLIC_THREADS,
     READ_MESSAGE_HISTORY,
     ChannelType,
@@ -18,10 +18,10 @@ from tests.fakediscord._model import (
     Recorded,
     snowflake,
 )
-from tests.fakediscord._server import J, error
+from playground.fakediscord._server import J, error
 
 if TYPE_CHECKING:
-    from tests.fakediscord._server import FakeDiscord
+    from playground.fakediscord._server import FakeDiscord
 
 Route = Callable[..., Awaitable[web.Response]]
 ROUTES: list[tuple[str, re.Pattern[str], Route]] = []
@@ -286,13 +286,11 @@ async def thread_from_message(fake: FakeDiscord, rec: Recorded, cid: str, mid: s
     name = str(_body(rec).get("name") or "")
     if not 1 <= len(name) <= 100:
         return error(400, 50035, "Invalid Form Body (name)")
-    guild = fake.guilds[parent.guild_id] if parent.guild_id else None
     thread = FakeChannel(
         int(mid), ChannelType.PUBLIC_THREAD, name, guild_id=parent.guild_id, parent_id=parent.id
     )
     thread.bot_permissions = parent.bot_permissions
     fake.channels[thread.id] = thread
-    assert guild is not None
     return J(thread.payload())
 
 

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tests.fakediscord._model import (
+from playground.fakediscord._model import (
     FakeAttachment,
     FakeChannel,
     FakeInteraction,
@@ -17,7 +17,7 @@ from tests.fakediscord._model import (
 )
 
 if TYPE_CHECKING:
-    from tests.fakediscord._gateway import Gateway
+    from playground.fakediscord._gateway import Gateway
 
 PING, APPLICATION_COMMAND, MESSAGE_COMPONENT, AUTOCOMPLETE, MODAL_SUBMIT = 1, 2, 3, 4, 5
 _OPTION_TYPES: list[tuple[type, int]] = [(bool, 5), (int, 4), (float, 10), (str, 3)]
@@ -187,7 +187,8 @@ class InteractionsMixin:
     ) -> FakeInteraction:
         """Fill the modal the bot opened with ``values`` (one per text input, in order)."""
         modal = opened_by.responses[-1]
-        assert modal["type"] == 9, f"interaction answered {modal['type']}, not a modal"
+        if modal["type"] != 9:
+            raise ValueError(f"interaction answered {modal['type']}, not a modal")
         answers = iter(values)
         rows: list[Json] = []
         for comp in modal["data"]["components"]:
