@@ -26,7 +26,7 @@ from cogs.boundary import report_error
 from cogs.history import show_again
 from core.app.service import AnimateService
 from core.domain.errors import AnimateError, Kind
-from core.domain.jobs import JobView
+from core.domain.jobs import JobView, require_requester
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,13 @@ def service_of(interaction: discord.Interaction) -> AnimateService:
     return service
 
 
-async def job_for_click(interaction: discord.Interaction, job_id: int) -> JobView:
-    """The clicked job, if the click came from one of its public messages in its guild."""
+async def job_for_click(
+    interaction: discord.Interaction, job_id: int, acting: str | None = None
+) -> JobView:
+    """The clicked job, if the click came from one of its public messages in its guild.
+
+    ``acting`` names the action for Cancel and Regenerate: while the job's status message is
+    not recorded yet, a click from someone who may not act at all is refused for that."""
     job = await service_of(interaction).get(job_id)
     if job is None:
         raise AnimateError(
@@ -56,6 +61,11 @@ async def job_for_click(interaction: discord.Interaction, job_id: int) -> JobVie
         return job
     if guild == job.chat.guild and job.chat.status_message is None and job.status.active:
         # the status message is posted before it is recorded (a thread is opened in between)
+        if acting is not None:
+            moderator = interaction.permissions.manage_messages
+            require_requester(
+                job.chat, str(interaction.user.id), moderator=moderator, action=acting
+            )
         raise AnimateError(
             f"Job #{job.id} is still being set up; try again in a moment.",
             key="click.setting_up",
@@ -120,7 +130,7 @@ class CancelButton(_JobButton, template=r"animate:cancel:(?P<job>[0-9]+)"):
 
     async def run(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await job_for_click(interaction, self.job_id)
+        await job_for_click(interaction, self.job_id, acting="cancel")
         perms = interaction.permissions
         job = await service_of(interaction).cancel(
             self.job_id, user=str(interaction.user.id), moderator=perms.manage_messages
@@ -135,7 +145,7 @@ class RegenerateButton(_JobButton, template=r"animate:regen:(?P<job>[0-9]+)"):
 
     async def run(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True)
-        await job_for_click(interaction, self.job_id)
+        await job_for_click(interaction, self.job_id, acting="regenerate")
         service = service_of(interaction)
         _inputs.check_can_deliver(interaction)
         job = await service.regenerate(

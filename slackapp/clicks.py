@@ -17,7 +17,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from core.domain.errors import AnimateError, Kind
-from core.domain.jobs import ChatRef, JobView
+from core.domain.jobs import ChatRef, JobView, require_requester
 from core.i18n import t
 from slackapp import form, kit
 from slackapp.deps import Deps
@@ -27,12 +27,23 @@ from slackapp.submission import PLATFORM, publish
 log = logging.getLogger(__name__)
 Json = dict[str, Any]
 ACTIONS = re.compile(r"^animate:(cancel|regen|show)$")
+_ACTS = {"cancel": "cancel", "regen": "regenerate"}  # the buttons only the requester may use
 
 
 async def job_for_click(
-    deps: Deps, job_id: int, *, team: str, channel: str | None, message: str | None
+    deps: Deps,
+    job_id: int,
+    *,
+    team: str,
+    channel: str | None,
+    message: str | None,
+    acting: tuple[str, str, bool] | None = None,
 ) -> JobView:
-    """The clicked job, if the click came from one of its own messages in its place."""
+    """The clicked job, if the click came from one of its own messages in its place.
+
+    ``acting`` is (action, user, admin) for Cancel and Regenerate: while the job's status
+    message is not recorded yet, a click from someone who may not act at all is refused for
+    that, not asked to wait."""
     job = await deps.service.get(job_id)
     if job is None:
         raise AnimateError(
@@ -46,6 +57,9 @@ async def job_for_click(
     if here and message is not None and message in own:
         return job
     if here and job.chat.status_message is None and job.status.active:
+        if acting is not None:
+            action, user, admin = acting
+            require_requester(job.chat, user, moderator=admin, action=action)
         raise AnimateError(
             f"Job #{job.id} is still being set up; try again in a moment.",
             key="click.setting_up",
@@ -76,6 +90,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
         container = body.get("container") or {}
         person = await deps.people.get(team, user)
+        kind = action["action_id"].split(":")[1]
         try:
             job_id = int(str(action.get("value") or ""))
         except ValueError:
@@ -88,8 +103,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 team=team,
                 channel=container.get("channel_id"),
                 message=container.get("message_ts"),
+                acting=(_ACTS[kind], user, person.admin) if kind in _ACTS else None,
             )
-            kind = action["action_id"].split(":")[1]
             if kind == "cancel":
                 canceled = await deps.service.cancel(job_id, user=user, moderator=person.admin)
                 log.info("job %s canceled by %s", canceled.id, user)

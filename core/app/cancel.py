@@ -8,7 +8,7 @@ ledger (``core.domain.ledger``) in the same write that cancels it.
 from __future__ import annotations
 
 from core.domain.errors import AnimateError, Kind, ProviderError
-from core.domain.jobs import JobStatus
+from core.domain.jobs import JobStatus, require_requester
 from core.domain.records import failed
 from core.ports import Clock, JobStore, VideoProvider
 from core.rows import update
@@ -28,12 +28,7 @@ async def cancel_job(
     job = await store.get_job(job_id)
     if job is None:
         raise no_such_job(job_id)
-    if job.chat.user != user and not moderator:
-        raise AnimateError(
-            "Only the person who started this job (or a moderator) can cancel it.",
-            key="cancel.not_yours",
-            kind=Kind.PERMISSION,
-        )
+    require_requester(job.chat, user, moderator=moderator, action="cancel")
     now = clock.now()
     cancel = AnimateError("The job was canceled.", key="job.canceled", kind=Kind.CANCELED)
     if job.status is _S.QUEUED:

@@ -29,7 +29,14 @@ from core.app.views import Views
 from core.domain.catalog import CURRENCY, Region
 from core.domain.errors import AnimateError, Kind
 from core.domain.guild_settings import OperatorDefaults
-from core.domain.jobs import ChatRef, JobSpec, JobStatus, JobView, progress_key
+from core.domain.jobs import (
+    ChatRef,
+    JobSpec,
+    JobStatus,
+    JobView,
+    progress_key,
+    require_requester,
+)
 from core.domain.policy import Member
 from core.domain.pricing import PriceBook, Quote
 from core.domain.records import JobRecord, transition
@@ -283,13 +290,7 @@ class AnimateService:
         the button was clicked, as to a new request.
         """
         job = await self._must(job_id)
-        if job.chat.user != user and not moderator:
-            raise AnimateError(
-                "Only the person who started this job (or a moderator) can regenerate it; "
-                "use /animate to make your own.",
-                key="regenerate.not_yours",
-                kind=Kind.PERMISSION,
-            )
+        require_requester(job.chat, user, moderator=moderator, action="regenerate")
         if job.media_purged or (job.image_path is None and job.clip_path is None):
             raise AnimateError(
                 "The inputs of this job were deleted after the retention period; "

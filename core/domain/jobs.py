@@ -130,6 +130,26 @@ class ChatRef:
     locale: str = "en-US"
 
 
+def require_requester(chat: ChatRef, user: str, *, moderator: bool, action: str) -> None:
+    """Only the person who started a job (or a moderator) may spend or stop it: ``action`` is
+    ``"cancel"`` or ``"regenerate"``. One rule for the facade and for a front-end that must
+    answer a click before the job's message is recorded."""
+    if chat.user == user or moderator:
+        return
+    if action == "cancel":
+        raise AnimateError(
+            "Only the person who started this job (or a moderator) can cancel it.",
+            key="cancel.not_yours",
+            kind=Kind.PERMISSION,
+        )
+    raise AnimateError(
+        "Only the person who started this job (or a moderator) can regenerate it; "
+        "use /animate to make your own.",
+        key="regenerate.not_yours",
+        kind=Kind.PERMISSION,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class JobSpec:
     """The generation parameters of a job (validated against the catalog before recording)."""

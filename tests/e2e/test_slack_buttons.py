@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from core.domain.jobs import JobStatus
 from tests.e2e.slack_world import SlackWorld, job_of, status_messages, videos_in
 
@@ -36,6 +38,30 @@ async def test_cancel_by_a_stranger_is_refused_by_the_requester_or_an_admin_it_w
         notice = w.slack.thread(w.general, status.ts)[1:]
         assert len(notice) == 1 and "Canceled" in notice[0].text
 
+
+
+async def test_a_click_before_the_status_message_is_recorded_is_refused_for_the_right_reason(
+    slack_world: SlackWorld,
+) -> None:
+    """The status message is posted before its ts is recorded: in between, the requester is
+    asked to try again, and a stranger is told the job is not theirs (CI caught the stranger
+    told to wait, a race the restart test lost)."""
+    w = slack_world
+    await w.start()
+    stranger = w.slack.add_user("mallory")
+    status = await w.animate("first")
+    assert w.rt is not None
+    with sqlite3.connect(w.settings.database_path) as db:  # reopen the window on purpose
+        db.execute("UPDATE jobs SET status_message_id = NULL WHERE id = ?", (job_of(status),))
+
+    await w.slack.wait_acked(await w.slack.click(stranger, status, "animate:cancel"))
+    (refusal,) = await w.slack.wait_for(lambda: w.slack.ephemerals_for(stranger))
+    assert "Only the person who started this job" in refusal.text
+    await w.slack.wait_acked(await w.slack.click(w.alice, status, "animate:cancel"))
+    (wait,) = await w.slack.wait_for(lambda: w.slack.ephemerals_for(w.alice))
+    assert "still being set up" in wait.text
+    job = await w.rt.service.get(job_of(status))
+    assert job is not None and job.status is JobStatus.QUEUED
 
 async def test_buttons_work_after_a_restart_and_regenerate_makes_a_new_job(
     slack_world: SlackWorld,
