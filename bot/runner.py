@@ -24,6 +24,7 @@ from bot import health, instance_lock
 from bot.bot import AnimateBot
 from bot.builder import Runtime, build, slack_frontend
 from bot.log import configure_logging
+from bot.probes import Pulse, probe_routes
 from bot.settings import Settings, from_env
 from bot.web import Route, WebServer, serve
 from bot.webhooks import events_route
@@ -54,30 +55,41 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         await _serve(settings, force_sync=force_sync)
 
 
-def http_routes(settings: Settings, rt: Runtime) -> list[Route]:
+def http_routes(settings: Settings, rt: Runtime, pulse: Pulse | None = None) -> list[Route]:
     """What the bot's HTTP server answers (more routes plug in here)."""
     routes: list[Route] = []
+    if pulse is not None:
+        routes += probe_routes(pulse, rt.store, rt.router)
     if settings.events_token is not None:
         routes.append(events_route(settings.events_token, rt.engine.pushes.offer, rt.worker.wake))
     return routes
 
 
 @contextlib.asynccontextmanager
-async def http_server(settings: Settings, rt: Runtime) -> AsyncIterator[WebServer | None]:
+async def http_server(
+    settings: Settings, rt: Runtime, pulse: Pulse | None = None
+) -> AsyncIterator[WebServer | None]:
     """The HTTP server while the block runs, when ``HTTP_PORT`` is set."""
     if settings.http_port is None:
         yield None
         return
-    async with serve(settings.http_host, settings.http_port, http_routes(settings, rt)) as web:
+    routes = http_routes(settings, rt, pulse)
+    async with serve(settings.http_host, settings.http_port, routes) as web:
         yield web
 
 
 async def _serve(settings: Settings, *, force_sync: bool) -> None:
     """Build the runtime, then run the front-ends, the worker and the HTTP server side by side
     until SIGTERM (or, with Discord, until its client closes)."""
+    pulse = Pulse(settings.health_max_age)
+
+    def heartbeat() -> None:
+        pulse.beat()
+        health.touch(settings.database_path)
+
     async with (
-        build(settings, heartbeat=lambda: health.touch(settings.database_path)) as rt,
-        http_server(settings, rt),
+        build(settings, heartbeat=heartbeat) as rt,
+        http_server(settings, rt, pulse),
         contextlib.AsyncExitStack() as fronts,
     ):
         if settings.slack is not None:

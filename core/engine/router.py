@@ -53,5 +53,9 @@ class DeliveryRouter:
             return None
         return route.port
 
+    def readiness(self) -> dict[str, bool]:
+        """Each registered platform and whether its port can post now (the ready probe)."""
+        return {platform: route.ready() for platform, route in self._routes.items()}
+
     def any_ready(self) -> bool:
         return any(route.ready() for route in self._routes.values())
