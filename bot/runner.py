@@ -14,7 +14,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 
 import discord
 import yarl
@@ -24,11 +24,13 @@ from bot import health, instance_lock
 from bot.bot import AnimateBot
 from bot.builder import Runtime, build, slack_frontend
 from bot.log import configure_logging
+from bot.metrics import BotMetrics
 from bot.probes import Pulse, probe_routes
 from bot.settings import Settings, from_env
 from bot.web import Route, WebServer, serve
 from bot.webhooks import events_route
 from core.domain.errors import ConfigError
+from core.domain.tasks import TaskEvent
 from slackapp.frontend import SlackStartError
 
 log = logging.getLogger(__name__)
@@ -55,25 +57,38 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         await _serve(settings, force_sync=force_sync)
 
 
-def http_routes(settings: Settings, rt: Runtime, pulse: Pulse | None = None) -> list[Route]:
+def http_routes(
+    settings: Settings,
+    rt: Runtime,
+    pulse: Pulse | None = None,
+    metrics: BotMetrics | None = None,
+) -> list[Route]:
     """What the bot's HTTP server answers (more routes plug in here)."""
     routes: list[Route] = []
     if pulse is not None:
         routes += probe_routes(pulse, rt.store, rt.router)
+    if metrics is not None:
+        routes.append(metrics.route(rt.store, rt.clock.now, rt.context.slots_of))
     if settings.events_token is not None:
-        routes.append(events_route(settings.events_token, rt.engine.pushes.offer, rt.worker.wake))
+        offer: Callable[[TaskEvent], bool] = rt.engine.pushes.offer
+        if metrics is not None:
+            offer = metrics.push(offer)
+        routes.append(events_route(settings.events_token, offer, rt.worker.wake))
     return routes
 
 
 @contextlib.asynccontextmanager
 async def http_server(
-    settings: Settings, rt: Runtime, pulse: Pulse | None = None
+    settings: Settings,
+    rt: Runtime,
+    pulse: Pulse | None = None,
+    metrics: BotMetrics | None = None,
 ) -> AsyncIterator[WebServer | None]:
     """The HTTP server while the block runs, when ``HTTP_PORT`` is set."""
     if settings.http_port is None:
         yield None
         return
-    routes = http_routes(settings, rt, pulse)
+    routes = http_routes(settings, rt, pulse, metrics)
     async with serve(settings.http_host, settings.http_port, routes) as web:
         yield web
 
@@ -82,14 +97,16 @@ async def _serve(settings: Settings, *, force_sync: bool) -> None:
     """Build the runtime, then run the front-ends, the worker and the HTTP server side by side
     until SIGTERM (or, with Discord, until its client closes)."""
     pulse = Pulse(settings.health_max_age)
+    # the numbers are served on the HTTP server only: without it, nothing is counted
+    metrics = BotMetrics(settings.dashscope.region) if settings.http_port is not None else None
 
     def heartbeat() -> None:
         pulse.beat()
         health.touch(settings.database_path)
 
     async with (
-        build(settings, heartbeat=heartbeat) as rt,
-        http_server(settings, rt, pulse),
+        build(settings, heartbeat=heartbeat, metrics=metrics) as rt,
+        http_server(settings, rt, pulse, metrics),
         contextlib.AsyncExitStack() as fronts,
     ):
         if settings.slack is not None:

@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from bot.builder import build
+from bot.metrics import BotMetrics
 from bot.probes import Pulse, probe_routes
 from bot.runner import http_server
 from bot.settings import DashScopeSettings, Settings
@@ -90,7 +91,7 @@ async def test_ready_needs_the_database_and_every_front_end_connected(
         assert (await get(http, web.url + "/healthz"))[0] == 200, "alive is not ready"
 
 
-async def test_the_runner_serves_the_probes_with_a_port(
+async def test_the_runner_serves_the_probes_and_metrics_with_a_port(
     tmp_path: Path, http: aiohttp.ClientSession
 ) -> None:
     settings = Settings(
@@ -99,10 +100,16 @@ async def test_the_runner_serves_the_probes_with_a_port(
         media_dir=tmp_path / "media",
         http_port=0,
     )
-    async with build(settings) as rt, http_server(settings, rt, Pulse(60)) as web:
+    metrics = BotMetrics(settings.dashscope.region)
+    async with (
+        build(settings, metrics=metrics) as rt,
+        http_server(settings, rt, Pulse(60), metrics) as web,
+    ):
         assert web is not None
         assert (await get(http, web.url + "/healthz"))[0] == 200
         assert (await get(http, web.url + "/readyz"))[0] == 503
+        status, text = await get(http, web.url + "/metrics")
+        assert status == 200 and "animate_queue_depth 0.0" in text
     unprobed = dataclasses.replace(settings)
     async with build(unprobed) as rt, http_server(unprobed, rt) as web:
         assert web is not None

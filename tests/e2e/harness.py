@@ -25,6 +25,7 @@ from PIL import Image
 from bot.bot import AnimateBot
 from bot.builder import Runtime, build
 from bot.log import configure_logging
+from bot.metrics import BotMetrics
 from bot.settings import DashScopeSettings, Settings, from_env
 from core.app.service import AnimateService
 from core.domain.catalog import Region
@@ -117,7 +118,11 @@ class World:
         return self.running.service
 
     async def start_bot(
-        self, *, heartbeat: Callable[[], None] | None = None, **bot_options: Any
+        self,
+        *,
+        heartbeat: Callable[[], None] | None = None,
+        metrics: BotMetrics | None = None,
+        **bot_options: Any,
     ) -> Running:
         stack = AsyncExitStack()
         limits = self.limits or Limits()
@@ -144,6 +149,7 @@ class World:
                 retry_delay=0.0,
                 heartbeat=heartbeat,
                 media_workers=1,
+                metrics=metrics,
             )
         )
         bot = AnimateBot(
