@@ -178,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             slack.bot_token if slack else None,
             slack.app_token if slack else None,
         ),
+        log_format=settings.log_format,
     )
     use_dev_endpoints(os.environ)
     try:

@@ -279,7 +279,7 @@ class World:
 
 
 @contextlib.contextmanager
-def captured_logs(secrets: Iterable[str]) -> Iterator[io.StringIO]:
+def captured_logs(secrets: Iterable[str], log_format: str = "text") -> Iterator[io.StringIO]:
     """The runner's logging at DEBUG into a buffer, discord.py's DEBUG chatter included.
 
     ``configure_logging`` is what ``animate-bot run`` installs; discord.py is raised to DEBUG
@@ -289,7 +289,7 @@ def captured_logs(secrets: Iterable[str]) -> Iterator[io.StringIO]:
     saved = (root.handlers[:], root.level, chatty.level)
     out = io.StringIO()
     try:
-        configure_logging("DEBUG", secrets=secrets, stream=out)
+        configure_logging("DEBUG", secrets=secrets, stream=out, log_format=log_format)
         chatty.setLevel(logging.DEBUG)
         yield out
     finally:
