@@ -27,6 +27,7 @@ from bot.log import configure_logging
 from bot.metrics import BotMetrics
 from bot.probes import Pulse, probe_routes
 from bot.settings import Settings, from_env
+from bot.stopping import finish_in_flight
 from bot.web import Route, WebServer, serve
 from bot.webhooks import events_route
 from core.domain.errors import ConfigError
@@ -125,33 +126,42 @@ async def _serve(settings: Settings, *, force_sync: bool) -> None:
         loop = asyncio.get_running_loop()
         stopping = asyncio.Event()
         closing: set[asyncio.Task[None]] = set()
+        worker = asyncio.create_task(rt.worker.run(), name="worker")
+        grace = settings.stop_grace_seconds
 
-        def on_sigterm() -> None:
-            log.info("SIGTERM: closing")
-            rt.worker.stop()
+        async def stop() -> None:
+            # no new work; the pass in flight (its writes, its posts) and the background
+            # downloads finish within the grace; only then do the front-ends disconnect
+            done = await finish_in_flight(rt.worker, worker, rt.engine.drain, grace)
+            log.info("stop: work in flight %s", "finished" if done else "cut short")
             stopping.set()
             if bot is not None:
-                task = loop.create_task(bot.close())
-                closing.add(task)
-                task.add_done_callback(closing.discard)
+                await bot.close()
+
+        def on_sigterm() -> None:
+            if closing or stopping.is_set():
+                return
+            log.info("SIGTERM: closing (work in flight gets up to %g s)", grace)
+            task = loop.create_task(stop())
+            closing.add(task)
 
         with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
             loop.add_signal_handler(signal.SIGTERM, on_sigterm)
-        worker = asyncio.create_task(rt.worker.run(), name="worker")
         try:
             if bot is not None and settings.discord_token is not None:
                 await bot.start(settings.discord_token)
-                for task in list(closing):
-                    await task
             else:
                 await stopping.wait()
+            for task in list(closing):
+                await task
         finally:
             with contextlib.suppress(NotImplementedError):
                 loop.remove_signal_handler(signal.SIGTERM)
             # the worker finishes its tick; the builder then cancels background downloads
             # before the session and database close under them (they resume next start)
             rt.worker.stop()
-            await worker
+            if not worker.cancelled():
+                await worker
 
 
 def main(argv: list[str] | None = None) -> int:
