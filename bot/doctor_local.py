@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bot.settings import from_env
-from core.domain.catalog import DEFAULT_EFFECT_MODEL, DEFAULT_MODEL, find_model
+from core.domain.catalog import DEFAULT_EFFECT_MODEL, DEFAULT_MODEL, find_model, models_in
 from core.domain.errors import ConfigError
 from core.domain.regions import REGIONS, Region
 
@@ -123,17 +123,31 @@ def region_findings(env: Mapping[str, str]) -> list[Finding]:
                 "DASHSCOPE_BASE_URL.",
             )
         )
-    for default, what in ((DEFAULT_MODEL, "first-frame"), (DEFAULT_EFFECT_MODEL, "effect")):
-        model = find_model(default)
-        if model is None or not model.available_in(region):
-            found.append(
-                Finding(
-                    "DASHSCOPE_REGION",
-                    f"the default {what} model {default} is not offered in {region.value}; "
-                    "users must pick a model (or a server admin sets a default with "
-                    "/animate-config).",
-                )
+    default = find_model(DEFAULT_MODEL)
+    if default is None or not default.available_in(region):
+        found.append(
+            Finding(
+                "DASHSCOPE_REGION",
+                f"the default model {DEFAULT_MODEL} is not offered in {region.value}: a request "
+                "that names no model is refused; each server's admins set a default with "
+                "/animate-config model.",
             )
+        )
+    effects = find_model(DEFAULT_EFFECT_MODEL)
+    if effects is None or not effects.available_in(region):
+        others = [m.id for m in models_in(region) if m.effects]
+        found.append(
+            Finding(
+                "DASHSCOPE_REGION",
+                f"the default effect model {DEFAULT_EFFECT_MODEL} is not offered in "
+                f"{region.value}: "
+                + (
+                    f"/animate-effect needs a model picked ({', '.join(others)})."
+                    if others
+                    else "no model there has effects, so /animate-effect refuses every request."
+                ),
+            )
+        )
     return found
 
 
