@@ -106,44 +106,60 @@ class AnimateCog(commands.Cog, name="Animate"):
     async def start_job(
         self,
         interaction: discord.Interaction,
-        image: discord.Attachment,
+        image: discord.Attachment | None,
         spec: JobSpec,
         audio: discord.Attachment | None = None,
+        *,
+        end_image: discord.Attachment | None = None,
+        clip: discord.Attachment | None = None,
     ) -> JobView:
-        """The shared flow after the defer: check, read, submit, publish."""
+        """The shared flow after the defer: check, read, submit, publish. An end image given
+        to a model whose first-and-last-frame version is another model (kf2v) goes to that
+        model, and the status message says so."""
         _inputs.check_can_deliver(interaction)
-        _inputs.check_image(image)
+        for picture in (image, end_image):
+            if picture is not None:
+                _inputs.check_image(picture)
+        if clip is not None:
+            _inputs.check_clip(clip)
         if audio is not None:
             _inputs.check_audio(audio)
+        note = None
+        switch = _inputs.end_frame_choice(spec.model, self.region) if end_image else None
+        if switch is not None:
+            chosen, used = switch
+            spec = replace(spec, model=used.id)
+            note = say(str(interaction.locale), "animate.end_frame_model", chosen=chosen.id,
+                       used=used.id)  # fmt: skip
         chat = _inputs.chat_ref(interaction)
         member = _inputs.member_of(interaction)
         # the server's policy, the quotas and the rules, before any byte is read; submit
         # trusts the result (and checks the quotas again, atomically)
-        checked = await self.service.check(spec, chat=chat, member=member, audio=audio is not None)
+        checked = await self.service.check(
+            spec,
+            chat=chat,
+            member=member,
+            audio=audio is not None,
+            last_frame=end_image is not None,
+            clip=clip is not None,
+            image=image is not None,
+        )
         # few requests hold attachment bytes at once
         async with self.service.intake(chat, checked):
-            try:
-                data = await image.read()
-                audio_data = await audio.read() if audio is not None else None
-            except discord.HTTPException as exc:
-                # slash-command uploads are ephemeral; Discord may already have dropped the file
-                raise ValidationError(
-                    "Discord no longer has that upload (it answered "
-                    f"{exc.status}). Attach the file again and retry; nothing was spent.",
-                    key="image.upload_gone",
-                    params={"status": exc.status},
-                    subject=Input.IMAGE,
-                ) from exc
+            data = await _inputs.read(image)
             job = await self.service.submit(
                 spec=checked,
                 image=data,
                 chat=chat,
                 member=member,
-                audio=audio_data,
+                audio=await _inputs.read(audio),
                 audio_filename=audio.filename if audio is not None else None,
+                last_frame=await _inputs.read(end_image),
+                clip=await _inputs.read(clip),
             )
         log.info("job %s submitted by %s (%s)", job.id, interaction.user.id, job.spec.model)
-        await publish(interaction, self.service, job, _inputs.thumbnail_for(data, interaction))
+        thumb = _inputs.thumbnail_for(data, interaction) if data is not None else None
+        await publish(interaction, self.service, job, thumb, note=note)
         return job
 
     # ------------------------------------------------------------------ commands
@@ -162,20 +178,22 @@ class AnimateCog(commands.Cog, name="Animate"):
         audio=ls("cmd.animate.audio"),
         aspect=ls("cmd.animate.aspect"),
         fill=ls("cmd.animate.fill"),
+        end_image=ls("cmd.animate.end_image"),
+        clip=ls("cmd.animate.clip"),
     )
     @option_names(
         "image", "prompt", "model", "resolution", "duration", "negative_prompt", "seed",
-        "prompt_rewrite", "watermark", "sound", "audio", "aspect", "fill",
+        "prompt_rewrite", "watermark", "sound", "audio", "aspect", "fill", "end_image", "clip",
     )  # fmt: skip
     @app_commands.choices(aspect=ASPECTS, fill=FILLS, sound=SOUNDS)
     async def animate(
         self,
         interaction: discord.Interaction,
-        image: discord.Attachment,
         prompt: app_commands.Range[str, 1, PROMPT_MAX],
+        image: discord.Attachment | None = None,
         model: str | None = None,
         resolution: Resolution | None = None,
-        duration: app_commands.Range[int, 1, 15] | None = None,
+        duration: app_commands.Range[int, 1, 30] | None = None,
         negative_prompt: app_commands.Range[str, 1, 500] | None = None,
         seed: app_commands.Range[int, 0, 2_147_483_647] | None = None,
         prompt_rewrite: bool | None = None,
@@ -184,8 +202,16 @@ class AnimateCog(commands.Cog, name="Animate"):
         audio: discord.Attachment | None = None,
         aspect: str | None = None,
         fill: str | None = None,
+        end_image: discord.Attachment | None = None,
+        clip: discord.Attachment | None = None,
     ) -> None:
         await interaction.response.defer(thinking=True)
+        if image is None and clip is None:
+            raise ValidationError(
+                "Attach an image (it becomes the first frame), or a video to continue (clip).",
+                key="animate.image_or_clip",
+                subject=Input.IMAGE,
+            )
         spec = self.spec_for(
             model or "",
             prompt=prompt,
@@ -199,7 +225,7 @@ class AnimateCog(commands.Cog, name="Animate"):
             aspect=aspect,
             fill=fill,
         )
-        await self.start_job(interaction, image, spec, audio)
+        await self.start_job(interaction, image, spec, audio, end_image=end_image, clip=clip)
 
     @animate.autocomplete("model")
     async def model_autocomplete(

@@ -25,10 +25,14 @@ from cogs._words import N_, say
 from cogs.boundary import report_error
 from cogs.history import show_again
 from core.app.service import AnimateService
-from core.domain.errors import AnimateError, Kind
+from core.domain.catalog import Region, find_model
+from core.domain.combinations import continuation_model
+from core.domain.errors import AnimateError, Input, Kind, ValidationError
 from core.domain.jobs import JobView, require_requester
 
 log = logging.getLogger(__name__)
+#: the longest prompt the form takes (wan2.7 takes 5000; the model's own limit is checked)
+EXTEND_PROMPT_MAX = 1500
 
 
 def service_of(interaction: discord.Interaction) -> AnimateService:
@@ -168,13 +172,94 @@ class ShowAgainButton(_JobButton, template=r"animate:show:(?P<job>[0-9]+)"):
         await show_again(interaction, service_of(interaction), self.job_id)
 
 
+class ExtendButton(_JobButton, template=r"animate:extend:(?P<job>[0-9]+)"):
+    """Continue the delivered video (wan2.7 ``first_clip``): a form asks for the prompt and
+    the total length; the continuation is posted in the same thread."""
+
+    action, label = "extend", N_("button.extend")
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        # a form must be the first answer: only quick reads (the job row) before it
+        await job_for_click(interaction, self.job_id, acting="extend")
+        durations = await service_of(interaction).extend_options(
+            self.job_id,
+            user=str(interaction.user.id),
+            moderator=interaction.permissions.manage_messages,
+        )
+        form = ExtendForm(self.job_id, durations, str(interaction.locale))
+        await interaction.response.send_modal(form)
+
+
+def lengths(durations: tuple[int, ...]) -> str:
+    """``6-15`` for a run of whole seconds, ``5, 10, 15`` otherwise."""
+    if len(durations) > 2 and durations[-1] - durations[0] == len(durations) - 1:
+        return f"{durations[0]}-{durations[-1]}"
+    return ", ".join(str(d) for d in durations)
+
+
+class ExtendForm(discord.ui.Modal):
+    """The prompt of the continuation and its total length (the clip included: billed whole)."""
+
+    def __init__(self, job_id: int, durations: tuple[int, ...], locale: str) -> None:
+        super().__init__(title=say(locale, "extend.title"), timeout=15 * 60)
+        self.job_id = job_id
+        self.durations = durations
+        self.prompt: discord.ui.TextInput[ExtendForm] = discord.ui.TextInput(
+            label=say(locale, "extend.prompt")[:45],
+            style=discord.TextStyle.paragraph,
+            max_length=EXTEND_PROMPT_MAX,
+        )
+        self.duration: discord.ui.TextInput[ExtendForm] = discord.ui.TextInput(
+            label=say(locale, "extend.duration", choices=lengths(durations))[:45],
+            placeholder=say(locale, "extend.duration_placeholder")[:100],
+            max_length=3,
+        )
+        self.add_item(self.prompt)
+        self.add_item(self.duration)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        raw = str(self.duration.value).strip().removesuffix("s").strip()
+        if not raw.isdigit() or int(raw) not in self.durations:
+            choices = lengths(self.durations)
+            raise ValidationError(
+                f"Give the total length as one of {choices} seconds (the clip included); "
+                "nothing was spent.",
+                key="extend.duration_invalid",
+                params={"choices": choices, "given": raw[:10]},
+                subject=Input.CLIP,
+            )
+        await interaction.response.defer(thinking=True)
+        _inputs.check_can_deliver(interaction)
+        service = service_of(interaction)
+        job = await service.extend(
+            self.job_id,
+            prompt=str(self.prompt.value),
+            duration=int(raw),
+            user=str(interaction.user.id),
+            chat=_inputs.chat_ref(interaction),
+            moderator=interaction.permissions.manage_messages,
+            member=_inputs.member_of(interaction),
+        )
+        log.info("job %s extended as %s by %s", self.job_id, job.id, interaction.user.id)
+        await publish(interaction, service, job)
+
+    async def on_error(  # type: ignore[override]  # discord.ui.Modal narrows it the same way
+        self, interaction: discord.Interaction, error: Exception, /
+    ) -> None:
+        await report_error(interaction, error)
+
+
 async def publish(
     interaction: discord.Interaction,
     service: AnimateService,
     job: JobView,
     thumbnail: _inputs.Thumbnail | None = None,
+    *,
+    note: str | None = None,
 ) -> None:
     """Turn the deferred reply into the status message; open a thread on it if allowed.
+    ``note``: a line above it that stays (edits change the embed only), e.g. which model an
+    end image was sent to.
 
     The job is already recorded, so a Discord hiccup here is logged, not shown as a failure:
     the delivery loop still posts the result in the channel.
@@ -183,7 +268,7 @@ async def publish(
     files = [thumbnail.file()] if thumbnail else []
     try:
         message = await interaction.edit_original_response(
-            content=None, embed=embed, attachments=files, view=status_view(job)
+            content=note, embed=embed, attachments=files, view=status_view(job)
         )
     except discord.HTTPException:
         log.exception("job %s: could not post its status message", job.id)
@@ -203,7 +288,12 @@ async def publish(
         log.exception("job %s: could not record its status message", job.id)
 
 
-BUTTONS: tuple[type[_JobButton], ...] = (CancelButton, RegenerateButton, ShowAgainButton)
+BUTTONS: tuple[type[_JobButton], ...] = (
+    CancelButton,
+    RegenerateButton,
+    ShowAgainButton,
+    ExtendButton,
+)
 
 
 def status_view(job: JobView) -> discord.ui.View:
@@ -217,7 +307,19 @@ def result_view(job: JobView) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(RegenerateButton(job.id, job.chat.locale))
     view.add_item(ShowAgainButton(job.id, job.chat.locale))
+    if extendable(job):
+        view.add_item(ExtendButton(job.id, job.chat.locale))
     return view
+
+
+def extendable(job: JobView) -> bool:
+    """A delivered video its model can continue in the job's region (wan2.7)."""
+    model = find_model(job.spec.model)
+    return (
+        job.video_path is not None
+        and model is not None
+        and continuation_model(model, Region(job.region)) is not None
+    )
 
 
 def failure_view(job: JobView) -> discord.ui.View:
