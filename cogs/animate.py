@@ -43,6 +43,7 @@ _CATEGORIES = {
     "single person": N_("effect.single_person"),
     "person or animal": N_("effect.person_or_animal"),
     "two people": N_("effect.two_people"),
+    "first and last frame": N_("effect.first_last_frame"),
 }
 SOUNDS = [
     Choice(name=ls("choice.sound.auto"), value="auto"),

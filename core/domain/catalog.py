@@ -42,6 +42,7 @@ __all__ = [
     "DEFAULT_EFFECT_MODEL",
     "DEFAULT_MODEL",
     "EFFECTS",
+    "END_FRAME_VARIANTS",
     "FILLS",
     "MODELS",
     "REGIONS",

@@ -189,7 +189,16 @@ def _model(spec: JobSpec, policy: Policy, region: Region) -> Model:
         if spec.template and spec.template not in found.effects:
             continue
         return found
-    return resolve_model(candidates[0], region)  # the refusal that explains it
+    fallback = resolve_model(candidates[0], region)  # the refusal that explains it
+    if allowed and fallback.id not in allowed:
+        # e.g. an effect none of the allowed models offers: never past the server's list
+        raise _refuse(
+            f"This server does not allow {fallback.id}; allowed: {', '.join(allowed)}.",
+            "policy.model",
+            model=fallback.id,
+            models=", ".join(allowed),
+        )
+    return fallback
 
 
 def _resolution(spec: JobSpec, policy: Policy, model: Model) -> str:

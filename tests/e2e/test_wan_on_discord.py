@@ -23,7 +23,12 @@ from tests.emulator.helpers import clip_bytes, decoded_seconds
 
 RED, BLUE = (220, 30, 30), (30, 30, 220)
 #: simulated generation times (s) of the models these tests use
-FAST = {"wan2.7-i2v": 20.0, "wan2.2-kf2v-flash": 20.0, "wan3.0-video": 20.0}
+FAST = {
+    "wan2.7-i2v": 20.0,
+    "wan2.2-kf2v-flash": 20.0,
+    "wanx2.1-kf2v-plus": 20.0,
+    "wan3.0-video": 20.0,
+}
 pytestmark = pytest.mark.parametrize("emulator_overrides", [{"durations": FAST}])
 
 
@@ -257,3 +262,17 @@ async def test_frankfurt_refuses_what_it_cannot_do_naming_what_it_can(world: Wor
     assert "5, 10 or 15 s" in refusal(world, seven)
     assert world.emu.request_log == []
     assert await world.service.store.jobs_with_status(list(JobStatus)) == []
+
+
+async def test_a_first_and_last_frame_effect_runs_on_kf2v(world: World) -> None:
+    await world.start_bot()
+    inter = await world.run_slash("animate-effect", image=world.image(), effect="solaron")
+    msg = status(world, inter)
+    assert "Wan 2.1 Plus (first + last frame)" in fields(msg)["Settings"]
+    thread = world.thread_of(msg)
+    assert thread is not None
+    await delivered(world, thread)
+    [(path, body)] = creates(world)
+    assert path == "/api/v1/services/aigc/image2video/video-synthesis"
+    assert body["model"] == "wanx2.1-kf2v-plus" and body["input"]["template"] == "solaron"
+    assert "last_frame_url" not in body["input"], "a template takes the first frame alone"
