@@ -21,7 +21,16 @@ from cogs import _embeds, _inputs
 from cogs._words import N_, ls, option_names, say, seconds
 from cogs.buttons import publish
 from core.app.service import AnimateService
-from core.domain.catalog import EFFECTS, Region, models_in
+from core.domain.catalog import (
+    EFFECTS,
+    Media,
+    Model,
+    Region,
+    end_frame_model,
+    first_frame_models,
+    models_in,
+    models_taking,
+)
 from core.domain.errors import Input, ValidationError
 from core.domain.jobs import JobSpec, JobView
 
@@ -232,7 +241,20 @@ class AnimateCog(commands.Cog, name="Animate"):
     async def model_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return model_choices(self.region, current, str(interaction.locale), effect=None)
+        """The models that can take what is attached so far: a clip to continue, an end image
+        (or a model that hands it to its first-and-last-frame version), else the image alone."""
+        given = interaction.namespace
+        region = self.region
+        if getattr(given, "clip", None):
+            models = models_taking(Media.CLIP, region)
+        elif getattr(given, "end_image", None):
+            models = tuple(
+                m for m in models_in(region) if end_frame_model(m, region).takes(Media.LAST_FRAME)
+            )
+        else:
+            models = first_frame_models(region)
+        locale = str(interaction.locale)
+        return model_choices(region, current, locale, effect=None, models=models)
 
     @app_commands.command(name="animate-effect", description=ls("cmd.animate-effect"))
     @app_commands.describe(
@@ -315,12 +337,18 @@ class AnimateCog(commands.Cog, name="Animate"):
 
 
 def model_choices(
-    region: Region, current: str, locale: str, *, effect: str | None
+    region: Region,
+    current: str,
+    locale: str,
+    *,
+    effect: str | None,
+    models: tuple[Model, ...] | None = None,
 ) -> list[app_commands.Choice[str]]:
-    """Models of the region matching what was typed: label, price, resolutions, lengths."""
+    """Models (of the region, or ``models``) matching what was typed: label, price,
+    resolutions, lengths."""
     needle = current.strip().lower()
     out = []
-    for m in models_in(region):
+    for m in models_in(region) if models is None else models:
         if effect is not None and effect not in m.effects:
             continue
         if needle and needle not in m.id and needle not in m.label.lower():

@@ -60,6 +60,7 @@ __all__ = [
     "effect_model",
     "end_frame_model",
     "find_model",
+    "first_frame_models",
     "models_for_effect",
     "models_in",
     "models_taking",

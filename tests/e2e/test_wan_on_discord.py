@@ -276,3 +276,22 @@ async def test_a_first_and_last_frame_effect_runs_on_kf2v(world: World) -> None:
     assert path == "/api/v1/services/aigc/image2video/video-synthesis"
     assert body["model"] == "wanx2.1-kf2v-plus" and body["input"]["template"] == "solaron"
     assert "last_frame_url" not in body["input"], "a template takes the first frame alone"
+
+
+async def test_the_model_list_follows_what_is_attached(world: World) -> None:
+    await world.start_bot()
+
+    async def offered(**options: Any) -> list[str]:
+        inter = await world.fake.autocomplete(
+            "animate", world.text, world.alice, "model", **options
+        )
+        await world.fake.wait_for(lambda: inter.responses)
+        return [c["value"] for c in inter.responses[0]["data"]["choices"]]
+
+    alone = await offered(model="")
+    assert "wan2.6-i2v-flash" in alone and not [m for m in alone if "kf2v" in m]
+    ending = await offered(model="", end_image=picture(world, BLUE, "last.png"))
+    assert {"wan2.7-i2v", "wan2.2-kf2v-flash", "wan2.2-i2v-flash"} <= set(ending)
+    assert "wan2.6-i2v-flash" not in ending, "it can end on no image"
+    clip = world.fake.add_attachment(clip_bytes(3.0), "walk.mp4", "video/mp4")
+    assert await offered(model="", clip=clip) == ["wan2.7-i2v"]
