@@ -315,11 +315,9 @@ def result_view(job: JobView) -> discord.ui.View:
 def extendable(job: JobView) -> bool:
     """A delivered video its model can continue in the job's region (wan2.7)."""
     model = find_model(job.spec.model)
-    return (
-        job.video_path is not None
-        and model is not None
-        and continuation_model(model, Region(job.region)) is not None
-    )
+    if job.video_path is None or model is None or job.region not in set(Region):
+        return False  # a row from a release whose catalog or regions differ: no Extend
+    return continuation_model(model, Region(job.region)) is not None
 
 
 def failure_view(job: JobView) -> discord.ui.View:
