@@ -48,7 +48,7 @@ def rel(when: datetime) -> str:
 
 
 def media_words(locale: str | None, words: MediaWords) -> str:
-    """Media combinations in the reader's language (``图片 + 结束图片；视频``)."""
+    """Media combinations in the reader's language (``图片 + 尾帧图片；续写视频``)."""
     plus, sep = t(locale, "media.word.plus"), t(locale, "media.word.separator")
     return sep.join(
         plus.join(t(locale, f"media.word.{m.value}") for m in combo) or t(locale, "media.word.none")

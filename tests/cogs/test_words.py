@@ -66,7 +66,7 @@ def test_media_combinations_are_said_in_the_readers_language() -> None:
     zh = error_message("zh-CN", error)
     assert "续写视频 + 音频" in zh
     assert (
-        "图片；图片 + 音频；图片 + 结束图片；图片 + 结束图片 + 音频；续写视频；续写视频 + 结束图片"
+        "图片；图片 + 音频；图片 + 尾帧图片；图片 + 尾帧图片 + 音频；续写视频；续写视频 + 尾帧图片"
         in zh
     )
     assert "it takes: image; image + audio;" in error_message("en-US", error)

@@ -176,7 +176,7 @@ async def test_a_clip_with_an_image_is_refused_in_the_readers_language(world: Wo
     inter = await world.animate(user=chen, model="wan2.7-i2v", clip=clip)
     text = refusal(world, inter)
     assert "图片 + 续写视频" in text, "the combination is named in Chinese"
-    assert "续写视频 + 结束图片" in text and "image" not in text
+    assert "续写视频 + 尾帧图片" in text and "image" not in text
     assert world.emu.request_log == []
 
 
@@ -295,3 +295,20 @@ async def test_the_model_list_follows_what_is_attached(world: World) -> None:
     assert "wan2.6-i2v-flash" not in ending, "it can end on no image"
     clip = world.fake.add_attachment(clip_bytes(3.0), "walk.mp4", "video/mp4")
     assert await offered(model="", clip=clip) == ["wan2.7-i2v"]
+
+
+async def test_a_clip_that_cannot_be_continued_is_refused_before_anything(world: World) -> None:
+    await world.start_bot()
+    long = world.fake.add_attachment(clip_bytes(11.0, fps=5), "long.mp4", "video/mp4")
+    inter = await world.run_slash(
+        "animate", prompt="more", clip=long, model="wan2.7-i2v", duration=15
+    )
+    assert "at most 10 s" in refusal(world, inter)
+    short = world.fake.add_attachment(clip_bytes(3.0), "walk.mp4", "video/mp4")
+    other = await world.run_slash("animate", prompt="more", clip=short, model="wan2.6-i2v-flash")
+    text = refusal(world, other)
+    assert "wan2.6-i2v-flash cannot continue a video" in text and "wan2.7-i2v" in text
+    nothing = await world.run_slash("animate", prompt="more")
+    assert "or a video to continue" in refusal(world, nothing)
+    assert world.emu.request_log == []
+    assert await world.service.store.jobs_with_status(list(JobStatus)) == []
