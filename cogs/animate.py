@@ -17,20 +17,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs import _embeds, _inputs
-from cogs._words import N_, ls, option_names, say, seconds
+from cogs import _inputs
+from cogs._choices import attached_models, effect_choices, model_choices
+from cogs._words import ls, option_names, say
 from cogs.buttons import publish
 from core.app.service import AnimateService
-from core.domain.catalog import (
-    EFFECTS,
-    Media,
-    Model,
-    Region,
-    end_frame_model,
-    first_frame_models,
-    models_in,
-    models_taking,
-)
+from core.domain.catalog import EFFECTS, Region
 from core.domain.errors import Input, ValidationError
 from core.domain.jobs import JobSpec, JobView
 
@@ -47,13 +39,6 @@ FILLS = [
     Choice(name=ls("choice.fill.crop"), value="crop"),
     Choice(name=ls("choice.fill.blur"), value="blur"),
 ]
-_CATEGORIES = {
-    "general": N_("effect.general"),
-    "single person": N_("effect.single_person"),
-    "person or animal": N_("effect.person_or_animal"),
-    "two people": N_("effect.two_people"),
-    "first and last frame": N_("effect.first_last_frame"),
-}
 SOUNDS = [
     Choice(name=ls("choice.sound.auto"), value="auto"),
     Choice(name=ls("choice.sound.silent"), value="silent"),
@@ -139,8 +124,8 @@ class AnimateCog(commands.Cog, name="Animate"):
         if switch is not None:
             chosen, used = switch
             spec = replace(spec, model=used.id)
-            note = say(str(interaction.locale), "animate.end_frame_model", chosen=chosen.id,
-                       used=used.id)  # fmt: skip
+            locale = str(interaction.locale)
+            note = say(locale, "animate.end_frame_model", chosen=chosen.id, used=used.id)
         chat = _inputs.chat_ref(interaction)
         member = _inputs.member_of(interaction)
         # the server's policy, the quotas and the rules, before any byte is read; submit
@@ -241,20 +226,10 @@ class AnimateCog(commands.Cog, name="Animate"):
     async def model_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        """The models that can take what is attached so far: a clip to continue, an end image
-        (or a model that hands it to its first-and-last-frame version), else the image alone."""
-        given = interaction.namespace
-        region = self.region
-        if getattr(given, "clip", None):
-            models = models_taking(Media.CLIP, region)
-        elif getattr(given, "end_image", None):
-            models = tuple(
-                m for m in models_in(region) if end_frame_model(m, region).takes(Media.LAST_FRAME)
-            )
-        else:
-            models = first_frame_models(region)
+        """The models that can take what is attached so far."""
+        models = attached_models(interaction.namespace, self.region)
         locale = str(interaction.locale)
-        return model_choices(region, current, locale, effect=None, models=models)
+        return model_choices(self.region, current, locale, effect=None, models=models)
 
     @app_commands.command(name="animate-effect", description=ls("cmd.animate-effect"))
     @app_commands.describe(
@@ -293,20 +268,8 @@ class AnimateCog(commands.Cog, name="Animate"):
     async def effect_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        needle = current.strip().lower()
         chosen = getattr(interaction.namespace, "model", None)
-        supported = {
-            e for m in models_in(self.region) for e in m.effects if not chosen or m.id == chosen
-        }
-        out = []
-        for e in EFFECTS.values():
-            if e.name not in supported:
-                continue
-            if needle and not any(needle in s.lower() for s in (e.name, e.zh, e.en)):
-                continue
-            category = say(str(interaction.locale), _CATEGORIES.get(e.category, "effect.general"))
-            out.append(app_commands.Choice(name=f"{e.zh} · {e.en} ({category})", value=e.name))
-        return out[:25]
+        return effect_choices(self.region, current, chosen, str(interaction.locale))
 
     @animate_effect.autocomplete("model")
     async def effect_model_autocomplete(
@@ -334,28 +297,3 @@ class AnimateCog(commands.Cog, name="Animate"):
                 subject=Input.IMAGE,
             )
         await interaction.response.send_modal(PromptModal(self, image, str(interaction.locale)))
-
-
-def model_choices(
-    region: Region,
-    current: str,
-    locale: str,
-    *,
-    effect: str | None,
-    models: tuple[Model, ...] | None = None,
-) -> list[app_commands.Choice[str]]:
-    """Models (of the region, or ``models``) matching what was typed: label, price,
-    resolutions, lengths."""
-    needle = current.strip().lower()
-    out = []
-    for m in models_in(region) if models is None else models:
-        if effect is not None and effect not in m.effects:
-            continue
-        if needle and needle not in m.id and needle not in m.label.lower():
-            continue
-        d = m.durations
-        durations = seconds(locale, f"{d[0]}-{d[-1]}" if len(d) > 1 else d[0])
-        price = _embeds.price_hint(m, region, locale)
-        name = f"{m.label} — {price} · {'/'.join(m.resolutions)} · {durations}"
-        out.append(app_commands.Choice(name=name[:100], value=m.id))
-    return out[:25]

@@ -21,18 +21,17 @@ from typing import Any
 import discord
 
 from cogs import _embeds, _inputs
+from cogs._extend_form import ExtendForm
 from cogs._words import N_, say
 from cogs.boundary import report_error
 from cogs.history import show_again
 from core.app.service import AnimateService
 from core.domain.catalog import Region, find_model
 from core.domain.combinations import continuation_model
-from core.domain.errors import AnimateError, Input, Kind, ValidationError
+from core.domain.errors import AnimateError, Kind
 from core.domain.jobs import JobView, require_requester
 
 log = logging.getLogger(__name__)
-#: the longest prompt the form takes (wan2.7 takes 5000; the model's own limit is checked)
-EXTEND_PROMPT_MAX = 1500
 
 
 def service_of(interaction: discord.Interaction) -> AnimateService:
@@ -186,67 +185,28 @@ class ExtendButton(_JobButton, template=r"animate:extend:(?P<job>[0-9]+)"):
             user=str(interaction.user.id),
             moderator=interaction.permissions.manage_messages,
         )
-        form = ExtendForm(self.job_id, durations, str(interaction.locale))
+        form = ExtendForm(self.job_id, durations, str(interaction.locale), then=extend_job)
         await interaction.response.send_modal(form)
 
 
-def lengths(durations: tuple[int, ...]) -> str:
-    """``6-15`` for a run of whole seconds, ``5, 10, 15`` otherwise."""
-    if len(durations) > 2 and durations[-1] - durations[0] == len(durations) - 1:
-        return f"{durations[0]}-{durations[-1]}"
-    return ", ".join(str(d) for d in durations)
-
-
-class ExtendForm(discord.ui.Modal):
-    """The prompt of the continuation and its total length (the clip included: billed whole)."""
-
-    def __init__(self, job_id: int, durations: tuple[int, ...], locale: str) -> None:
-        super().__init__(title=say(locale, "extend.title"), timeout=15 * 60)
-        self.job_id = job_id
-        self.durations = durations
-        self.prompt: discord.ui.TextInput[ExtendForm] = discord.ui.TextInput(
-            label=say(locale, "extend.prompt")[:45],
-            style=discord.TextStyle.paragraph,
-            max_length=EXTEND_PROMPT_MAX,
-        )
-        self.duration: discord.ui.TextInput[ExtendForm] = discord.ui.TextInput(
-            label=say(locale, "extend.duration", choices=lengths(durations))[:45],
-            placeholder=say(locale, "extend.duration_placeholder")[:100],
-            max_length=3,
-        )
-        self.add_item(self.prompt)
-        self.add_item(self.duration)
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        raw = str(self.duration.value).strip().removesuffix("s").strip()
-        if not raw.isdigit() or int(raw) not in self.durations:
-            choices = lengths(self.durations)
-            raise ValidationError(
-                f"Give the total length as one of {choices} seconds (the clip included); "
-                "nothing was spent.",
-                key="extend.duration_invalid",
-                params={"choices": choices, "given": raw[:10]},
-                subject=Input.CLIP,
-            )
-        await interaction.response.defer(thinking=True)
-        _inputs.check_can_deliver(interaction)
-        service = service_of(interaction)
-        job = await service.extend(
-            self.job_id,
-            prompt=str(self.prompt.value),
-            duration=int(raw),
-            user=str(interaction.user.id),
-            chat=_inputs.chat_ref(interaction),
-            moderator=interaction.permissions.manage_messages,
-            member=_inputs.member_of(interaction),
-        )
-        log.info("job %s extended as %s by %s", self.job_id, job.id, interaction.user.id)
-        await publish(interaction, service, job)
-
-    async def on_error(  # type: ignore[override]  # discord.ui.Modal narrows it the same way
-        self, interaction: discord.Interaction, error: Exception, /
-    ) -> None:
-        await report_error(interaction, error)
+async def extend_job(
+    interaction: discord.Interaction, job_id: int, prompt: str, total: int
+) -> None:
+    """The form was filled in: continue the video and post the new status in this thread."""
+    await interaction.response.defer(thinking=True)
+    _inputs.check_can_deliver(interaction)
+    service = service_of(interaction)
+    job = await service.extend(
+        job_id,
+        prompt=prompt,
+        duration=total,
+        user=str(interaction.user.id),
+        chat=_inputs.chat_ref(interaction),
+        moderator=interaction.permissions.manage_messages,
+        member=_inputs.member_of(interaction),
+    )
+    log.info("job %s extended as %s by %s", job_id, job.id, interaction.user.id)
+    await publish(interaction, service, job)
 
 
 async def publish(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from cogs.buttons import extendable, lengths, result_view
+from cogs._extend_form import lengths
+from cogs.buttons import extendable, result_view
 from core.domain.jobs import JobSpec, JobStatus
 from tests.cogs.test_embeds import job
 
