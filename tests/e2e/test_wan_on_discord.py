@@ -124,6 +124,16 @@ async def test_an_end_image_sends_a_first_frame_model_to_its_kf2v_version_and_sa
     assert body["input"]["last_frame_url"].startswith("data:image/")
     assert not any(i.startswith("animate:extend:") for i in ids(result)), "kf2v cannot continue"
     assert status(world, inter).content == msg.content, "the note survives the status edits"
+    chen = world.fake.user("chen", locale="zh-CN")
+    again = await world.animate(
+        user=chen,
+        model="wan2.2-i2v-flash",
+        image=picture(world, RED, "first.png"),
+        end_image=picture(world, BLUE, "last.png"),
+    )
+    assert status(world, again).content == (
+        "wan2.2-i2v-flash 不支持指定尾帧，这个视频改由它的首尾帧版本 wan2.2-kf2v-flash 生成。"
+    )
 
 
 async def test_an_end_image_on_a_model_without_one_is_refused_before_anything(
@@ -312,3 +322,21 @@ async def test_a_clip_that_cannot_be_continued_is_refused_before_anything(world:
     assert "or a video to continue" in refusal(world, nothing)
     assert world.emu.request_log == []
     assert await world.service.store.jobs_with_status(list(JobStatus)) == []
+
+
+async def test_a_clip_can_end_on_an_end_image(world: World) -> None:
+    await world.start_bot()
+    clip = world.fake.add_attachment(clip_bytes(3.0), "walk.mp4", "video/mp4")
+    inter = await world.run_slash(
+        "animate",
+        prompt="she walks to the door",
+        clip=clip,
+        end_image=picture(world, BLUE, "door.png"),
+        model="wan2.7-i2v",
+        duration=5,
+    )
+    thread = world.thread_of(status(world, inter))
+    assert thread is not None
+    await world.drive(lambda: creates(world))
+    [(_, body)] = creates(world)
+    assert [m["type"] for m in body["input"]["media"]] == ["first_clip", "last_frame"]
