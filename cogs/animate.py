@@ -20,7 +20,7 @@ from discord.ext import commands
 from cogs import _inputs
 from cogs._choices import attached_models, effect_choices, model_choices
 from cogs._words import ls, option_names, say
-from cogs.buttons import publish
+from cogs.buttons import answer_extend_form, publish
 from core.app.service import AnimateService
 from core.domain.catalog import EFFECTS, Region
 from core.domain.errors import Input, ValidationError
@@ -89,6 +89,11 @@ class AnimateCog(commands.Cog, name="Animate"):
 
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Filled-in Extend forms, answered from the interaction alone (restart-proof)."""
+        await answer_extend_form(interaction)
 
     # ------------------------------------------------------------------ building a job
     def spec_for(self, model_name: str, **fields: object) -> JobSpec:

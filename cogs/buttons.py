@@ -21,7 +21,7 @@ from typing import Any
 import discord
 
 from cogs import _embeds, _inputs
-from cogs._extend_form import ExtendForm
+from cogs._extend_form import ExtendForm, submitted, total
 from cogs._words import N_, say
 from cogs.boundary import report_error
 from cogs.history import show_again
@@ -185,8 +185,27 @@ class ExtendButton(_JobButton, template=r"animate:extend:(?P<job>[0-9]+)"):
             user=str(interaction.user.id),
             moderator=interaction.permissions.manage_messages,
         )
-        form = ExtendForm(self.job_id, durations, str(interaction.locale), then=extend_job)
+        form = ExtendForm(self.job_id, durations, str(interaction.locale))
         await interaction.response.send_modal(form)
+
+
+async def answer_extend_form(interaction: discord.Interaction) -> bool:
+    """Answer a filled-in Extend form (also one opened before a restart); False when the
+    interaction is something else. The totals are worked out again from the job."""
+    form = submitted(interaction)
+    if form is None:
+        return False
+    job_id, prompt, typed = form
+    try:
+        durations = await service_of(interaction).extend_options(
+            job_id,
+            user=str(interaction.user.id),
+            moderator=interaction.permissions.manage_messages,
+        )
+        await extend_job(interaction, job_id, prompt, total(typed, durations))
+    except Exception as exc:  # noqa: BLE001 - the error boundary for the form
+        await report_error(interaction, exc)
+    return True
 
 
 async def extend_job(
