@@ -39,7 +39,6 @@ async def test_cancel_by_a_stranger_is_refused_by_the_requester_or_an_admin_it_w
         assert len(notice) == 1 and "Canceled" in notice[0].text
 
 
-
 async def test_a_click_before_the_status_message_is_recorded_is_refused_for_the_right_reason(
     slack_world: SlackWorld,
 ) -> None:
@@ -62,6 +61,7 @@ async def test_a_click_before_the_status_message_is_recorded_is_refused_for_the_
     assert "still being set up" in wait.text
     job = await w.rt.service.get(job_of(status))
     assert job is not None and job.status is JobStatus.QUEUED
+
 
 async def test_buttons_work_after_a_restart_and_regenerate_makes_a_new_job(
     slack_world: SlackWorld,
