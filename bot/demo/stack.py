@@ -29,6 +29,9 @@ from playground.fakediscord import ChannelType, FakeChannel, FakeDiscord, FakeUs
 DEMO_KEY = "sk-playground-local-0000000000"
 #: how long an emulated task runs (real seconds), before a small random spread
 TASK_SECONDS = 4.0
+#: how long it waits in the video service's queue first (DashScope cancels only queued tasks:
+#: long enough to try Cancel)
+QUEUE_SECONDS = 1.5
 #: longest side of the emulator's rendered frames: small files, quick to make on two cores
 RENDER_MAX_SIDE = 480
 #: how long the client may take to log in to the fake and see its guild
@@ -60,22 +63,26 @@ def discord_endpoints(fake: FakeDiscord) -> Iterator[None]:
         discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved
 
 
-def emulator_config(task_seconds: float) -> EmulatorConfig:
+def emulator_config(task_seconds: float, queue_seconds: float) -> EmulatorConfig:
     return EmulatorConfig(
         api_key=DEMO_KEY,
         durations=dict.fromkeys(MODELS, task_seconds),
         duration_sigma=0.15,
-        queue_delay=0.3,
+        queue_delay=queue_seconds,
         render_max_side=RENDER_MAX_SIDE,
     )
 
 
 @contextlib.asynccontextmanager
-async def demo_stack(data_dir: Path, *, task_seconds: float = TASK_SECONDS) -> AsyncIterator[Demo]:
+async def demo_stack(
+    data_dir: Path, *, task_seconds: float = TASK_SECONDS, queue_seconds: float = QUEUE_SECONDS
+) -> AsyncIterator[Demo]:
     """Start everything; on exit the worker and the client stop before the stores close."""
     await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
     async with AsyncExitStack() as stack:
-        emu = await stack.enter_async_context(Emulator(emulator_config(task_seconds)))
+        emu = await stack.enter_async_context(
+            Emulator(emulator_config(task_seconds, queue_seconds))
+        )
         fake = await stack.enter_async_context(FakeDiscord())
         guild = fake.add_guild("animate-bot playground")
         channel = fake.add_channel(guild, ChannelType.GUILD_TEXT, "playground")

@@ -155,15 +155,15 @@ def message(fake: FakeDiscord, msg: FakeMessage, reader: Reader | None = None) -
     }
 
 
-def _used(fake: FakeDiscord, msg: FakeMessage) -> str | None:
-    """ "you used /animate": the command a reply answers, as Discord shows above it."""
+def _used(fake: FakeDiscord, msg: FakeMessage) -> Json | None:
+    """Who ran which command this reply answers ("you used /animate" above it in Discord)."""
     inter = next(
         (i for i in fake.interactions.values() if i.token and i.token == msg.interaction_token),
         None,
     )
     if inter is None or inter.original_id != msg.id or inter.type != APPLICATION_COMMAND:
         return None
-    return f"{inter.user.name} used /{(inter.payload.get('data') or {}).get('name', '?')}"
+    return {"user": inter.user.name, "command": f"/{(inter.payload.get('data') or {}).get('name')}"}
 
 
 def _thread(fake: FakeDiscord, msg: FakeMessage, reader: Reader) -> Json | None:
@@ -192,7 +192,8 @@ def text(view: Json, indent: str = "") -> str:
     """One message (as :func:`message` gives it) as Markdown lines, the way a reader sees it."""
     who = view["author"] + (" (bot)" if view["bot"] else "")
     flags = " — only you can see this" if view["ephemeral"] else ""
-    lines = [f"{indent}*↳ {view['used']}*"] if view.get("used") else []
+    used = view.get("used")
+    lines = [f"{indent}*↳ {used['user']} used {used['command']}*"] if used else []
     lines.append(f"{indent}**{who}**{flags}")
     if view["thinking"]:
         lines.append(f"{indent}> *{view['author']} is thinking…*")

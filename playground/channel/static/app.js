@@ -24,6 +24,7 @@ const WORDS = {
     yes: "yes",
     no: "no",
     offline: "The playground is not answering; is `animate-bot demo` still running?",
+    used: "{user} used {command}",
   },
   "zh-CN": {
     banner: "本地试玩：真实的机器人，搭配模拟的视频服务和本地的 Discord 替身。无需账号，不产生费用，数据不会离开这台电脑。",
@@ -44,6 +45,7 @@ const WORDS = {
     yes: "是",
     no: "否",
     offline: "试玩服务没有响应；`animate-bot demo` 还在运行吗？",
+    used: "{user} 使用了 {command}",
   },
 };
 const MAIN_OPTIONS = ["model", "resolution", "duration"];
@@ -300,7 +302,8 @@ function fillMessage(node, m) {
   if (m.ephemeral) body.append(el("div", { class: "ephemeral-note", text: `👁 ${word("onlyYou")}` }));
   const avatar = el("div", { class: `avatar ${m.bot ? "bot" : "user"}`, text: m.author.slice(0, 1).toUpperCase() });
   const row = el("div", { class: "message-row" }, avatar, body);
-  node.replaceChildren(...(m.used ? [el("div", { class: "used", text: m.used }), row] : [row]));
+  const used = m.used && word("used").replace("{user}", m.used.user).replace("{command}", m.used.command);
+  node.replaceChildren(...(used ? [el("div", { class: "used", text: used }), row] : [row]));
 }
 
 // Keyed drawing: a message is redrawn only when it changed, so a playing video keeps playing.
