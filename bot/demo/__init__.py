@@ -42,7 +42,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--data-dir",
         type=Path,
-        help="keep the playground's database and videos here (default: a temporary directory)",
+        help="keep the playground's database and videos in this new or empty directory "
+        "(default: a temporary one, deleted at the end)",
     )
     p.add_argument(
         "--task-seconds",
@@ -83,6 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if not 0.5 <= args.task_seconds <= 600:
         return _fail("--task-seconds must be from 0.5 to 600")
+    given = args.data_dir
+    if given is not None and given.exists() and (not given.is_dir() or any(given.iterdir())):
+        # the stand-in Discord starts empty every time: an old database's jobs would point at
+        # channels that no longer exist
+        return _fail(f"--data-dir {given} is not an empty directory; give a new or empty one")
     configure_logging(args.log_level.upper())
     # discord.py warns at every start that voice needs PyNaCl: the bot uses no voice
     logging.getLogger("discord.client").setLevel(logging.ERROR)

@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 import av
+import pytest
 from PIL import Image
 
+from bot.demo import main
 from core.i18n import t
 
 #: one emulated task lasts this long (real seconds): the run stays short
@@ -98,3 +100,16 @@ def test_a_file_that_is_no_picture_gets_the_bots_own_refusal(tmp_path: Path) -> 
     assert line.startswith("animate-bot demo: ") and "picture" in line
     assert "transcript.md" in line, "the refusal is in the transcript too"
     assert not list((tmp_path / "out").glob("*.mp4"))
+
+
+def test_a_used_data_directory_is_refused_before_anything_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "animate.db").write_bytes(b"")
+
+    assert main(["--data-dir", str(tmp_path)]) == 2
+
+    assert capsys.readouterr().err == (
+        f"animate-bot demo: --data-dir {tmp_path} is not an empty directory; give a new or "
+        "empty one\n"
+    )
