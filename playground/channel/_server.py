@@ -185,6 +185,11 @@ class ChannelPage:
             return _problem(str(exc))
         focused = str(body.get("option") or "")
         value = str(body.get("value") or "")
+        command = self._command("animate") or {}
+        if not any(
+            o["name"] == focused and o.get("autocomplete") for o in command.get("options") or []
+        ):
+            return _problem(f"/animate has no autocomplete option {focused!r}")
         user = self._as_you(locale)
         inter = await self.fake.autocomplete(
             "animate", self.channel, user, focused, **{focused: value}
@@ -201,7 +206,8 @@ class ChannelPage:
             locale = self._locale(body.get("locale"))
         except BadRequest as exc:
             return _problem(str(exc))
-        msg = self.fake.find_message(int(str(body.get("message_id") or "0") or "0"))
+        raw_id = str(body.get("message_id") or "")
+        msg = self.fake.find_message(int(raw_id)) if raw_id.isdigit() else None
         custom_id = str(body.get("custom_id") or "")
         if msg is None or not any(
             b["custom_id"] == custom_id for b in _view.message(self.fake, msg)["buttons"]

@@ -10,7 +10,7 @@ import av
 import pytest
 from PIL import Image
 
-from bot.demo import main
+from bot.__main__ import main as entry
 from core.i18n import t
 
 #: one emulated task lasts this long (real seconds): the run stays short
@@ -107,7 +107,8 @@ def test_a_used_data_directory_is_refused_before_anything_starts(
 ) -> None:
     (tmp_path / "animate.db").write_bytes(b"")
 
-    assert main(["--data-dir", str(tmp_path)]) == 2
+    # through the program's entry point, as `animate-bot demo …` reaches it
+    assert entry(["demo", "--data-dir", str(tmp_path)]) == 2
 
     assert capsys.readouterr().err == (
         f"animate-bot demo: --data-dir {tmp_path} is not an empty directory; give a new or "

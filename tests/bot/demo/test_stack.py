@@ -114,9 +114,13 @@ async def test_the_page_refuses_what_discord_would_not_send(
     form.add_field("locale", "fr")
     async with session.post("/api/animate", data=form) as r:
         assert r.status == 400 and "locale" in (await r.json())["error"]
-    click = {"message_id": "1", "custom_id": "animate:cancel:1", "locale": "en-US"}
-    async with session.post("/api/click", json=click) as r:
-        assert r.status == 404
+    for message_id in ("1", "not-a-number"):
+        click = {"message_id": message_id, "custom_id": "animate:cancel:1", "locale": "en-US"}
+        async with session.post("/api/click", json=click) as r:
+            assert r.status == 404
+    typed = {"option": "prompt", "value": "x", "locale": "en-US"}
+    async with session.post("/api/autocomplete", json=typed) as r:
+        assert r.status == 400, "prompt has no autocomplete: the bot would never answer"
     assert not demo.fake.interactions, "nothing reached the bot"
 
 
