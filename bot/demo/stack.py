@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ import yarl
 from bot.bot import AnimateBot
 from bot.builder import Runtime, build
 from bot.settings import DashScopeSettings, Settings
+from core.domain.catalog import Region, models_in
+from core.domain.durations import DurationKey, DurationStats
 from core.engine.config import EngineConfig
 from emulator import MODELS, Emulator, EmulatorConfig
 from playground.fakediscord import ChannelType, FakeChannel, FakeDiscord, FakeUser
@@ -34,6 +37,8 @@ TASK_SECONDS = 4.0
 QUEUE_SECONDS = 1.5
 #: longest side of the emulator's rendered frames: small files, quick to make on two cores
 RENDER_MAX_SIDE = 480
+#: how many finished tasks the seeded generation times are worth
+KNOWN_SAMPLES = 20
 #: how long the client may take to log in to the fake and see its guild
 READY_WITHIN = 20.0
 
@@ -97,6 +102,7 @@ async def demo_stack(
         # looks at a task at least every second: the catalog's priors expect minutes
         config = EngineConfig(progress_interval=1.0, poll_ceiling=1.0)
         rt = await stack.enter_async_context(build(settings, config=config, interval=1.0))
+        await _known_times(rt, settings.dashscope.region, task_seconds + queue_seconds)
         bot = AnimateBot(
             service=rt.service,
             router=rt.router,
@@ -110,6 +116,21 @@ async def demo_stack(
         worker = asyncio.create_task(rt.worker.run(), name="worker")
         stack.push_async_callback(_stop_worker, rt, worker)
         yield Demo(fake, emu, rt, bot, channel, user)
+
+
+async def _known_times(rt: Runtime, region: Region, seconds: float) -> None:
+    """Tell the bot how long this service takes, as if it had watched many tasks finish.
+
+    Its beliefs start from the catalog's priors (minutes, as on DashScope), so the status
+    message would promise a video "in 2 minutes" that comes in seconds. The beliefs live in
+    the store; the playground's store is its own."""
+    stats = DurationStats(samples=KNOWN_SAMPLES, log_mean=math.log(seconds), log_var=0.02)
+    now = rt.clock.now()
+    for model in models_in(region):
+        for resolution in model.resolutions:
+            for duration in model.durations:
+                key = DurationKey(model.id, resolution, duration)
+                await rt.store.save_duration_stats(key, stats, now)
 
 
 async def _ready(bot: AnimateBot, client: asyncio.Task[None]) -> None:

@@ -54,6 +54,7 @@ def test_once_writes_a_playable_mp4_and_the_transcript_of_every_state(tmp_path: 
     assert "is thinking…" in status, "the deferred reply is the status message's first state"
     assert t("en-US", "status.delivered") in status, "its last state says Done"
     assert f"[{t('en-US', 'button.cancel')}]" in status, "Cancel was offered while it ran"
+    assert "minute" not in status, "the ETA is this service's seconds, not DashScope's minutes"
     assert t("en-US", "result.title") in thread
     assert f"📎 {video.name} (video/mp4, {video.stat().st_size} bytes)" in thread
     buttons = f"[{t('en-US', 'button.regenerate')}] [{t('en-US', 'button.show_again')}]"
