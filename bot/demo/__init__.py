@@ -102,10 +102,13 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_serve(args))
     except KeyboardInterrupt:
         pass
-    except OSError as exc:  # the port is taken, or the address is not this machine's
-        return _fail(f"cannot serve on {args.host}:{args.port} ({exc.strerror or exc}); "
-                     "pick another with --port")  # fmt: skip
+    except CannotServe as exc:
+        return _fail(str(exc))
     return 0
+
+
+class CannotServe(Exception):
+    """The page's address cannot be bound (the port is taken, or the host is not this one)."""
 
 
 def _once(args: argparse.Namespace) -> int:
@@ -160,7 +163,14 @@ async def _serve(args: argparse.Namespace) -> None:
     with _data_dir(args.data_dir) as data:
         async with demo_stack(data, task_seconds=args.task_seconds) as demo:
             page = ChannelPage(demo.fake, demo.channel, demo.user)
-            async with page.serve(args.host, args.port):
+            async with contextlib.AsyncExitStack() as serving:
+                try:
+                    await serving.enter_async_context(page.serve(args.host, args.port))
+                except OSError as exc:
+                    raise CannotServe(
+                        f"cannot serve on {args.host}:{args.port} ({exc.strerror or exc}); "
+                        "pick another with --port"
+                    ) from None
                 host = f"[{args.host}]" if ":" in args.host else args.host
                 print(  # noqa: T201 - where to point the browser
                     f"animate-bot playground: http://{host}:{page.port}/ (a local playground "

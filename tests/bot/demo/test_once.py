@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -115,3 +116,17 @@ def test_a_used_data_directory_is_refused_before_anything_starts(
         f"animate-bot demo: --data-dir {tmp_path} is not an empty directory; give a new or "
         "empty one\n"
     )
+
+
+def test_a_taken_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        run = demo("--port", str(port), cwd=tmp_path)
+
+    assert run.returncode == 2
+    (line,) = run.stderr.splitlines()
+    assert line.startswith(f"animate-bot demo: cannot serve on 127.0.0.1:{port} (")
+    assert line.endswith("pick another with --port")
