@@ -115,12 +115,14 @@ class ChannelPage:
                 self.fake.wait_for(lambda: self.version() != int(after), within=LONG_POLL)
             )
             closing = asyncio.ensure_future(self._closing.wait())
-            # a page left open must not hold the server's shutdown for a whole long poll
-            await asyncio.wait({changed, closing}, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in (changed, closing):
-                waiter.cancel()
-            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-                await changed
+            try:
+                # a page left open must not hold the server's shutdown for a whole long poll
+                await asyncio.wait({changed, closing}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in (changed, closing):
+                    waiter.cancel()
+                if changed.done() and not changed.cancelled():
+                    changed.exception()  # TimeoutError after LONG_POLL: answer, unchanged
         locale = request.query.get("locale", LOCALES[0])
         reader = self.reader(locale if locale in LOCALES else LOCALES[0])
         return web.json_response(
