@@ -131,7 +131,7 @@ def status_embed(job: JobView, *, thumbnail: str | None = None) -> discord.Embed
         if job.starts_at is not None:
             place = say(loc, "status.queue_place", place=job.queue_position, starts=job.starts_at)
         else:
-            place = f"#{job.queue_position}"
+            place = say(loc, "status.queue_next", place=job.queue_position)
         embed.add_field(name=say(loc, "field.queue"), value=place)
     if job.eta is not None and job.status.active:
         embed.add_field(name=say(loc, "field.ready"), value=say(loc, "status.ready", eta=job.eta))

@@ -130,6 +130,14 @@ def test_the_queue_place_and_start_are_shown() -> None:
     assert fields["Queue"] == f"#3 · starts <t:{int(starts.timestamp())}:R>"
 
 
+def test_the_next_job_to_start_says_so_not_a_start_in_the_past() -> None:
+    embed = _embeds.status_embed(
+        job(status=JobStatus.QUEUED, queue_position=1, starts_at=None, error_message=None)
+    )
+    fields = {f.name: f.value for f in embed.fields}
+    assert fields["Queue"] == "#1 · next to start"
+
+
 def test_an_unknown_price_is_said_not_shown_as_zero() -> None:
     wan30 = JobSpec(model="wan3.0-video", prompt="p", resolution="720P", duration=5)
     waiting = job(status=JobStatus.QUEUED, spec=wan30, unit_price=None, cost_estimate=0.0)

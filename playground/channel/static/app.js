@@ -209,11 +209,13 @@ async function send(event) {
   error.textContent = "";
   const picked = $("#opt-image").files[0] || sampleFile;
   const prompt = $("#opt-prompt").value.trim();
-  if (!picked) { error.textContent = word("needImage"); return; }
+  // a clip to continue may stand in for the picture (the bot says which it needs)
+  const clip = document.querySelector('[name="clip"]');
+  if (!picked && !(clip && clip.files && clip.files[0])) { error.textContent = word("needImage"); return; }
   if (!prompt) { error.textContent = word("needPrompt"); return; }
   const form = new FormData();
   form.append("locale", locale);
-  form.append("image", picked, picked.name);
+  if (picked) form.append("image", picked, picked.name);
   form.append("prompt", prompt);
   for (const node of document.querySelectorAll("#main-options [name], #more-options [name]")) {
     if (node.type === "file") { if (node.files[0]) form.append(node.name, node.files[0], node.files[0].name); }

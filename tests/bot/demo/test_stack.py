@@ -49,7 +49,9 @@ async def test_a_request_from_the_page_runs_and_its_cancel_button_works(
     async with session.get("/api/info") as r:
         info = await r.json()
     names = [o["name"] for o in info["command"]["options"]]
-    assert names[:5] == ["image", "prompt", "model", "resolution", "duration"]
+    # Discord lists required options first: the prompt; the picture is optional since a clip
+    # to continue can stand in for it
+    assert names[:5] == ["prompt", "image", "model", "resolution", "duration"]
     body = {"option": "model", "value": "flash", "locale": "en-US"}
     async with session.post("/api/autocomplete", json=body) as r:
         choices = (await r.json())["choices"]
@@ -104,10 +106,10 @@ async def test_the_page_refuses_what_discord_would_not_send(
 ) -> None:
     demo, _, session = running
     form = aiohttp.FormData()
-    form.add_field("prompt", "no picture")
+    form.add_field("image", png(), filename="cat.png", content_type="image/png")
     form.add_field("locale", "en-US")
     async with session.post("/api/animate", data=form) as r:
-        assert (r.status, (await r.json())["error"]) == (400, "attach a file for image")
+        assert (r.status, (await r.json())["error"]) == (400, "prompt is required")
     form = aiohttp.FormData()
     form.add_field("image", png(), filename="cat.png", content_type="image/png")
     form.add_field("prompt", "x")
