@@ -94,6 +94,27 @@ KINDS: dict[str, tuple[str, str]] = {
         "DashScope answered something the bot does not understand",
         "report it with the log line of the job (it names the job id and task id)",
     ),
+    "animate.image_or_clip": (
+        "`/animate` got neither an image nor a video to continue",
+        "attach one of them",
+    ),
+    "extend.duration_invalid": (
+        "Extend was asked for a length the model cannot make",
+        "pick one of the lengths the message lists",
+    ),
+    "extend.longest": ("the video is as long as the model makes them", "nothing; start anew"),
+    "extend.model": (
+        "the video's model cannot continue videos in this region",
+        "use `/animate` with the video as a clip and a model that can",
+    ),
+    "extend.not_yours": (
+        "only the requester or a moderator may extend a video",
+        "use `/animate` with the video as a clip",
+    ),
+    "extend.video_gone": (
+        "the video was deleted after `MEDIA_RETENTION_DAYS`",
+        "download it from the chat and use `/animate` with it as a clip",
+    ),
     "slack.file": (
         "Slack did not hand over the picture",
         "upload it to Slack again; if the message names a missing scope, the operator adds "
