@@ -15,6 +15,8 @@ COPY core ./core
 COPY providers ./providers
 COPY storage ./storage
 COPY emulator ./emulator
+COPY slackapp ./slackapp
+COPY playground ./playground
 RUN /opt/venv/bin/pip install --no-deps .
 
 FROM python:3.11-slim
@@ -29,8 +31,10 @@ WORKDIR /srv/empty
 USER animate
 VOLUME ["/data"]
 # The delivery loop touches a heartbeat file next to the database after every pass that worked;
-# the check also queries the database (read-only). Same as `animate-bot health`.
+# the check also queries the database (read-only): `animate-bot health`.
 HEALTHCHECK --interval=60s --timeout=10s --start-period=60s --retries=3 \
-    CMD ["python", "-m", "bot.health"]
+    CMD ["animate-bot", "health"]
+# SIGTERM: the work in flight finishes within STOP_GRACE_SECONDS (20 by default): give
+# `docker stop -t` more than that (docker-compose.yml: stop_grace_period)
 STOPSIGNAL SIGTERM
 CMD ["animate-bot", "run"]

@@ -10,10 +10,11 @@ import sys
 
 USAGE = (
     "usage: animate-bot [run [--sync]] | animate-bot animate IMAGE PROMPT [options]"
-    " | animate-bot health | animate-bot demo [--port 8080]\n"
+    " | animate-bot health | animate-bot doctor [--online] | animate-bot demo [--port 8080]\n"
     "  run      start the bot on Discord and/or Slack (settings from the environment / .env)\n"
     "  animate  make one video from the command line (see animate-bot animate --help)\n"
     "  health   exit 0 if the running bot's delivery loop and database are healthy, else 1\n"
+    "  doctor   check the settings and what they point at, one line per problem\n"
     "  demo     a local playground in the browser: no tokens or accounts needed"
     " (see animate-bot demo --help)"
 )
@@ -25,6 +26,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli import main as cli_main
 
         return cli_main(args[1:])
+    if args and args[0] == "doctor":
+        from bot.doctor import main as doctor_main
+
+        return doctor_main(args[1:])
     if args and args[0] == "demo":
         from bot.demo import main as demo_main
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from bot.metrics import BotMetrics
 from bot.settings import Settings, SlackSettings
 from core.app.service import AnimateService
 from core.app.views import Views
@@ -77,13 +78,15 @@ async def build(
     interval: float = 5.0,
     media_workers: int = 2,
     intakes: int = 4,
+    metrics: BotMetrics | None = None,
 ) -> AsyncIterator[Runtime]:
     """Assemble the runtime for ``settings``; everything it opened is closed on exit.
 
     ``provider`` replaces the DashScope client (tests' scripted fakes); ``wrap_provider`` wraps
     the real one (counting, crash points). ``attempts``: the client's own retries of idempotent
     calls (1 in production: the engine does its own backoff inside its query budget, which
-    client-side retries would spend unseen).
+    client-side retries would spend unseen). ``metrics``: count and time what passes through
+    the provider, the delivery ports and the video fit (``bot.metrics``).
     """
     clock = clock or SystemClock()
     config = config or EngineConfig(media_retention_days=settings.media_retention_days)
@@ -109,6 +112,8 @@ async def build(
             )
         if wrap_provider is not None:
             provider = wrap_provider(provider)
+        if metrics is not None:
+            provider = metrics.provider(provider)
         region = settings.dashscope.region
         context = EngineContext(
             provider=provider,
@@ -127,8 +132,9 @@ async def build(
             slots=context.slots,
             fairness_window=config.fairness_window,
         )
-        router = DeliveryRouter()
-        fitter = Fitter(store=store, clock=clock, background=context.background, fit=fit_in(media))
+        router = DeliveryRouter(wrap=metrics.port if metrics is not None else None)
+        fit = fit_in(media) if metrics is None else metrics.fit(fit_in(media))
+        fitter = Fitter(store=store, clock=clock, background=context.background, fit=fit)
         deliverer = Deliverer(
             store=store,
             config=config,

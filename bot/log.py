@@ -1,5 +1,9 @@
 """Logging, configured once in ``main()``. Secrets are scrubbed from every record.
 
+One line per event: the text format appends the job the line is about (``core.log_context``:
+job id, platform, guild / team, user id, model, task id) as ``[job_id=… …]``; ``LOG_FORMAT=json``
+writes one JSON object per line with the same fields as keys.
+
 Two kinds of secret reach log lines: the configured ones (bot token, API key), replaced
 wherever they appear, and ones the bot never configured but libraries print. discord.py at DEBUG
 logs every interaction callback and follow-up URL (``…/interactions/<id>/<token>/callback``,
@@ -11,13 +15,17 @@ tokens (``xoxb-``, ``xapp-``, ``xoxp-`` …).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import TextIO
 
-_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+from core.log_context import current
+
+_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s%(job)s"
 REDACTED = "[redacted]"
 
 #: each pattern keeps group 1 (the context) and replaces the rest with ``REDACTED``
@@ -87,23 +95,65 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class JobFields(logging.Filter):
+    """Attach the job the record is about (``record.fields``, and ``record.job`` for text)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        fields = dict(current())
+        record.fields = fields
+        record.job = " [" + " ".join(f"{k}={v}" for k, v in fields.items()) + "]" if fields else ""
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, the job's
+    fields, and the traceback as ``exc_info`` (already redacted by ``RedactSecrets``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exc_info"] = record.exc_text
+        if record.stack_info:
+            entry["stack_info"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
 def redacting_handler(
-    stream: TextIO | None = None, *, secrets: Iterable[str | None] = (), fmt: str = _FORMAT
+    stream: TextIO | None = None,
+    *,
+    secrets: Iterable[str | None] = (),
+    fmt: str = _FORMAT,
+    log_format: str = "text",
 ) -> tuple[logging.Handler, RedactSecrets]:
-    """A stream handler (stderr by default) whose every record passes the redaction filter."""
+    """A stream handler (stderr by default) whose every record passes the redaction filter
+    (first: nothing formats a secret) and gets its job's fields."""
     handler = logging.StreamHandler(sys.stderr if stream is None else stream)
-    handler.setFormatter(logging.Formatter(fmt))
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(fmt))
     redactor = RedactSecrets(secrets)
     handler.addFilter(redactor)
+    handler.addFilter(JobFields())
     return handler, redactor
 
 
 def configure_logging(
-    level: str = "INFO", *, secrets: Iterable[str | None] = (), stream: TextIO | None = None
+    level: str = "INFO",
+    *,
+    secrets: Iterable[str | None] = (),
+    stream: TextIO | None = None,
+    log_format: str = "text",
 ) -> None:
-    """Root handler on stderr with the redaction filter; discord.py's chatter at INFO at most."""
+    """Root handler on stderr with the redaction filter; discord.py's chatter at INFO at most.
+    ``log_format``: ``text`` (one line per event) or ``json`` (one JSON object per line)."""
     root = logging.getLogger()
-    handler, _ = redacting_handler(stream, secrets=secrets)
+    handler, _ = redacting_handler(stream, secrets=secrets, log_format=log_format)
     root.handlers[:] = [handler]
     root.setLevel(level)
     # the gateway logs every heartbeat at DEBUG; keep it quiet unless asked for explicitly

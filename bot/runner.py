@@ -14,7 +14,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 
 import discord
 import yarl
@@ -24,10 +24,14 @@ from bot import health, instance_lock
 from bot.bot import AnimateBot
 from bot.builder import Runtime, build, slack_frontend
 from bot.log import configure_logging
+from bot.metrics import BotMetrics
+from bot.probes import Pulse, probe_routes
 from bot.settings import Settings, from_env
+from bot.stopping import finish_in_flight
 from bot.web import Route, WebServer, serve
 from bot.webhooks import events_route
 from core.domain.errors import ConfigError
+from core.domain.tasks import TaskEvent
 from slackapp.frontend import SlackStartError
 
 log = logging.getLogger(__name__)
@@ -54,30 +58,56 @@ async def run(settings: Settings, *, force_sync: bool = False) -> None:
         await _serve(settings, force_sync=force_sync)
 
 
-def http_routes(settings: Settings, rt: Runtime) -> list[Route]:
+def http_routes(
+    settings: Settings,
+    rt: Runtime,
+    pulse: Pulse | None = None,
+    metrics: BotMetrics | None = None,
+) -> list[Route]:
     """What the bot's HTTP server answers (more routes plug in here)."""
     routes: list[Route] = []
+    if pulse is not None:
+        routes += probe_routes(pulse, rt.store, rt.router)
+    if metrics is not None:
+        routes.append(metrics.route(rt.store, rt.clock.now, rt.context.slots_of))
     if settings.events_token is not None:
-        routes.append(events_route(settings.events_token, rt.engine.pushes.offer, rt.worker.wake))
+        offer: Callable[[TaskEvent], bool] = rt.engine.pushes.offer
+        if metrics is not None:
+            offer = metrics.push(offer)
+        routes.append(events_route(settings.events_token, offer, rt.worker.wake))
     return routes
 
 
 @contextlib.asynccontextmanager
-async def http_server(settings: Settings, rt: Runtime) -> AsyncIterator[WebServer | None]:
+async def http_server(
+    settings: Settings,
+    rt: Runtime,
+    pulse: Pulse | None = None,
+    metrics: BotMetrics | None = None,
+) -> AsyncIterator[WebServer | None]:
     """The HTTP server while the block runs, when ``HTTP_PORT`` is set."""
     if settings.http_port is None:
         yield None
         return
-    async with serve(settings.http_host, settings.http_port, http_routes(settings, rt)) as web:
+    routes = http_routes(settings, rt, pulse, metrics)
+    async with serve(settings.http_host, settings.http_port, routes) as web:
         yield web
 
 
 async def _serve(settings: Settings, *, force_sync: bool) -> None:
     """Build the runtime, then run the front-ends, the worker and the HTTP server side by side
     until SIGTERM (or, with Discord, until its client closes)."""
+    pulse = Pulse(settings.health_max_age)
+    # the numbers are served on the HTTP server only: without it, nothing is counted
+    metrics = BotMetrics(settings.dashscope.region) if settings.http_port is not None else None
+
+    def heartbeat() -> None:
+        pulse.beat()
+        health.touch(settings.database_path)
+
     async with (
-        build(settings, heartbeat=lambda: health.touch(settings.database_path)) as rt,
-        http_server(settings, rt),
+        build(settings, heartbeat=heartbeat, metrics=metrics) as rt,
+        http_server(settings, rt, pulse, metrics),
         contextlib.AsyncExitStack() as fronts,
     ):
         if settings.slack is not None:
@@ -96,33 +126,42 @@ async def _serve(settings: Settings, *, force_sync: bool) -> None:
         loop = asyncio.get_running_loop()
         stopping = asyncio.Event()
         closing: set[asyncio.Task[None]] = set()
+        worker = asyncio.create_task(rt.worker.run(), name="worker")
+        grace = settings.stop_grace_seconds
 
-        def on_sigterm() -> None:
-            log.info("SIGTERM: closing")
-            rt.worker.stop()
+        async def stop() -> None:
+            # no new work; the pass in flight (its writes, its posts) and the background
+            # downloads finish within the grace; only then do the front-ends disconnect
+            done = await finish_in_flight(rt.worker, worker, rt.engine.drain, grace)
+            log.info("stop: work in flight %s", "finished" if done else "cut short")
             stopping.set()
             if bot is not None:
-                task = loop.create_task(bot.close())
-                closing.add(task)
-                task.add_done_callback(closing.discard)
+                await bot.close()
+
+        def on_sigterm() -> None:
+            if closing or stopping.is_set():
+                return
+            log.info("SIGTERM: closing (work in flight gets up to %g s)", grace)
+            task = loop.create_task(stop())
+            closing.add(task)
 
         with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
             loop.add_signal_handler(signal.SIGTERM, on_sigterm)
-        worker = asyncio.create_task(rt.worker.run(), name="worker")
         try:
             if bot is not None and settings.discord_token is not None:
                 await bot.start(settings.discord_token)
-                for task in list(closing):
-                    await task
             else:
                 await stopping.wait()
+            for task in list(closing):
+                await task
         finally:
             with contextlib.suppress(NotImplementedError):
                 loop.remove_signal_handler(signal.SIGTERM)
             # the worker finishes its tick; the builder then cancels background downloads
             # before the session and database close under them (they resume next start)
             rt.worker.stop()
-            await worker
+            if not worker.cancelled():
+                await worker
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -149,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
             slack.bot_token if slack else None,
             slack.app_token if slack else None,
         ),
+        log_format=settings.log_format,
     )
     use_dev_endpoints(os.environ)
     try:

@@ -112,6 +112,11 @@ class Settings:
     http_host: str = "127.0.0.1"
     #: accepts DashScope task-finish events at POST /dashscope/events when set (``bot.webhooks``)
     events_token: str | None = field(repr=False, default=None)
+    #: operations (``_ops``): how stale the worker's last good pass may be before the process
+    #: is unhealthy, how long SIGTERM waits for work in flight, and the log line format
+    health_max_age: float = 180.0
+    stop_grace_seconds: float = 20.0
+    log_format: str = "text"
 
 
 def _region(value: str | None) -> Region:
@@ -293,6 +298,20 @@ def _slack(env: Mapping[str, str], problems: list[str]) -> SlackSettings | None:
     return SlackSettings(bot, app, url if url.endswith("/") else url + "/")
 
 
+LOG_FORMATS = ("text", "json")
+
+
+def _ops(env: Mapping[str, str], problems: list[str]) -> tuple[float, float, str]:
+    """``HEALTH_MAX_AGE``, ``STOP_GRACE_SECONDS`` and ``LOG_FORMAT``."""
+    max_age = number(env, "HEALTH_MAX_AGE", 180.0, low=1.0, high=7 * 86400.0, problems=problems)
+    grace = number(env, "STOP_GRACE_SECONDS", 20.0, low=0.0, high=3600.0, problems=problems)
+    fmt = (env.get("LOG_FORMAT") or "text").strip().lower()
+    if fmt not in LOG_FORMATS:
+        problems.append(f"LOG_FORMAT={fmt!r} is not one of {', '.join(LOG_FORMATS)}")
+        fmt = "text"
+    return max_age, grace, fmt
+
+
 def from_env(env: Mapping[str, str] | None = None, *, need_frontend: bool = True) -> Settings:
     """Build settings; one ``ConfigError`` names every missing or malformed variable.
 
@@ -327,6 +346,7 @@ def from_env(env: Mapping[str, str] | None = None, *, need_frontend: bool = True
     )
     cooldown = whole(env, "LIMIT_COOLDOWN_SECONDS", 0, high=MAX_WHOLE, problems=problems)
     http_port, http_host, events_token = _http(env, problems)
+    health_max_age, stop_grace, log_format = _ops(env, problems)
     if problems:
         raise ConfigError("Configuration problem: " + "; ".join(problems) + ".")
     db = Path(env.get("DATABASE_PATH") or "data/animate.db").expanduser()
@@ -348,4 +368,7 @@ def from_env(env: Mapping[str, str] | None = None, *, need_frontend: bool = True
         http_port=http_port,
         http_host=http_host,
         events_token=events_token,
+        health_max_age=health_max_age,
+        stop_grace_seconds=stop_grace,
+        log_format=log_format,
     )

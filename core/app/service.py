@@ -41,6 +41,7 @@ from core.domain.jobs import (
 from core.domain.policy import Member
 from core.domain.pricing import PriceBook, Quote
 from core.domain.records import JobRecord, transition
+from core.log_context import about
 from core.media.pool import MediaPool
 from core.ports import Clock, JobStore, VideoProvider
 
@@ -216,13 +217,14 @@ class AnimateService:
             unit_price=quote.unit_price,
             limits=spec.limits,
         )
-        log.info(
-            "job %d queued (%s, %s, %d s)",
-            job.id,
-            checked.model,
-            checked.resolution,
-            checked.duration,
-        )
+        with about(job):
+            log.info(
+                "job %d queued (%s, %s, %d s)",
+                job.id,
+                checked.model,
+                checked.resolution,
+                checked.duration,
+            )
         self._notify()
         view = await self.views.view(job, self.clock.now())
         return dataclasses.replace(view, notes=ready.notes)

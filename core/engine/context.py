@@ -22,6 +22,7 @@ from core.domain.records import Change, JobRecord, transition
 from core.engine.background import Background
 from core.engine.config import EngineConfig
 from core.engine.scheduler import RateWindow, backoff
+from core.log_context import about
 from core.ports import Clock, JobStore, VideoProvider
 from core.rows import update
 
@@ -136,7 +137,8 @@ class EngineContext:
             return
         self._in_flight.add(job.id)
         try:
-            await step(job, now)
+            with about(job):
+                await step(job, now)
         except Exception as exc:
             log.exception("job %d: unexpected error in %s", job.id, getattr(step, "__name__", step))
             try:

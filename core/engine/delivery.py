@@ -37,6 +37,7 @@ from core.engine.config import EngineConfig
 from core.engine.fitting import Fitter
 from core.engine.router import DeliveryRouter
 from core.engine.scheduler import backoff, seconds
+from core.log_context import about
 from core.ports import DeliveryError, DeliveryPort, JobStore
 from core.rows import update
 
@@ -135,7 +136,8 @@ class Deliverer:
 
     async def _guarded(self, port: DeliveryPort, job: JobRecord, now: datetime) -> int:
         try:
-            return await self._one(port, job, now)
+            with about(job):
+                return await self._one(port, job, now)
         except Exception:
             log.exception("job %d: delivery step failed unexpectedly", job.id)
             await self._later(job, now, None)

@@ -24,19 +24,31 @@ def _always() -> bool:
 class _Route:
     port: DeliveryPort
     ready: Callable[[], bool]
+    #: the port as registered (``port`` may be its wrapper)
+    given: DeliveryPort
+
+
+#: wraps each registered port (the bot's metrics time and count every post through it)
+PortWrapper = Callable[[str, DeliveryPort], DeliveryPort]
 
 
 class DeliveryRouter:
-    def __init__(self) -> None:
+    def __init__(self, *, wrap: PortWrapper | None = None) -> None:
         self._routes: dict[str, _Route] = {}
+        self._wrap = wrap
 
     def register(
         self, platform: str, port: DeliveryPort, *, ready: Callable[[], bool] = _always
     ) -> None:
         """Deliver ``platform``'s jobs through ``port`` whenever ``ready()`` says it can."""
-        if platform in self._routes and self._routes[platform].port is not port:
+        old = self._routes.get(platform)
+        if old is not None and old.given is not port:
             raise ValueError(f"a delivery port for {platform!r} is already registered")
-        self._routes[platform] = _Route(port, ready)
+        if old is not None:
+            wrapped = old.port  # the same port again (a new readiness check): one wrapper
+        else:
+            wrapped = self._wrap(platform, port) if self._wrap is not None else port
+        self._routes[platform] = _Route(wrapped, ready, port)
         log.info("delivery port registered for %s", platform)
 
     def unregister(self, platform: str) -> None:
@@ -52,6 +64,10 @@ class DeliveryRouter:
         if route is None or not route.ready():
             return None
         return route.port
+
+    def readiness(self) -> dict[str, bool]:
+        """Each registered platform and whether its port can post now (the ready probe)."""
+        return {platform: route.ready() for platform, route in self._routes.items()}
 
     def any_ready(self) -> bool:
         return any(route.ready() for route in self._routes.values())

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.log import REDACTED, RedactSecrets, redact
+from core.domain.jobs import ChatRef, JobSpec, JobStatus, JobView
+from core.log_context import about
 from tests.e2e.harness import captured_logs
 
 ITOKEN = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OTpGYWtlVG9rZW5Gb3JUZXN0cw"
@@ -111,3 +115,50 @@ def test_a_malformed_log_call_does_not_raise_in_the_caller() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "%s and %s", ("one",), None)
     assert RedactSecrets([]).filter(record)
     assert record.getMessage() == "%s and %s"
+
+
+def _job_view() -> JobView:
+    t0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    return JobView(
+        id=42,
+        status=JobStatus.RUNNING,
+        spec=JobSpec(model="wan2.6-i2v-flash", prompt="p", resolution="720P", duration=5),
+        chat=ChatRef(platform="slack", user="U1", channel="C1", guild="T1"),
+        created_at=t0,
+        updated_at=t0,
+        task_id="task-9",
+    )
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_line_names_its_job_in_either_format(log_format: str) -> None:
+    log = logging.getLogger("animate.test")
+    with captured_logs([DASH_KEY], log_format) as out:
+        log.info("outside any job")
+        with about(_job_view()):
+            log.info("polled")
+            try:
+                raise RuntimeError(f"key {DASH_KEY} refused")
+            except RuntimeError:
+                log.exception("step failed")
+    lines = out.getvalue().splitlines()
+    if log_format == "text":
+        assert lines[0].endswith("animate.test: outside any job")
+        assert lines[1].endswith(
+            "polled [job_id=42 platform=slack guild=T1 user_id=U1 model=wan2.6-i2v-flash "
+            "task_id=task-9]"
+        )
+    else:
+        outside, polled, failed = (json.loads(line) for line in lines)
+        assert set(outside) == {"time", "level", "logger", "message"}
+        assert outside["time"].endswith("+00:00")
+        assert polled["message"] == "polled" and polled["level"] == "INFO"
+        assert {k: polled[k] for k in ("job_id", "platform", "guild", "user_id", "task_id")} == {
+            "job_id": "42",
+            "platform": "slack",
+            "guild": "T1",
+            "user_id": "U1",
+            "task_id": "task-9",
+        }
+        assert "RuntimeError" in failed["exc_info"]
+    assert DASH_KEY not in out.getvalue(), "the traceback is redacted in both formats"

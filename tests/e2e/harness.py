@@ -25,6 +25,7 @@ from PIL import Image
 from bot.bot import AnimateBot
 from bot.builder import Runtime, build
 from bot.log import configure_logging
+from bot.metrics import BotMetrics
 from bot.settings import DashScopeSettings, Settings, from_env
 from core.app.service import AnimateService
 from core.domain.catalog import Region
@@ -119,7 +120,11 @@ class World:
         return self.running.service
 
     async def start_bot(
-        self, *, heartbeat: Callable[[], None] | None = None, **bot_options: Any
+        self,
+        *,
+        heartbeat: Callable[[], None] | None = None,
+        metrics: BotMetrics | None = None,
+        **bot_options: Any,
     ) -> Running:
         stack = AsyncExitStack()
         limits = self.limits or Limits()
@@ -148,6 +153,7 @@ class World:
                 retry_delay=0.0,
                 heartbeat=heartbeat,
                 media_workers=1,
+                metrics=metrics,
             )
         )
         bot = AnimateBot(
@@ -277,7 +283,7 @@ class World:
 
 
 @contextlib.contextmanager
-def captured_logs(secrets: Iterable[str]) -> Iterator[io.StringIO]:
+def captured_logs(secrets: Iterable[str], log_format: str = "text") -> Iterator[io.StringIO]:
     """The runner's logging at DEBUG into a buffer, discord.py's DEBUG chatter included.
 
     ``configure_logging`` is what ``animate-bot run`` installs; discord.py is raised to DEBUG
@@ -287,7 +293,7 @@ def captured_logs(secrets: Iterable[str]) -> Iterator[io.StringIO]:
     saved = (root.handlers[:], root.level, chatty.level)
     out = io.StringIO()
     try:
-        configure_logging("DEBUG", secrets=secrets, stream=out)
+        configure_logging("DEBUG", secrets=secrets, stream=out, log_format=log_format)
         chatty.setLevel(logging.DEBUG)
         yield out
     finally:
