@@ -1,8 +1,12 @@
-"""The composition root: settings → the runtime (``bot.builder``) → the Discord client and the
-worker, side by side.
+"""The composition root: settings → the runtime (``bot.builder``) → the process's roles.
 
-``animate-bot run`` / ``python -m bot`` land in :func:`main`. The process needs nothing but its
-environment variables (or a ``.env`` file in the working directory).
+``animate-bot run`` / ``python -m bot`` land in :func:`main`: the Discord client and the worker
+side by side (``ENGINE=off``: the client alone, a front-end whose jobs workers elsewhere run).
+``animate-bot worker`` lands in :func:`main_worker`: the engine alone, no gateway, posting
+through the platforms' REST APIs (``bot.platforms``). With SQLite one process serves the data
+directory (its instance lock); with PostgreSQL (``DATABASE_URL``) any number of each role share
+the jobs. The process needs nothing but its environment variables (or a ``.env`` file in the
+working directory).
 """
 
 from __future__ import annotations
@@ -14,16 +18,19 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
+from contextlib import AsyncExitStack
+from typing import Any
 
 import discord
 import yarl
 from dotenv import find_dotenv, load_dotenv
 
 from bot import health, instance_lock
-from bot.bot import AnimateBot
+from bot.bot import make_bot
 from bot.builder import build
 from bot.log import configure_logging
+from bot.platforms import open_ports
 from bot.settings import Settings, from_env
 from core.domain.errors import ConfigError
 
@@ -43,25 +50,42 @@ def use_dev_endpoints(env: Mapping[str, str]) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
 
 
+@contextlib.contextmanager
+def _one_process_per_sqlite(settings: Settings) -> Iterator[None]:
+    """SQLite serves one process: a second one would "recover" this one's in-flight jobs.
+    Taken before anything is opened. PostgreSQL allows any number (leases keep them apart)."""
+    if settings.database_url is not None:
+        yield
+        return
+    with instance_lock.exclusive(settings.state_dir):
+        yield
+
+
+def _heartbeat(settings: Settings) -> Callable[[], None]:
+    return lambda: health.touch(settings.database_path)
+
+
 async def run(settings: Settings, *, force_sync: bool = False) -> None:
     """Run the bot until closed or SIGTERM; ``InstanceLocked`` if another process runs it."""
-    # SQLite serves one process: a second one would "recover" this one's in-flight jobs.
-    # Taken before anything is opened; a multi-process store (PostgreSQL) would skip it.
-    with instance_lock.exclusive(settings.database_path.parent):
+    with _one_process_per_sqlite(settings):
         await _serve(settings, force_sync=force_sync)
 
 
 async def _serve(settings: Settings, *, force_sync: bool) -> None:
-    """Build the runtime, then run the Discord client and the worker side by side."""
+    """Build the runtime, then run the Discord client and (unless ``ENGINE=off``) the worker
+    side by side."""
     assert settings.discord_token is not None  # noqa: S101 - from_env(need_discord=True) checked it
-    async with build(settings, heartbeat=lambda: health.touch(settings.database_path)) as rt:
-        bot = AnimateBot(
+    beat = _heartbeat(settings) if settings.engine else None
+    async with build(settings, heartbeat=beat) as rt:
+        bot = make_bot(
             service=rt.service,
             router=rt.router,
             region=settings.dashscope.region,
-            state_dir=settings.database_path.parent,
+            state_dir=settings.state_dir,
             dev_guild_id=settings.dev_guild_id,
             force_sync=force_sync,
+            shard_count=settings.shard_count,
+            shard_ids=settings.shard_ids,
         )
         async with bot:
             loop = asyncio.get_running_loop()
@@ -76,7 +100,11 @@ async def _serve(settings: Settings, *, force_sync: bool) -> None:
 
             with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
                 loop.add_signal_handler(signal.SIGTERM, on_sigterm)
-            worker = asyncio.create_task(rt.worker.run(), name="worker")
+            worker = None
+            if settings.engine:
+                worker = asyncio.create_task(rt.worker.run(), name="worker")
+            else:
+                log.info("ENGINE=off: front-end only; worker processes run the jobs")
             try:
                 await bot.start(settings.discord_token)
                 for task in list(closing):
@@ -87,27 +115,46 @@ async def _serve(settings: Settings, *, force_sync: bool) -> None:
                 # the worker finishes its tick; the builder then cancels background downloads
                 # before the session and database close under them (they resume next start)
                 rt.worker.stop()
-                await worker
+                if worker is not None:
+                    await worker
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="animate-bot run", description="Run the Discord bot.")
-    parser.add_argument(
-        "--sync", action="store_true", help="push the application commands to Discord now"
-    )
-    args = parser.parse_args(argv)
+async def run_worker(settings: Settings) -> None:
+    """Run the engine alone until SIGTERM: no gateway, results posted through the REST APIs of
+    every platform whose token is set. ``InstanceLocked`` (SQLite) as ``run``."""
+    with _one_process_per_sqlite(settings):
+        async with build(settings, heartbeat=_heartbeat(settings)) as rt, AsyncExitStack() as ports:
+            opened = await open_ports(settings, rt.router, ports)
+            if not opened:
+                raise ConfigError(
+                    "a worker posts results, and no platform is configured: set DISCORD_TOKEN "
+                    "(or another platform's bot token)."
+                )
+            loop = asyncio.get_running_loop()
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signal.SIGTERM, rt.worker.stop)
+            try:
+                await rt.worker.run()
+            finally:
+                with contextlib.suppress(NotImplementedError):
+                    loop.remove_signal_handler(signal.SIGTERM)
+
+
+def _settings_or_exit(need_discord: bool) -> Settings | int:
     load_dotenv(find_dotenv(usecwd=True))  # the working directory's .env, as documented
     try:
-        settings = from_env()
+        settings = from_env(need_discord=need_discord)
     except ConfigError as exc:
         sys.stderr.write(f"animate-bot: {exc.message}\n")
         return EXIT_CONFIG
-    configure_logging(
-        settings.log_level, secrets=(settings.discord_token, settings.dashscope.api_key)
-    )
+    configure_logging(settings.log_level, secrets=settings.secrets)
     use_dev_endpoints(os.environ)
+    return settings
+
+
+def _run_until_done(main: Callable[[], Coroutine[Any, Any, None]]) -> int:
     try:
-        asyncio.run(run(settings, force_sync=args.sync))
+        asyncio.run(main())
     except KeyboardInterrupt:
         pass
     except instance_lock.InstanceLocked as exc:
@@ -116,4 +163,31 @@ def main(argv: list[str] | None = None) -> int:
     except discord.LoginFailure:
         sys.stderr.write("animate-bot: Discord refused DISCORD_TOKEN (login failed).\n")
         return EXIT_CONFIG
+    except ConfigError as exc:
+        sys.stderr.write(f"animate-bot: {exc.message}\n")
+        return EXIT_CONFIG
     return 0
+
+
+def main_worker(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="animate-bot worker",
+        description="Run the job engine alone (no gateway); results go out through REST.",
+    )
+    parser.parse_args(argv)
+    settings = _settings_or_exit(need_discord=False)
+    if isinstance(settings, int):
+        return settings
+    return _run_until_done(lambda: run_worker(settings))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="animate-bot run", description="Run the Discord bot.")
+    parser.add_argument(
+        "--sync", action="store_true", help="push the application commands to Discord now"
+    )
+    args = parser.parse_args(argv)
+    settings = _settings_or_exit(need_discord=True)
+    if isinstance(settings, int):
+        return settings
+    return _run_until_done(lambda: run(settings, force_sync=args.sync))

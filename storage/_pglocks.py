@@ -13,3 +13,7 @@ _BASE = 0x616E6D00
 MIGRATE = _BASE + 1
 #: per-user active cap: (USER_CAP, hashtext(platform || ':' || user)), held for one insert
 USER_CAP = _BASE + 2
+#: per-model concurrency slots: (SLOTS, hashtext(model)), held while a create takes a slot
+SLOTS = _BASE + 3
+#: the account's rate windows: (LIMITER, hashtext(key)), held while one event is counted
+LIMITER = _BASE + 4

@@ -32,6 +32,9 @@ from core.rows import update
 log = logging.getLogger(__name__)
 
 ViewFn = Callable[[JobRecord, datetime], Awaitable[JobView]]
+#: the deliverable jobs this worker may post, ``(now, limit)`` (a lease claim, see
+#: ``core.engine.leases``); without one, every deliverable job (a store read)
+ClaimFn = Callable[[datetime, int], Awaitable[list[JobRecord]]]
 
 
 class Deliverer:
@@ -43,6 +46,7 @@ class Deliverer:
         router: DeliveryRouter,
         view: ViewFn,
         fitter: Fitter,
+        claim: ClaimFn | None = None,
     ) -> None:
         self.store = store
         self.config = config
@@ -50,11 +54,12 @@ class Deliverer:
         #: the one record → view mapping (``core.app.views``), handed in by the builder
         self.view = view
         self.fitter = fitter
+        self._claim = claim or (lambda now, limit: store.deliverable_jobs(now, limit=limit))
 
     async def deliver_once(self, now: datetime) -> int:
         """One delivery pass: every job whose delivery work is due; the actions taken."""
         actions = 0
-        for job in await self.store.deliverable_jobs(now, limit=self.config.batch):
+        for job in await self._claim(now, self.config.batch):
             port = self.router.port(job.chat.platform)
             if port is None:
                 if not self.router.registered(job.chat.platform):

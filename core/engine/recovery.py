@@ -1,9 +1,15 @@
-"""After a start: every non-final job is picked up again, and a create cut short is reconciled.
+"""After a start, and in every pass: unfinished work is picked up again, by whoever is alive.
 
 The database is the source of truth, so a restart changes nothing: jobs whose schedule was lost
-are made due, outcomes not yet posted are made deliverable, and a row still saying SUBMITTING
-(the process died between recording the create and its answer) goes to reconciliation — never
-resent blindly, since the create may have reached DashScope.
+are made due and outcomes not yet posted are made deliverable (``resume``, at startup; it only
+fills in what is missing, so it cannot disturb a job another live worker is on).
+
+A row still saying SUBMITTING whose lease nobody holds any more (``take_over``, every pass: the
+worker that wrote it died between recording the create and its answer) goes to reconciliation —
+never resent blindly, since the create may have reached DashScope. When another process may
+still be alive (a shared store) its create may still be on the wire until the create timeout,
+so the window reconciliation searches stays open that long; a process alone on its store
+(``exclusive``) knows the create died with the old process, at the latest when it restarted.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from datetime import datetime, timedelta
 from core.domain.jobs import JobStatus
 from core.domain.records import Change, transition
 from core.engine.config import EngineConfig
+from core.engine.context import EngineContext
 from core.ports import JobStore
 from core.rows import update
 
@@ -25,20 +32,29 @@ _S = JobStatus
 async def resume(store: JobStore, config: EngineConfig, now: datetime) -> None:
     for job in await store.jobs_with_status([s for s in _S if not s.final]):
         changes: dict[str, object] = {}
-        status = job.status
         if job.status is _S.SUBMITTING:
-            # crashed between recording the create and its answer: never resend blindly
-            started = job.submit_started_at or job.created_at
-            ended = min(now, started + timedelta(seconds=config.submit_timeout))
-            status = _S.SUBMIT_UNKNOWN
-            changes.update(submit_ended_at=ended, attempts=0, next_at=now)
-            log.warning("job %d was submitting at shutdown; reconciling", job.id)
-        elif job.status.active and job.next_at is None:
+            continue  # ``take_over``: only once nobody holds it
+        if job.status.active and job.next_at is None:
             changes["next_at"] = now
         elif not job.status.active and job.deliver_at is None:
             changes["deliver_at"] = now
-        if status is not job.status or changes:
-            await update(store, job, _recovered(status, now, changes))
+        if changes:
+            await update(store, job, _recovered(job.status, now, changes))
+
+
+async def take_over(ctx: EngineContext, now: datetime) -> int:
+    """Send every create a dead worker left half done to reconciliation; how many."""
+    config = ctx.config
+    taken = 0
+    for job in await ctx.leases.claim_stale(now, [_S.SUBMITTING], limit=config.batch):
+        started = job.submit_started_at or job.created_at
+        latest = started + timedelta(seconds=config.submit_timeout)
+        ended = min(now, latest) if ctx.exclusive else latest
+        log.warning("job %d was left submitting (its worker stopped); reconciling", job.id)
+        changes = {"submit_ended_at": ended, "attempts": 0, "next_at": now}
+        if await ctx.save(job, _recovered(_S.SUBMIT_UNKNOWN, now, changes)) is not None:
+            taken += 1
+    return taken
 
 
 def _recovered(status: JobStatus, now: datetime, changes: dict[str, object]) -> Change:

@@ -67,7 +67,7 @@ class Sweeper:
             due = self._next_sweep.get(model)
             if due is not None and due > now:
                 continue
-            if not ctx.take_query(now):
+            if not await ctx.take_query(now):
                 break
             queries += 1
             try:

@@ -209,13 +209,6 @@ async def test_hot_queries_can_use_their_index(backend: Backend, query: str, ind
     assert backend.uses_index(query, index)
 
 
-async def test_task_id_is_unique(backend: Backend) -> None:
-    async with backend.open() as store:
-        await store.insert_job(record(task_id="same"))
-        with pytest.raises(backend.integrity_error):
-            await store.insert_job(record(task_id="same"))
-
-
 async def test_duration_stats_upsert(backend: Backend) -> None:
     async with backend.open() as store:
         key = DurationKey("wan2.6-i2v-flash", "720P", 5)

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 from core.domain.jobs import JobStatus
 from core.engine.retention import sweep_leftovers
-from storage.sqlite import SqliteJobStore
+from core.ports import JobStore
+from storage.postgres import PostgresJobStore
 from tests.core.fakes import FakeClock, RecordingPort, png
 from tests.core.rig import CHAT, SPEC, Rig, run_until
 
 
 async def test_recover_deletes_partial_files_and_inputs_no_job_names(
     service: Rig,
-    store: SqliteJobStore,
+    store: JobStore,
     clock: FakeClock,
     port: RecordingPort,
     tmp_path: Path,
@@ -27,15 +30,24 @@ async def test_recover_deletes_partial_files_and_inputs_no_job_names(
         media / "inputs" / "0123abcd.png",  # written by a submit that never recorded its row
         media / "inputs" / "feedbeef.mp3",
     ]
+    two_hours_ago = time.time() - 7200
     for path in stale:
         path.write_bytes(b"partial")
+        os.utime(path, (two_hours_ago, two_hours_ago))
     finished = media / "videos" / "job-9.mp4"  # a complete file is not a leftover
     finished.write_bytes(b"mp4")
+    # written a moment ago, no row names it yet: on a shared store another process may be
+    # between writing it and recording its job (or still downloading into it)
+    fresh = [media / "inputs" / "5678cdef.png", media / "videos" / "job-8.mp4.part"]
+    for path in fresh:
+        path.write_bytes(b"being written")
     job = await store.get_job(view.id)
     assert job is not None and job.image_path is not None
     await service.recover()
     assert [p for p in stale if _exists(p)] == []
     assert _exists(Path(job.image_path)) and _exists(finished)
+    shared = isinstance(store, PostgresJobStore)
+    assert [_exists(p) for p in fresh] == [shared, shared]
     await run_until(service, clock, port, {JobStatus.DELIVERED}, [view.id])
 
 

@@ -14,7 +14,7 @@ from core.domain.jobs import JobStatus
 from core.domain.tasks import MediaFile, TaskInfo, TaskRequest
 from core.engine.config import EngineConfig
 from core.media.pool import MediaPool
-from storage.sqlite import SqliteJobStore
+from core.ports import JobStore
 from tests.core.fakes import FakeClock, FakeVideoProvider, RecordingPort, png, tone_wav
 from tests.core.rig import CHAT, SPEC, Rig, open_rig, run_until
 
@@ -43,7 +43,7 @@ class GatedUploads(FakeVideoProvider):
 
 async def make_service(
     provider: FakeVideoProvider,
-    store: SqliteJobStore,
+    store: JobStore,
     clock: FakeClock,
     tmp_path: Path,
     pool: MediaPool,
@@ -62,7 +62,7 @@ async def make_service(
 
 
 async def test_a_slow_audio_upload_does_not_delay_another_jobs_poll_or_delivery(
-    tmp_path: Path, store: SqliteJobStore, clock: FakeClock, port: RecordingPort
+    tmp_path: Path, store: JobStore, clock: FakeClock, port: RecordingPort
 ) -> None:
     provider = GatedUploads(clock=clock)
     async with MediaPool(max_workers=1) as pool:
@@ -88,7 +88,7 @@ async def test_a_slow_audio_upload_does_not_delay_another_jobs_poll_or_delivery(
 
 async def test_the_create_sends_the_stored_oss_url_and_the_row_keeps_its_expiry(
     tmp_path: Path,
-    store: SqliteJobStore,
+    store: JobStore,
     clock: FakeClock,
     port: RecordingPort,
     provider: FakeVideoProvider,
@@ -115,7 +115,7 @@ async def test_the_create_sends_the_stored_oss_url_and_the_row_keeps_its_expiry(
 
 async def test_an_upload_about_to_expire_is_made_again_before_the_create(
     tmp_path: Path,
-    store: SqliteJobStore,
+    store: JobStore,
     clock: FakeClock,
     port: RecordingPort,
     provider: FakeVideoProvider,
@@ -146,7 +146,7 @@ async def test_an_upload_about_to_expire_is_made_again_before_the_create(
 
 async def test_a_refused_upload_fails_the_job_with_its_message_and_creates_nothing(
     tmp_path: Path,
-    store: SqliteJobStore,
+    store: JobStore,
     clock: FakeClock,
     port: RecordingPort,
     provider: FakeVideoProvider,

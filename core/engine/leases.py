@@ -1,0 +1,106 @@
+"""This worker's leases on jobs: taken by claims, renewed while it works, released after a tick.
+
+Several workers may share one store. A worker touches a job only after a claim gave it the
+job's lease (``core.ports.Lease``: its owner id and an expiry on the engine's clock); the store
+hands a job to one claimer at a time. While the worker works (a create waiting for its answer,
+a download, a re-encode) ``keep_alive`` renews its leases every third of their life; after each
+tick it lets go of every job it is not still working on (``release_idle``), so the next due
+step of a job can go to whichever worker is free. A worker that dies stops renewing: once its
+leases expire (``seconds``, 20 by default) the others claim its jobs, and the existing rules
+(reconciliation of a create cut short, ``find_posted`` before a post) finish them without a
+second task or a second post.
+
+Roles work the same way: one worker at a time holds ``leader`` (the task-list sweeps and media
+retention, which would only repeat each other's queries and deletes on several workers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+
+from core.domain.jobs import JobStatus
+from core.domain.records import JobRecord
+from core.ports import Clock, JobStore, Lease
+
+log = logging.getLogger(__name__)
+
+#: the role of the worker that sweeps the task list and runs retention
+LEADER = "leader"
+
+
+def _nothing_busy() -> set[int]:
+    return set()
+
+
+class Leases:
+    def __init__(
+        self,
+        store: JobStore,
+        clock: Clock,
+        *,
+        owner: str | None = None,
+        seconds: float = 20.0,
+        busy: Callable[[], set[int]] = _nothing_busy,
+    ) -> None:
+        if seconds <= 0:
+            raise ValueError("a lease must last a positive number of seconds")
+        self.store = store
+        self.clock = clock
+        #: unique per process (the builder adds host and pid, so an operator can tell who)
+        self.owner = owner or uuid.uuid4().hex
+        self.seconds = seconds
+        #: jobs with work still running in the background (kept at release)
+        self.busy = busy
+
+    def lease(self, now: datetime) -> Lease:
+        return Lease(self.owner, now + timedelta(seconds=self.seconds))
+
+    async def claim_due(
+        self, now: datetime, statuses: Iterable[JobStatus], *, limit: int
+    ) -> list[JobRecord]:
+        if limit <= 0:
+            return []
+        return await self.store.claim_due(now, statuses, lease=self.lease(now), limit=limit)
+
+    async def claim_deliverable(self, now: datetime, limit: int) -> list[JobRecord]:
+        return await self.store.claim_deliverable(now, lease=self.lease(now), limit=limit)
+
+    async def claim_uploads(
+        self, now: datetime, *, fresh_until: datetime, limit: int
+    ) -> list[JobRecord]:
+        if limit <= 0:
+            return []
+        return await self.store.claim_uploads(
+            now, fresh_until=fresh_until, lease=self.lease(now), limit=limit
+        )
+
+    async def claim_stale(
+        self, now: datetime, statuses: Iterable[JobStatus], *, limit: int
+    ) -> list[JobRecord]:
+        return await self.store.claim_stale(now, statuses, lease=self.lease(now), limit=limit)
+
+    async def leads(self, now: datetime, role: str = LEADER) -> bool:
+        """Whether this worker holds ``role`` now (taking or renewing it)."""
+        return await self.store.take_role(role, self.lease(now), now)
+
+    async def renew(self, now: datetime | None = None) -> int:
+        now = now or self.clock.now()
+        return await self.store.renew_leases(self.owner, now + timedelta(seconds=self.seconds))
+
+    async def release_idle(self) -> int:
+        """Let go of every job this worker is not working on any more."""
+        return await self.store.release_leases(self.owner, keep=self.busy())
+
+    async def keep_alive(self) -> None:
+        """Renew this worker's leases every third of their life until canceled. Real time: a
+        lease must outlive a create or a download that blocks the loop's next tick."""
+        while True:
+            await asyncio.sleep(self.seconds / 3)
+            try:
+                await self.renew()
+            except Exception:
+                log.exception("could not renew the leases of %s", self.owner)
