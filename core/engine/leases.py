@@ -45,6 +45,7 @@ class Leases:
         owner: str | None = None,
         seconds: float = 20.0,
         busy: Callable[[], set[int]] = _nothing_busy,
+        deliveries: int = 10,
     ) -> None:
         if seconds <= 0:
             raise ValueError("a lease must last a positive number of seconds")
@@ -55,6 +56,11 @@ class Leases:
         self.seconds = seconds
         #: jobs with work still running in the background (kept at release)
         self.busy = busy
+        #: deliveries claimed at most per pass: posting is slow (uploads to the chat), so one
+        #: worker takes a few at a time and the others take the rest meanwhile
+        self.deliveries = deliveries
+        #: the last delivery claim was full: more are waiting, the worker should come back soon
+        self.backlog = False
 
     def lease(self, now: datetime) -> Lease:
         return Lease(self.owner, now + timedelta(seconds=self.seconds))
@@ -67,7 +73,10 @@ class Leases:
         return await self.store.claim_due(now, statuses, lease=self.lease(now), limit=limit)
 
     async def claim_deliverable(self, now: datetime, limit: int) -> list[JobRecord]:
-        return await self.store.claim_deliverable(now, lease=self.lease(now), limit=limit)
+        limit = min(limit, self.deliveries)
+        jobs = await self.store.claim_deliverable(now, lease=self.lease(now), limit=limit)
+        self.backlog = len(jobs) >= limit
+        return jobs
 
     async def claim_uploads(
         self, now: datetime, *, fresh_until: datetime, limit: int

@@ -120,6 +120,8 @@ class Worker:
         return Tick(report, delivered, ok)
 
     def _delay(self, tick: Tick) -> float:
+        if self.leases is not None and self.leases.backlog:
+            return self.min_wait  # deliveries left for the next pass (or another worker)
         wakeup = tick.report.next_wakeup if tick.report is not None else None
         if wakeup is None:
             return self.interval
