@@ -191,7 +191,7 @@ async def build(
             )
             now = clock.now()
             await resume(store, config, now)
-            await take_over(context, now)
+            await take_over(context, now, always=True)
 
         worker = Worker(
             engine=engine,

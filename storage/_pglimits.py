@@ -2,9 +2,10 @@
 
 DashScope counts an account's submits per model and its task queries per rolling second,
 whatever process sends them, so the windows live in the database: one row per event in
-``limiter_events``. Taking an event is one short transaction under the key's advisory lock:
-count the live events, prune the old ones, insert the new one if there is room. Each process
-takes the lock before counting, so two processes never both take the last place in a window.
+``limiter_events``. Taking an event is one call of ``limiter_take`` (migration 0006), one round
+trip: under the key's advisory lock it prunes the old events, counts the live ones and inserts
+the new one if there is room. Each process takes the lock before counting, so two processes
+never both take the last place in a window.
 Times are the engine's (``now`` is a parameter): every process compares like with like, and
 fake clocks drive it in tests.
 """
@@ -17,19 +18,6 @@ from storage import _pglocks
 from storage._columns import utc
 from storage._pgrows import Pool
 
-_TAKE = """
-WITH live AS (
-    SELECT count(*) AS n, min(at) AS first FROM limiter_events
-    WHERE key = %(key)s AND at > %(since)s
-), pruned AS (
-    DELETE FROM limiter_events WHERE key = %(key)s AND at <= %(since)s
-), taken AS (
-    INSERT INTO limiter_events (key, at) SELECT %(key)s, %(now)s FROM live WHERE n < %(limit)s
-    RETURNING 1
-)
-SELECT (SELECT count(*) FROM taken), (SELECT first FROM live)
-"""
-
 
 class PostgresLimits:
     """``core.ports.AccountLimits`` over the store's pool."""
@@ -39,20 +27,15 @@ class PostgresLimits:
 
     async def take(self, key: str, now: datetime, *, limit: int, window: float) -> datetime | None:
         since = now - timedelta(seconds=window)
-        async with self._pool.connection() as conn, conn.transaction():
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_pglocks.LIMITER, key)
-            )
+        async with self._pool.connection() as conn:
             cur = await conn.execute(
-                _TAKE, {"key": key, "since": since, "now": now, "limit": limit}
+                "SELECT limiter_take(%s, %s, %s, %s, %s)",
+                (key, _pglocks.LIMITER, now, since, limit),
             )
             row = await cur.fetchone()
-        assert row is not None  # noqa: S101 - a SELECT of two scalars always yields one row
-        taken, first = int(row[0]), utc(row[1])
-        if taken:
-            return None
+        first = utc(row[0]) if row is not None else None
         # full: free again when the oldest live event leaves the window
-        return (first or now) + timedelta(seconds=window)
+        return None if first is None else first + timedelta(seconds=window)
 
     async def pause(self, key: str, until: datetime) -> None:
         async with self._pool.connection() as conn:

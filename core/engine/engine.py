@@ -57,7 +57,9 @@ class Engine:
         if config.sweep and leading:
             swept = await self.sweeper.sweep(await store.jobs_with_status(_WATCHED), now)
         polled = 0
-        for job in await ctx.leases.claim_due(now, _WATCHED, limit=config.batch):
+        # no more than one budget's worth: what this pass cannot poll, another worker may
+        polls = min(config.batch, config.query_limit)
+        for job in await ctx.leases.claim_due(now, _WATCHED, limit=polls):
             if not await ctx.take_query(now):
                 break  # the rest stay due; the shared query budget refills by the next pass
             polled += 1

@@ -61,6 +61,10 @@ class Leases:
         self.deliveries = deliveries
         #: the last delivery claim was full: more are waiting, the worker should come back soon
         self.backlog = False
+        #: role → (held, when last asked): asked again every quarter of a lease's life only
+        self._roles: dict[str, tuple[bool, datetime]] = {}
+        #: periodic work → when it last ran (``due_every_quarter``)
+        self._ran: dict[str, datetime] = {}
 
     def lease(self, now: datetime) -> Lease:
         return Lease(self.owner, now + timedelta(seconds=self.seconds))
@@ -93,8 +97,27 @@ class Leases:
         return await self.store.claim_stale(now, statuses, lease=self.lease(now), limit=limit)
 
     async def leads(self, now: datetime, role: str = LEADER) -> bool:
-        """Whether this worker holds ``role`` now (taking or renewing it)."""
-        return await self.store.take_role(role, self.lease(now), now)
+        """Whether this worker holds ``role`` now (taking or renewing it). The store is asked
+        every quarter of a lease's life, which renews a held role well before it ends."""
+        known = self._roles.get(role)
+        if known is not None and timedelta(0) <= now - known[1] < self._quarter:
+            return known[0]
+        held = await self.store.take_role(role, self.lease(now), now)
+        self._roles[role] = (held, now)
+        return held
+
+    def due_every_quarter(self, key: str, now: datetime) -> bool:
+        """True at most once per quarter of a lease's life for ``key`` (work that only matters
+        once a lease may have expired: taking over what a dead worker left)."""
+        last = self._ran.get(key)
+        if last is not None and timedelta(0) <= now - last < self._quarter:
+            return False
+        self._ran[key] = now
+        return True
+
+    @property
+    def _quarter(self) -> timedelta:
+        return timedelta(seconds=self.seconds / 4)
 
     async def renew(self, now: datetime | None = None) -> int:
         now = now or self.clock.now()

@@ -42,8 +42,11 @@ async def resume(store: JobStore, config: EngineConfig, now: datetime) -> None:
             await update(store, job, _recovered(job.status, now, changes))
 
 
-async def take_over(ctx: EngineContext, now: datetime) -> int:
-    """Send every create a dead worker left half done to reconciliation; how many."""
+async def take_over(ctx: EngineContext, now: datetime, *, always: bool = False) -> int:
+    """Send every create a dead worker left half done to reconciliation; how many. Looked
+    for every quarter of a lease's life (a lease expires no sooner), or now when ``always``."""
+    if not always and not ctx.leases.due_every_quarter("take-over", now):
+        return 0
     config = ctx.config
     taken = 0
     for job in await ctx.leases.claim_stale(now, [_S.SUBMITTING], limit=config.batch):

@@ -17,6 +17,26 @@ CREATE TABLE limiter_events (
     at  timestamptz NOT NULL
 );
 CREATE INDEX limiter_events_key ON limiter_events(key, at);
+-- Counting one event is one round trip: the function takes the key's advisory lock first, and
+-- each statement after it (a volatile function's statements each read a fresh snapshot under
+-- READ COMMITTED) sees every event counted before the lock was granted. Returns NULL when the
+-- event was counted, else the oldest live event (the window frees `window` after it).
+CREATE FUNCTION limiter_take(k text, lock_key integer, now timestamptz, since timestamptz,
+                             lim integer) RETURNS timestamptz LANGUAGE plpgsql AS $$
+DECLARE
+    n bigint;
+    first timestamptz;
+BEGIN
+    PERFORM pg_advisory_xact_lock(lock_key, hashtext(k));
+    DELETE FROM limiter_events WHERE key = k AND at <= since;
+    SELECT count(*), min(at) INTO n, first FROM limiter_events WHERE key = k;
+    IF n < lim THEN
+        INSERT INTO limiter_events (key, at) VALUES (k, now);
+        RETURN NULL;
+    END IF;
+    RETURN first;
+END
+$$;
 -- A key DashScope throttled (HTTP 429) is held by every worker until `until`.
 CREATE TABLE limiter_pauses (
     key   text        PRIMARY KEY,
