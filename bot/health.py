@@ -76,8 +76,11 @@ def postgres_problem(url: str, timeout: float = DB_TIMEOUT) -> str | None:
     """``None`` when PostgreSQL at ``url`` answers a query on the schema; else what went wrong
     (without the URL: it may hold a password)."""
     try:
-        with psycopg.connect(url, connect_timeout=max(1, round(timeout))) as conn:
-            conn.execute("SET statement_timeout = %s", (int(timeout * 1000),))
+        with psycopg.connect(
+            url,
+            connect_timeout=max(1, round(timeout)),
+            options=f"-c statement_timeout={int(timeout * 1000)}",
+        ) as conn:
             conn.execute("SELECT max(version) FROM schema_migrations").fetchall()
     except psycopg.Error as exc:
         password = urlsplit(url).password

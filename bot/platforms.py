@@ -66,6 +66,11 @@ PLATFORMS: tuple[Platform, ...] = (
 )
 
 
+def configured(settings: Settings, platforms: Sequence[Platform] = PLATFORMS) -> list[str]:
+    """The platforms ``settings`` hold a token for."""
+    return [p.name for p in platforms if p.configured(settings)]
+
+
 async def open_ports(
     settings: Settings,
     router: DeliveryRouter,

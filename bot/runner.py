@@ -30,7 +30,7 @@ from bot import health, instance_lock
 from bot.bot import make_bot
 from bot.builder import build
 from bot.log import configure_logging
-from bot.platforms import open_ports
+from bot.platforms import configured, open_ports
 from bot.settings import Settings, from_env
 from core.domain.errors import ConfigError
 
@@ -122,14 +122,14 @@ async def _serve(settings: Settings, *, force_sync: bool) -> None:
 async def run_worker(settings: Settings) -> None:
     """Run the engine alone until SIGTERM: no gateway, results posted through the REST APIs of
     every platform whose token is set. ``InstanceLocked`` (SQLite) as ``run``."""
+    if not configured(settings):
+        raise ConfigError(
+            "a worker posts results, and no platform is configured: set DISCORD_TOKEN "
+            "(or another platform's bot token)."
+        )
     with _one_process_per_sqlite(settings):
         async with build(settings, heartbeat=_heartbeat(settings)) as rt, AsyncExitStack() as ports:
-            opened = await open_ports(settings, rt.router, ports)
-            if not opened:
-                raise ConfigError(
-                    "a worker posts results, and no platform is configured: set DISCORD_TOKEN "
-                    "(or another platform's bot token)."
-                )
+            await open_ports(settings, rt.router, ports)
             loop = asyncio.get_running_loop()
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(signal.SIGTERM, rt.worker.stop)

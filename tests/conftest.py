@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -49,6 +50,15 @@ def pg_admin_url() -> Iterator[str]:
         cluster.stop()
 
 
+def with_dbname(url: str, name: str) -> str:
+    """``url`` naming database ``name``, in the form it came in: a ``postgresql://`` URL (what
+    ``DATABASE_URL`` takes) stays one, a ``key=value`` string stays one."""
+    parts = urlsplit(url)
+    if parts.scheme in {"postgresql", "postgres"}:
+        return urlunsplit(parts._replace(path=f"/{name}"))
+    return make_conninfo(url, dbname=name)
+
+
 @pytest.fixture
 def pg_url(pg_admin_url: str) -> Iterator[str]:
     """The URL of a new, empty database for this test alone (dropped afterwards)."""
@@ -57,7 +67,7 @@ def pg_url(pg_admin_url: str) -> Iterator[str]:
         # template0: pristine, whatever a shared server's template1 may have been given
         admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(name)))
     try:
-        yield make_conninfo(pg_admin_url, dbname=name)
+        yield with_dbname(pg_admin_url, name)
     finally:
         with psycopg.connect(pg_admin_url, autocommit=True) as admin:
             # FORCE: a test that failed half-way may have left a connection behind
