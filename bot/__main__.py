@@ -1,6 +1,6 @@
-"""Entry point: ``animate-bot [run]`` starts the Discord bot (and, unless ``ENGINE=off``, the job
-engine beside it), ``animate-bot worker`` the job engine alone, ``animate-bot animate …`` is the
-CLI, ``animate-bot health`` is the container health check.
+"""Entry point: ``animate-bot [run]`` starts the chat bot (Discord and/or Slack; unless
+``ENGINE=off``, the job engine beside it), ``animate-bot worker`` the job engine alone,
+``animate-bot animate …`` is the CLI, ``animate-bot health`` is the container health check.
 
 ``python -m bot`` behaves like ``animate-bot``.
 """
@@ -12,8 +12,8 @@ import sys
 USAGE = (
     "usage: animate-bot [run [--sync]] | animate-bot worker"
     " | animate-bot animate IMAGE PROMPT [options] | animate-bot health\n"
-    "  run      start the Discord bot (settings from the environment / .env); ENGINE=off:\n"
-    "           without the job engine (workers run it; needs DATABASE_URL)\n"
+    "  run      start the bot on Discord and/or Slack (settings from the environment / .env);\n"
+    "           ENGINE=off: without the job engine (workers run it; needs DATABASE_URL)\n"
     "  worker   run the job engine alone: no gateway, results posted through REST\n"
     "  animate  make one video from the command line (see animate-bot animate --help)\n"
     "  health   exit 0 if the running bot's delivery loop and database are healthy, else 1"

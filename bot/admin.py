@@ -12,6 +12,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs._words import ls, say
+
 
 class Syncing(Protocol):
     """What the command needs from the bot (``bot.bot.AnimateBot``)."""
@@ -25,13 +27,18 @@ class AdminCog(commands.Cog, name="Admin"):
     def __init__(self, bot: Syncing) -> None:
         self.bot = bot
 
-    @app_commands.command(name="animate-sync", description="Owner only: sync the bot's commands")
+    @app_commands.command(name="animate-sync", description=ls("cmd.animate-sync"))
     @app_commands.default_permissions(administrator=True)
     async def animate_sync(self, interaction: discord.Interaction) -> None:
         # defer first: is_owner() fetches the application info over HTTP on its first use
         await interaction.response.defer(ephemeral=True, thinking=True)
+        locale = str(interaction.locale)
         if not await self.bot.is_owner(interaction.user):
-            raise app_commands.CheckFailure("Only the bot's owner can sync its commands.")
+            await interaction.followup.send(say(locale, "admin.not_owner"), ephemeral=True)
+            return
         scopes = await self.bot.sync_commands(force=True)
-        text = f"Synced: {', '.join(scopes)}." if scopes else "Sync failed; see the bot's log."
+        if scopes:
+            text = say(locale, "admin.synced", scopes=", ".join(scopes))
+        else:
+            text = say(locale, "admin.sync_failed")
         await interaction.followup.send(text, ephemeral=True)

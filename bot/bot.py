@@ -28,8 +28,11 @@ from bot.admin import AdminCog
 from bot.tree import AnimateTree
 from cogs.animate import AnimateCog
 from cogs.buttons import BUTTONS
+from cogs.config import ConfigCog
 from cogs.history import JobsCog
 from cogs.port import DiscordPort
+from cogs.translator import CatalogTranslator
+from cogs.usage_report import UsageCog
 from core.app.service import AnimateService
 from core.domain.catalog import Region
 from core.engine.router import DeliveryRouter
@@ -87,7 +90,11 @@ class AnimateBot(commands.Bot):
         # own dependencies).
         await self.add_cog(AnimateCog(self, self.service, self.region))
         await self.add_cog(JobsCog(self, self.service))
+        await self.add_cog(UsageCog(self, self.service))
+        await self.add_cog(ConfigCog(self, self.service, self.region))
         await self.add_cog(AdminCog(self))
+        # descriptions, option names and choices in every language of the catalogs
+        await self.tree.set_translator(CatalogTranslator())
         self.add_dynamic_items(*BUTTONS)
         # posting needs a logged-in client and the guild cache (upload limits, permissions):
         # until the client is ready, the router leaves Discord jobs due
@@ -104,8 +111,18 @@ class AnimateBot(commands.Bot):
     def _sync_state(self) -> Path:
         return self.state_dir / "commands.sync.json"
 
-    def command_hash(self, guild: discord.abc.Snowflake | None) -> str:
-        payload = [c.to_dict(self.tree) for c in self.tree.get_commands(guild=guild)]
+    async def command_payload(self, guild: discord.abc.Snowflake | None) -> list[dict[str, Any]]:
+        """What ``tree.sync`` sends: every command with its translations (the per-locale
+        ``name_localizations`` / ``description_localizations`` the translator gives)."""
+        commands_ = self.tree.get_commands(guild=guild)
+        translator = self.tree.translator
+        if translator is None:
+            return [c.to_dict(self.tree) for c in commands_]
+        return [await c.get_translated_payload(self.tree, translator) for c in commands_]
+
+    async def command_hash(self, guild: discord.abc.Snowflake | None) -> str:
+        """The payload's digest: a changed signature *or translation* makes a new sync."""
+        payload = await self.command_payload(guild)
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()
 
@@ -119,7 +136,7 @@ class AnimateBot(commands.Bot):
         if guild is not None:
             self.tree.copy_global_to(guild=guild)
         scope = str(self.dev_guild_id) if guild else "global"
-        digest = self.command_hash(guild)
+        digest = await self.command_hash(guild)
         state = self._read_sync_state()
         if not force and state.get(scope) == digest:
             log.info("application commands unchanged (%s); not syncing", scope)

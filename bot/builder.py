@@ -21,16 +21,16 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
 
-from bot.settings import Settings
+from bot.settings import Settings, SlackSettings
 from core.app.service import AnimateService
 from core.app.views import Views
-from core.domain.policy import UserLimits
+from core.domain.pricing import PriceBook
 from core.engine.config import EngineConfig
 from core.engine.context import EngineContext
 from core.engine.delivery import Deliverer
@@ -44,6 +44,7 @@ from core.estimates import Durations
 from core.media.pool import MediaPool
 from core.ports import AccountLimits, Clock, JobStore, Listen, SystemClock, VideoProvider
 from providers.dashscope import DashScopeClient
+from slackapp.frontend import SlackFrontEnd
 from storage.postgres import PostgresJobStore
 from storage.sqlite import SqliteJobStore
 
@@ -135,7 +136,7 @@ async def build(
                 session,
                 api_key=dashscope.api_key,
                 region=dashscope.region,
-                base_url=dashscope.base_url_override,
+                base_url=dashscope.base_url,
                 attempts=attempts,
                 retry_delay=retry_delay,
             )
@@ -155,7 +156,8 @@ async def build(
             exclusive=exclusive,
         )
         durations = Durations(store)
-        engine = Engine(context, durations)
+        # completion push: events come in only through the HTTP endpoint the token guards
+        engine = Engine(context, durations, push=settings.events_token is not None)
         views = Views(
             store=store,
             durations=durations,
@@ -171,6 +173,7 @@ async def build(
             view=views.view,
             fitter=fitter,
             claim=context.leases.claim_deliverable,
+            queue=views.queue,
         )
         service: AnimateService | None = None
 
@@ -211,9 +214,10 @@ async def build(
             media_dir=settings.media_dir,
             region=region,
             views=views,
-            limits=_limits(settings),
+            operator=settings.operator_limits,
             intakes=intakes,
             notify=worker.wake,
+            prices=PriceBook(region, settings.price_overrides),
         )
         # closes first (LIFO): background downloads and re-encodes stop before the session,
         # the pool and the database close under them; their jobs stay due for the next start
@@ -236,5 +240,37 @@ async def build(
         )
 
 
-def _limits(settings: Settings) -> UserLimits:
-    return UserLimits(active_jobs=settings.limit_user_active_jobs)
+@asynccontextmanager
+async def slack_frontend(
+    rt: Runtime,
+    slack: SlackSettings,
+    *,
+    session: aiohttp.ClientSession | None = None,
+    ack_budget: float = 2.0,
+    share_waits: Sequence[float] = (0.0, 0.5, 1.0),
+) -> AsyncIterator[SlackFrontEnd]:
+    """The Slack front-end over ``rt``'s facade, connected, its port registered in the router
+    (ready while Slack accepts the bot token); disconnected and unregistered on exit.
+
+    ``session``: the aiohttp session for the Web API, file downloads and uploads (tests trace
+    it); one is opened here otherwise. A refused token raises ``SlackStartError``.
+    """
+    async with AsyncExitStack() as stack:
+        if session is None:
+            timeout = aiohttp.ClientTimeout(total=None, sock_connect=15)
+            session = await stack.enter_async_context(aiohttp.ClientSession(timeout=timeout))
+        front = SlackFrontEnd(
+            service=rt.service,
+            region=rt.settings.dashscope.region,
+            session=session,
+            bot_token=slack.bot_token,
+            app_token=slack.app_token,
+            api_url=slack.api_url,
+            ack_budget=ack_budget,
+            share_waits=share_waits,
+        )
+        rt.router.register(front.PLATFORM, front.port, ready=front.ready)
+        stack.callback(rt.router.unregister, front.PLATFORM)
+        stack.push_async_callback(front.close)
+        await front.start()
+        yield front

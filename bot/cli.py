@@ -27,20 +27,14 @@ from dotenv import find_dotenv, load_dotenv
 from bot.cli_engine import Job as Job
 from bot.cli_engine import run, stderr_line
 from bot.log import RedactSecrets, redacting_handler
-from bot.settings import DashScopeSettings, dashscope_from_env
+from bot.settings import DashScopeSettings, dashscope_from_env, price_overrides_from_env
 from core.app.service import ValidSpec
-from core.domain.catalog import (
-    DEFAULT_EFFECT_MODEL,
-    DEFAULT_MODEL,
-    EFFECTS,
-    Effect,
-    Region,
-    models_for_effect,
-)
+from core.domain.catalog import DEFAULT_MODEL, EFFECTS, Effect, Region, effect_model
+from core.domain.combinations import check_continuation
 from core.domain.errors import AnimateError, ConfigError, ValidationError
 from core.domain.jobs import JobSpec
 from core.domain.validation import validate_spec
-from core.media import ASPECTS, FILLS
+from core.media import ASPECTS, FILLS, check_clip, looks_like_video
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +61,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="Turn an image and a prompt into a video (DashScope Wan).")
-    p.add_argument("image", type=Path, help="the first frame (JPEG, PNG, WEBP, …)")
+    p.add_argument(
+        "image", type=Path, help="the first frame (JPEG, PNG, WEBP, …), or an MP4/MOV to continue"
+    )
     p.add_argument("prompt", nargs="?", default=None, help="what should happen in the video")
     p.add_argument("--out", "-o", type=Path, required=True, help="where to write the MP4")
     p.add_argument("--model", help=f"model id (default {DEFAULT_MODEL})")
@@ -79,10 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--watermark", action="store_true", help="add the 'AI生成' watermark")
     p.add_argument("--silent", action="store_true", help="no sound (wan2.6-i2v-flash)")
     p.add_argument("--audio", type=Path, help="a sound file to lip-sync / align to")
+    p.add_argument("--last-frame", type=Path, help="an image the video ends on")
+    p.add_argument("--ratio", help="output ratio (Wan 3.0): adaptive, 16:9, 9:16, 1:1, …")
     p.add_argument("--effect", help="effect template, by name or its Chinese/English title")
     p.add_argument("--aspect", default="original", choices=tuple(ASPECTS), help="frame shape")
     p.add_argument("--fill", default="crop", choices=FILLS, help="how to reach --aspect")
-    p.add_argument("--region", help="cn-beijing, ap-southeast-1 or us-east-1")
+    p.add_argument("--region", help=", ".join(r.value for r in Region))
     p.add_argument("--emulator", action="store_true", help="use the local emulator (no key)")
     p.add_argument("--max-mb", type=int, default=1024, help="largest video to download")
     p.add_argument("--debug", action="store_true", help="log everything, show tracebacks")
@@ -120,14 +118,14 @@ def _pick_model(args: argparse.Namespace, region: Region) -> tuple[str, str | No
         )
     if args.model is not None:
         return args.model, effect.name
-    able = [m.id for m in models_for_effect(effect.name) if m.available_in(region)]
-    if not able:
+    model = effect_model(effect.name, region)
+    if model is None:
         raise ValidationError(
             f"No model in {region.value} offers the effect {effect.name}.",
             key="request.effect_region",
             params={"effect": effect.name, "region": region.value},
         )
-    return (DEFAULT_EFFECT_MODEL if DEFAULT_EFFECT_MODEL in able else able[0]), effect.name
+    return model.id, effect.name
 
 
 def _read(path: Path, what: str) -> bytes:
@@ -149,9 +147,12 @@ def _resolution(value: str | None) -> str:
 
 
 def prepare(args: argparse.Namespace, region: Region) -> Job:
-    """Everything before the engine: the files, and the one validation of the request."""
+    """Everything before the engine: the files, and the one validation of the request (a video
+    where the image goes is a clip to continue, checked here with its total duration)."""
     model, template = _pick_model(args, region)
-    image = _read(args.image, "image")
+    first = _read(args.image, "image")
+    clip = first if looks_like_video(first) else None
+    last = _read(args.last_frame, "end image") if args.last_frame is not None else None
     audio = _read(args.audio, "audio") if args.audio is not None else None
     spec = JobSpec(
         model=model,
@@ -166,8 +167,19 @@ def prepare(args: argparse.Namespace, region: Region) -> Job:
         template=template,
         aspect=args.aspect,
         fill=args.fill,
+        ratio=args.ratio,
     )
-    checked = ValidSpec(validate_spec(spec, region, audio=audio is not None), audio is not None)
+    files = {"audio": audio is not None, "last_frame": last is not None, "clip": clip is not None}
+    checked = ValidSpec(
+        validate_spec(spec, region, **files),
+        audio=files["audio"],
+        last_frame=files["last_frame"],
+        clip=files["clip"],
+    )
+    if clip is not None:
+        # the clip's length decides which totals are possible: refuse now, before any call
+        info = check_clip(clip)
+        check_continuation(checked.spec.catalog_model, region, checked.spec.duration, info.seconds)
     if args.out.is_dir():
         raise ValidationError(f"--out {str(args.out)!r} is a directory; give a file name.")
     return Job(
@@ -175,9 +187,13 @@ def prepare(args: argparse.Namespace, region: Region) -> Job:
         region,
         args.out,
         args.max_mb * 1024 * 1024,
-        image,
+        None if clip is not None else first,
         audio,
         args.audio.name if args.audio is not None else None,
+        last_frame=last,
+        clip=clip,
+        clip_seconds=info.seconds if clip is not None else None,
+        price_overrides=price_overrides_from_env(),
     )
 
 

@@ -12,14 +12,15 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.builder import build
 from bot.settings import DashScopeSettings, Settings
 from core.app.service import ValidSpec
-from core.domain.catalog import CURRENCY, AudioMode, Model, Region
+from core.domain.catalog import Model, Region
 from core.domain.jobs import ChatRef, JobStatus, JobView
+from core.domain.pricing import PriceBook, PriceOverrides
 from core.engine.config import EngineConfig
 from core.ports import DeliveryError
 
@@ -35,9 +36,13 @@ class Job:
     region: Region
     out: Path
     max_bytes: int
-    image: bytes
+    image: bytes | None  # None when the job continues ``clip``
     audio: bytes | None = None
     audio_name: str | None = None
+    last_frame: bytes | None = None
+    clip: bytes | None = None
+    clip_seconds: float | None = None
+    price_overrides: PriceOverrides = field(default_factory=PriceOverrides)
 
     @property
     def model(self) -> Model:
@@ -54,13 +59,14 @@ def stdout_line(line: str) -> None:
 
 def _cost_line(job: Job, seconds: float | None) -> str:
     spec = job.spec.spec
-    model = job.model
+    prices = PriceBook(job.region, job.price_overrides)
     billed = float(spec.duration) if seconds is None else seconds
-    sound = model.audio is not AudioMode.SILENT and spec.sound
-    unit = model.unit_price(job.region, spec.resolution, sound=sound)
-    currency = CURRENCY[job.region]
+    unit = prices.unit_price(job.model, spec.resolution, sound=spec.sound)
+    currency = prices.currency
     if unit is None:
-        return "unknown (no published price for this setting)"
+        return (
+            "unknown (no published price for this setting; an operator sets one in PRICE_OVERRIDES)"
+        )
     return f"{unit * billed:.4g} {currency} ({billed:g} s × {unit:g} {currency}/s)"
 
 
@@ -144,6 +150,7 @@ async def run(job: Job, *, dashscope: DashScopeSettings, poll_interval: float) -
             database_path=Path(tmp) / "animate.db",
             media_dir=Path(tmp) / "media",
             limit_user_active_jobs=0,
+            price_overrides=job.price_overrides,
         )
         config = replace(engine_config(poll_interval), max_video_bytes=job.max_bytes)
         async with build(settings, config=config, interval=poll_interval) as rt:
@@ -155,6 +162,8 @@ async def run(job: Job, *, dashscope: DashScopeSettings, poll_interval: float) -
                 chat=ChatRef(PLATFORM, user="local", channel="stderr"),
                 audio=job.audio,
                 audio_filename=job.audio_name,
+                last_frame=job.last_frame,
+                clip=job.clip,
             )
             spec = view.spec
             stderr_line(f"model {spec.model} {spec.resolution} {spec.duration} s; "
@@ -163,6 +172,9 @@ async def run(job: Job, *, dashscope: DashScopeSettings, poll_interval: float) -
                 stderr_line(f"note: {note}")
             if spec.template and spec.prompt:
                 stderr_line("note: effects ignore the prompt")
+            if job.clip_seconds is not None:
+                stderr_line(f"note: DashScope bills the whole {spec.duration} s video, the "
+                            f"{job.clip_seconds:.1f} s clip it continues included")  # fmt: skip
             worker = asyncio.create_task(rt.worker.run(), name="worker")
             try:
                 done = await port.outcome

@@ -5,7 +5,8 @@ wherever they appear, and ones the bot never configured but libraries print. dis
 logs every interaction callback and follow-up URL (``…/interactions/<id>/<token>/callback``,
 ``…/webhooks/<app id>/<token>``: the token lets anyone answer as the bot for 15 minutes) and
 every gateway event, whose ``INTERACTION_CREATE`` payload carries the same token. Those are
-found by shape, as are ``Bearer``/``Bot`` authorization values and DashScope-style keys.
+found by shape, as are ``Bearer``/``Bot`` authorization values, DashScope-style keys and Slack
+tokens (``xoxb-``, ``xapp-``, ``xoxp-`` …).
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ _PATTERNS = re.compile(
             r"(\b(?:Bearer|Bot)\s+)[A-Za-z0-9._~+/=-]{16,}",
             # DashScope API keys (sk- followed by the key body) appearing in any text
             r"(\b)sk-[A-Za-z0-9][A-Za-z0-9_-]{15,}",
+            # Slack tokens: bot (xoxb-), user (xoxp-), app-level (xapp-), rotating (xoxe.xoxp-,
+            # xoxe-) and legacy (xoxa-, xoxr-, xoxs-) ones, wherever they appear
+            r"(\b)(?:xox[a-z](?:\.xox[a-z])?|xapp)-[A-Za-z0-9-]{8,}",
         )
     )
 )

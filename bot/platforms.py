@@ -7,8 +7,7 @@ platform whose settings are present and registers it in the engine's router unde
 ``ChatRef.platform`` its jobs carry; a job of a platform no worker serves stays due (it is never
 failed for that).
 
-A front-end joins with one ``Platform`` entry in ``PLATFORMS`` (Slack: its Web API client with
-the bot token, and its ``DeliveryPort``).
+A front-end joins with one ``Platform`` entry in ``PLATFORMS``.
 """
 
 from __future__ import annotations
@@ -27,6 +26,8 @@ from bot.settings import Settings
 from cogs.port import DiscordPort
 from core.engine.router import DeliveryRouter
 from core.ports import DeliveryPort
+from slackapp.rest import rest_port
+from slackapp.submission import PLATFORM as SLACK
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,17 @@ async def discord_rest(settings: Settings) -> AsyncIterator[DeliveryPort]:
         await client.close()
 
 
+@asynccontextmanager
+async def slack_rest(settings: Settings) -> AsyncIterator[DeliveryPort]:
+    """The Slack port on a Web API client with the bot token: no Socket Mode connection."""
+    assert settings.slack is not None  # noqa: S101 - configured() checked it
+    async with rest_port(settings.slack.bot_token, settings.slack.api_url) as port:
+        yield port
+
+
 PLATFORMS: tuple[Platform, ...] = (
     Platform(DISCORD, lambda s: s.discord_token is not None, discord_rest),
+    Platform(SLACK, lambda s: s.slack is not None, slack_rest),
 )
 
 

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import math
 import os
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from core.domain.catalog import BASE_URLS, Region
 from core.domain.errors import ConfigError
+from core.domain.guild_settings import MAX_MONEY, MAX_WHOLE, OperatorDefaults
+from core.domain.pricing import PriceOverrides
+from core.domain.regions import BASE_URLS, REGIONS, Region, valid_workspace_id
 
 #: levels ``logging`` accepts by name (a bad one would crash ``setLevel`` with a traceback)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -30,10 +33,17 @@ class DashScopeSettings:
     region: Region = Region.BEIJING
     #: explicit base URL (``DASHSCOPE_BASE_URL`` or the SDK's ``DASHSCOPE_HTTP_BASE_URL``)
     base_url_override: str | None = None
+    #: the workspace whose host to call (``DASHSCOPE_WORKSPACE_ID``, reference §1): required in
+    #: regions without a shared domain (Frankfurt, Tokyo, Hong Kong), recommended everywhere
+    workspace_id: str | None = None
 
     @property
     def base_url(self) -> str:
-        return (self.base_url_override or BASE_URLS[self.region]).rstrip("/")
+        """The override, else the workspace host, else the region's shared domain."""
+        url = self.base_url_override or REGIONS[self.region].base_url(self.workspace_id)
+        if url is None:
+            raise ConfigError(_needs_workspace(self.region) + ".")
+        return url.rstrip("/")
 
     @property
     def is_official_host(self) -> bool:
@@ -43,10 +53,34 @@ class DashScopeSettings:
         )
 
 
+def _needs_workspace(region: Region) -> str:
+    return (
+        f"DASHSCOPE_REGION={region.value} has no shared DashScope domain: set "
+        "DASHSCOPE_WORKSPACE_ID (the workspace's API Host in the Model Studio console) or "
+        "DASHSCOPE_BASE_URL"
+    )
+
+
+#: Slack's Web API; ``SLACK_API_URL`` replaces it (a local stand-in), as DISCORD_API_BASE does
+SLACK_API_URL = "https://slack.com/api/"
+
+
+@dataclass(frozen=True, slots=True)
+class SlackSettings:
+    """The Slack front-end: a bot token (``xoxb-``, Web API) and an app-level token (``xapp-``,
+    ``connections:write``, Socket Mode); ``api_url`` ends with ``/`` (slack_sdk joins onto it)."""
+
+    bot_token: str = field(repr=False)
+    app_token: str = field(repr=False)
+    api_url: str = SLACK_API_URL
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     dashscope: DashScopeSettings
     discord_token: str | None = field(repr=False, default=None)
+    #: None: no Slack front-end in this process
+    slack: SlackSettings | None = None
     database_path: Path = Path("data/animate.db")
     #: a PostgreSQL URL: jobs live there and any number of processes share them (SQLite at
     #: ``database_path`` otherwise, one process). May hold a password: never in ``repr``.
@@ -62,7 +96,31 @@ class Settings:
     media_retention_days: float = 7.0
     #: queued + running jobs one user may have at once (0 = unlimited)
     limit_user_active_jobs: int = 3
+    #: video-seconds one user may make per UTC day, everywhere (0 = unlimited)
+    limit_user_daily_seconds: int = 0
+    #: money one server may spend per UTC month, in the region's currency (0 = unlimited)
+    limit_guild_monthly_budget: float = 0.0
+    #: seconds a user waits between two requests (0 = none)
+    limit_cooldown_seconds: int = 0
     log_level: str = "INFO"
+    #: the operator's prices (``PRICE_OVERRIDES``): model -> resolution -> price per second
+    price_overrides: PriceOverrides = field(default_factory=PriceOverrides)
+
+    @property
+    def operator_limits(self) -> OperatorDefaults:
+        """The ``LIMIT_*`` defaults every server starts from (its admins may change them)."""
+        return OperatorDefaults(
+            active_jobs=self.limit_user_active_jobs,
+            daily_seconds=self.limit_user_daily_seconds,
+            cooldown_seconds=self.limit_cooldown_seconds,
+            monthly_budget=self.limit_guild_monthly_budget,
+        )
+
+    #: the bot's HTTP server (``bot.web``): off without a port; loopback unless told otherwise
+    http_port: int | None = None
+    http_host: str = "127.0.0.1"
+    #: accepts DashScope task-finish events at POST /dashscope/events when set (``bot.webhooks``)
+    events_token: str | None = field(repr=False, default=None)
 
     @property
     def state_dir(self) -> Path:
@@ -74,7 +132,15 @@ class Settings:
     def secrets(self) -> tuple[str | None, ...]:
         """Everything the logs must never show."""
         password = urlsplit(self.database_url).password if self.database_url else None
-        return (self.discord_token, self.dashscope.api_key, password)
+        slack = self.slack
+        return (
+            self.discord_token,
+            self.dashscope.api_key,
+            password,
+            self.events_token,
+            slack.bot_token if slack else None,
+            slack.app_token if slack else None,
+        )
 
 
 _PG_SCHEMES = ("postgresql://", "postgres://")
@@ -149,13 +215,58 @@ def _region(value: str | None) -> Region:
 
 
 def dashscope_from_env(env: Mapping[str, str] | None = None) -> DashScopeSettings:
-    env = os.environ if env is None else env
+    """The DashScope settings; one ``ConfigError`` naming every problem."""
+    problems: list[str] = []
+    settings = _dashscope(os.environ if env is None else env, problems)
+    if problems:
+        raise ConfigError("; ".join(problems) + ".")
+    return settings
+
+
+def _dashscope(env: Mapping[str, str], problems: list[str]) -> DashScopeSettings:
     override = env.get("DASHSCOPE_BASE_URL") or env.get("DASHSCOPE_HTTP_BASE_URL") or None
+    try:
+        region = _region(env.get("DASHSCOPE_REGION"))
+    except ConfigError as exc:
+        problems.append(exc.message.rstrip("."))
+        region = Region.BEIJING
+    workspace = (env.get("DASHSCOPE_WORKSPACE_ID") or "").strip() or None
+    if workspace is not None and not valid_workspace_id(workspace):
+        problems.append(f"DASHSCOPE_WORKSPACE_ID={workspace!r} is not a workspace id")
+        workspace = None
+    elif override is None and workspace is None and REGIONS[region].shared_url is None:
+        problems.append(_needs_workspace(region))
     return DashScopeSettings(
         api_key=(env.get("DASHSCOPE_API_KEY") or "").strip() or None,
-        region=_region(env.get("DASHSCOPE_REGION")),
+        region=region,
         base_url_override=override,
+        workspace_id=workspace,
     )
+
+
+def price_overrides_from_env(
+    env: Mapping[str, str] | None = None, problems: list[str] | None = None
+) -> PriceOverrides:
+    """``PRICE_OVERRIDES``: the path of a TOML file of model -> resolution -> price per output
+    second, in the region's currency (``core.domain.pricing``). A problem is a line in
+    ``problems``, or a ``ConfigError`` when none is given."""
+    env = os.environ if env is None else env
+    raw = (env.get("PRICE_OVERRIDES") or "").strip()
+    if not raw:
+        return PriceOverrides()
+    path = Path(raw).expanduser()
+    try:
+        return PriceOverrides.parse(tomllib.loads(path.read_text(encoding="utf-8")))
+    except OSError as exc:
+        problem = f"PRICE_OVERRIDES={raw!r} cannot be read ({exc.strerror or exc})"
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        problem = f"PRICE_OVERRIDES={raw!r} is not valid TOML ({exc})"
+    except ValueError as exc:
+        problem = f"PRICE_OVERRIDES={raw!r}: {exc}"
+    if problems is None:
+        raise ConfigError(problem + ".")
+    problems.append(problem)
+    return PriceOverrides()
 
 
 def number(
@@ -212,18 +323,79 @@ def _guild_id(env: Mapping[str, str], problems: list[str]) -> int | None:
     return int(raw)
 
 
-def from_env(env: Mapping[str, str] | None = None, *, need_discord: bool = True) -> Settings:
-    """Build settings; one ``ConfigError`` names every missing or malformed variable."""
+#: a shorter shared secret is too easy to guess for an endpoint on the public internet
+MIN_TOKEN = 16
+
+
+def _http(env: Mapping[str, str], problems: list[str]) -> tuple[int | None, str, str | None]:
+    """``HTTP_PORT``, ``HTTP_HOST`` and ``EVENTS_TOKEN``, checked together."""
+    raw = (env.get("HTTP_PORT") or "").strip()
+    port: int | None = None
+    if raw:
+        if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= 65535:
+            port = int(raw)
+        else:
+            problems.append(f"HTTP_PORT={raw!r} is not a port number from 1 to 65535")
+    host = (env.get("HTTP_HOST") or "127.0.0.1").strip()
+    if any(c.isspace() for c in host) or "/" in host:
+        problems.append(f"HTTP_HOST={host!r} is not a host name or address to listen on")
+    token = (env.get("EVENTS_TOKEN") or "").strip() or None
+    if token is not None:
+        if len(token) < MIN_TOKEN or not token.isascii() or not token.isprintable():
+            problems.append(
+                f"EVENTS_TOKEN must be at least {MIN_TOKEN} printable ASCII characters "
+                "(e.g. the output of `openssl rand -hex 24`)"
+            )
+        if not raw:
+            problems.append(
+                "EVENTS_TOKEN is set but HTTP_PORT is not (events need the HTTP server)"
+            )
+    return port, host, token
+
+
+def _slack(env: Mapping[str, str], problems: list[str]) -> SlackSettings | None:
+    bot = (env.get("SLACK_BOT_TOKEN") or "").strip()
+    app = (env.get("SLACK_APP_TOKEN") or "").strip()
+    raw_url = (env.get("SLACK_API_URL") or "").strip()
+    if not bot and not app:
+        if raw_url:
+            problems.append("SLACK_API_URL is set but SLACK_BOT_TOKEN and SLACK_APP_TOKEN are not")
+        return None
+    if not bot:
+        problems.append(
+            "SLACK_BOT_TOKEN is missing (xoxb-…, OAuth & Permissions; needed with SLACK_APP_TOKEN)"
+        )
+    elif not bot.startswith("xoxb-"):
+        problems.append("SLACK_BOT_TOKEN is not a bot token (it starts with xoxb-)")
+    if not app:
+        problems.append(
+            "SLACK_APP_TOKEN is missing (xapp-…, Basic Information → App-Level "
+            "Tokens, scope connections:write; needed with SLACK_BOT_TOKEN)"
+        )
+    elif not app.startswith("xapp-"):
+        problems.append("SLACK_APP_TOKEN is not an app-level token (it starts with xapp-)")
+    url = raw_url or SLACK_API_URL
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        problems.append(f"SLACK_API_URL={raw_url!r} is not an http(s) URL")
+    return SlackSettings(bot, app, url if url.endswith("/") else url + "/")
+
+
+def from_env(env: Mapping[str, str] | None = None, *, need_frontend: bool = True) -> Settings:
+    """Build settings; one ``ConfigError`` names every missing or malformed variable.
+
+    ``need_frontend``: at least one chat front-end (Discord, Slack, or both) must be set up.
+    """
     env = os.environ if env is None else env
     problems: list[str] = []
     token = (env.get("DISCORD_TOKEN") or "").strip() or None
-    if need_discord and token is None:
-        problems.append("DISCORD_TOKEN is missing (the bot token from the Developer Portal)")
-    try:
-        dashscope = dashscope_from_env(env)
-    except ConfigError as exc:
-        problems.append(exc.message.rstrip("."))
-        dashscope = dashscope_from_env({**env, "DASHSCOPE_REGION": ""})
+    slack = _slack(env, problems)
+    if need_frontend and token is None and slack is None:
+        problems.append(
+            "no chat front-end is set up: DISCORD_TOKEN is missing (the bot token from the "
+            "Developer Portal) and so are SLACK_BOT_TOKEN + SLACK_APP_TOKEN; set either or both"
+        )
+    dashscope = _dashscope(env, problems)
     if dashscope.api_key is None:
         problems.append(
             "DASHSCOPE_API_KEY is missing (a Model Studio key of the region in DASHSCOPE_REGION)"
@@ -244,6 +416,13 @@ def from_env(env: Mapping[str, str] | None = None, *, need_discord: bool = True)
             "sharing its PostgreSQL database (SQLite serves one process)"
         )
     shard_count, shard_ids = _shards(env, problems)
+    overrides = price_overrides_from_env(env, problems)
+    daily = whole(env, "LIMIT_USER_DAILY_SECONDS", 0, high=MAX_WHOLE, problems=problems)
+    budget = number(
+        env, "LIMIT_GUILD_MONTHLY_BUDGET", 0.0, low=0.0, high=MAX_MONEY, problems=problems
+    )
+    cooldown = whole(env, "LIMIT_COOLDOWN_SECONDS", 0, high=MAX_WHOLE, problems=problems)
+    http_port, http_host, events_token = _http(env, problems)
     if problems:
         raise ConfigError("Configuration problem: " + "; ".join(problems) + ".")
     db = Path(env.get("DATABASE_PATH") or "data/animate.db").expanduser()
@@ -251,14 +430,22 @@ def from_env(env: Mapping[str, str] | None = None, *, need_discord: bool = True)
     return Settings(
         dashscope=dashscope,
         discord_token=token,
+        slack=slack,
         database_path=db,
         media_dir=media,
         dev_guild_id=dev_guild,
         media_retention_days=retention,
         limit_user_active_jobs=active_cap,
+        limit_user_daily_seconds=daily,
+        limit_guild_monthly_budget=budget,
+        limit_cooldown_seconds=cooldown,
         log_level=log_level,
         database_url=db_url,
         engine=engine,
         shard_count=shard_count,
         shard_ids=shard_ids,
+        price_overrides=overrides,
+        http_port=http_port,
+        http_host=http_host,
+        events_token=events_token,
     )

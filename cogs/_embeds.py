@@ -1,37 +1,39 @@
-"""Everything the user reads: status, result and failure messages (no I/O here).
+"""Everything the user reads about a job: status, result and failure messages (no I/O here).
 
-User text (prompts) is escaped for markdown and mentions and truncated to Discord's limits;
-the client-wide ``AllowedMentions.none()`` stays the real guard against pings.
+Words come from the catalogs in the job's locale (``ChatRef.locale``, the requester's Discord
+language). User text (prompts) is escaped for markdown and mentions and truncated to Discord's
+limits; the client-wide ``AllowedMentions.none()`` stays the real guard against pings.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 import discord
 
+from cogs._words import N_, job_error, rel, say, seconds
 from core.domain.catalog import CURRENCY, Model, Region, find_model
 from core.domain.jobs import JobStatus, JobView
+from core.domain.ledger import ChargeState, Money, charge_of
 
 #: put in every result / failure embed footer so ``find_posted`` can recognise our own post
+#: (a machine marker: the same in every language)
 MARKER = "animate job #{id}"
 _MARKER_RX = re.compile(r"animate job #(\d+)")
-_SYMBOL = {"CNY": "¥", "USD": "$"}
 
-STATE_TEXT: dict[JobStatus, str] = {
-    JobStatus.QUEUED: "⏳ Queued",
-    JobStatus.SUBMITTING: "📤 Sending to the video service",
-    JobStatus.SUBMIT_UNKNOWN: "🔎 Checking whether the video service got the job",
-    JobStatus.PENDING: "⏳ Waiting at the video service",
-    JobStatus.RUNNING: "🎬 Generating",
-    JobStatus.SUCCEEDED: "📥 Fetching the video",
-    JobStatus.DOWNLOADED: "📦 Uploading the video",
-    JobStatus.DELIVERED: "✅ Done",
-    JobStatus.FAILED: "❌ Failed",
-    JobStatus.CANCELED: "🚫 Canceled",
-    JobStatus.EXPIRED: "⌛ Expired",
-    JobStatus.DELIVERY_FAILED: "⚠️ Could not post the result",
+STATE_KEYS: dict[JobStatus, str] = {
+    JobStatus.QUEUED: N_("status.queued"),
+    JobStatus.SUBMITTING: N_("status.submitting"),
+    JobStatus.SUBMIT_UNKNOWN: N_("status.submit_unknown"),
+    JobStatus.PENDING: N_("status.pending"),
+    JobStatus.RUNNING: N_("status.running"),
+    JobStatus.SUCCEEDED: N_("status.succeeded"),
+    JobStatus.DOWNLOADED: N_("status.downloaded"),
+    JobStatus.DELIVERED: N_("status.delivered"),
+    JobStatus.FAILED: N_("status.failed"),
+    JobStatus.CANCELED: N_("status.canceled"),
+    JobStatus.EXPIRED: N_("status.expired"),
+    JobStatus.DELIVERY_FAILED: N_("status.delivery_failed"),
 }
 _COLOUR = {
     JobStatus.DELIVERED: discord.Colour.green(),
@@ -40,6 +42,18 @@ _COLOUR = {
     JobStatus.EXPIRED: discord.Colour.dark_grey(),
     JobStatus.DELIVERY_FAILED: discord.Colour.orange(),
 }
+_SUBJECT = {
+    "prompt": N_("subject.prompt"),
+    "negative_prompt": N_("subject.negative_prompt"),
+    "image": N_("subject.image"),
+    "audio": N_("subject.audio"),
+    "clip": N_("subject.clip"),
+    "output": N_("subject.output"),
+}
+
+
+def state(locale: str | None, status: JobStatus) -> str:
+    return say(locale, STATE_KEYS[status])
 
 
 def clean(text: str | None, limit: int) -> str:
@@ -50,24 +64,18 @@ def clean(text: str | None, limit: int) -> str:
     return safe if len(safe) <= limit else safe[: limit - 1] + "…"
 
 
-def rel(when: datetime) -> str:
-    """A Discord relative timestamp ("in 3 minutes"), rendered in each reader's time zone."""
-    return f"<t:{int(when.timestamp())}:R>"
-
-
 def money(amount: float, currency: str) -> str:
-    symbol = _SYMBOL.get(currency)
-    return f"{symbol}{amount:.2f}" if symbol else f"{amount:.2f} {currency}"
+    return str(Money(amount, currency))
 
 
-def price_hint(model: Model, region: Region) -> str:
+def price_hint(model: Model, region: Region, locale: str | None = None) -> str:
     """``from ¥0.15/s`` — the cheapest per-second price of the model in this region."""
     prices = [
         p for table in (model.price, model.silent_price) for p in table.get(region, {}).values()
     ]
     if not prices:
-        return "price unknown"
-    return f"from {money(min(prices), CURRENCY[region])}/s"
+        return say(locale, "price.unknown")
+    return say(locale, "price.from", price=money(min(prices), CURRENCY[region]))
 
 
 def model_label(model_id: str) -> str:
@@ -75,108 +83,138 @@ def model_label(model_id: str) -> str:
     return model.label if model else model_id
 
 
-def _settings_line(job: JobView) -> str:
+def settings_line(job: JobView, locale: str | None) -> str:
     spec = job.spec
-    parts = [model_label(spec.model), spec.resolution, f"{spec.duration} s"]
+    parts = [model_label(spec.model), spec.resolution, seconds(locale, spec.duration)]
     if spec.template:
-        parts.append(f"effect {spec.template}")
+        parts.append(say(locale, "settings.effect", effect=spec.template))
     if spec.aspect != "original":
-        parts.append(f"{spec.aspect} ({spec.fill})")
+        fill = say(locale, f"choice.fill.{spec.fill}") if spec.fill in ("crop", "blur") else ""
+        parts.append(say(locale, "settings.aspect", aspect=spec.aspect, fill=fill))
     if not spec.sound:
-        parts.append("silent")
+        parts.append(say(locale, "settings.silent"))
     return " · ".join(parts)
 
 
+def cost_field(job: JobView, locale: str | None) -> tuple[str, str]:
+    """The money line of a job: reserved estimate, billed cost, or the refund."""
+    charge = charge_of(job)
+    if charge.state is ChargeState.BILLED:
+        return say(locale, "field.cost"), money(charge.money, job.currency)
+    if charge.state is ChargeState.RESERVED:
+        return say(locale, "field.estimated_cost"), money(job.cost_estimate, job.currency)
+    return say(locale, "field.refunded"), say(
+        locale, "charge.refunded", amount=money(job.cost_estimate, job.currency)
+    )
+
+
 def status_embed(job: JobView, *, thumbnail: str | None = None) -> discord.Embed:
+    loc = job.chat.locale
     embed = discord.Embed(
-        title=STATE_TEXT.get(job.status, str(job.status)),
+        title=state(loc, job.status),
         colour=_COLOUR.get(job.status, discord.Colour.blurple()),
     )
     if job.spec.prompt:
         embed.description = clean(job.spec.prompt, 1000)
-    embed.add_field(name="Settings", value=_settings_line(job), inline=False)
+    embed.add_field(name=say(loc, "field.settings"), value=settings_line(job, loc), inline=False)
     if job.status is JobStatus.QUEUED and job.queue_position:
-        embed.add_field(name="Queue", value=f"#{job.queue_position}")
+        if job.starts_at is not None:
+            place = say(loc, "status.queue_place", place=job.queue_position, starts=job.starts_at)
+        else:
+            place = f"#{job.queue_position}"
+        embed.add_field(name=say(loc, "field.queue"), value=place)
     if job.eta is not None and job.status.active:
-        embed.add_field(name="Ready", value=f"about {rel(job.eta)}")
-    cost = job.cost if job.cost is not None else job.cost_estimate
-    label = "Cost" if job.cost is not None else "Estimated cost"
-    embed.add_field(name=label, value=money(cost, job.currency))
-    if job.error_message and job.status in (JobStatus.FAILED, JobStatus.EXPIRED):
-        embed.add_field(name="Why", value=clean(job.error_message, 1000), inline=False)
+        embed.add_field(name=say(loc, "field.ready"), value=say(loc, "status.ready", eta=job.eta))
+    name, value = cost_field(job, loc)
+    embed.add_field(name=name, value=value)
+    if job.status in (JobStatus.FAILED, JobStatus.EXPIRED) and job.error_message:
+        embed.add_field(
+            name=say(loc, "field.why"), value=clean(job_error(loc, job), 1000), inline=False
+        )
     if thumbnail:
         embed.set_thumbnail(url=thumbnail)
-    embed.set_footer(text=f"Job #{job.id}")
+    embed.set_footer(text=say(loc, "status.footer", job=job.id))
     return embed
 
 
 def result_embed(job: JobView, *, link_note: str | None = None) -> discord.Embed:
-    spec = job.spec
-    embed = discord.Embed(title="✅ Your video is ready", colour=discord.Colour.green())
+    loc, spec = job.chat.locale, job.spec
+    embed = discord.Embed(title=say(loc, "result.title"), colour=discord.Colour.green())
     if link_note:
         embed.description = link_note
-    embed.add_field(name="Model", value=model_label(spec.model))
-    embed.add_field(name="Resolution", value=spec.resolution)
-    embed.add_field(name="Duration", value=f"{spec.duration} s")
+    embed.add_field(name=say(loc, "field.model"), value=model_label(spec.model))
+    embed.add_field(name=say(loc, "field.resolution"), value=spec.resolution)
+    embed.add_field(name=say(loc, "field.duration"), value=seconds(loc, spec.duration))
     seed = job.seed_used if job.seed_used is not None else spec.seed
-    embed.add_field(name="Seed", value=str(seed) if seed is not None else "random")
-    cost = job.cost if job.cost is not None else job.cost_estimate
-    embed.add_field(name="Cost", value=money(cost, job.currency))
+    embed.add_field(
+        name=say(loc, "field.seed"),
+        value=str(seed) if seed is not None else say(loc, "result.random"),
+    )
+    name, value = cost_field(job, loc)
+    embed.add_field(name=name, value=value)
     if spec.template:
-        embed.add_field(name="Effect", value=spec.template)
+        embed.add_field(name=say(loc, "field.effect"), value=spec.template)
     if spec.prompt:
-        embed.add_field(name="Prompt", value=clean(spec.prompt, 1000), inline=False)
+        embed.add_field(name=say(loc, "field.prompt"), value=clean(spec.prompt, 1000), inline=False)
     if job.actual_prompt and job.actual_prompt != spec.prompt:
-        embed.add_field(name="Rewritten prompt", value=clean(job.actual_prompt, 1000), inline=False)
+        embed.add_field(
+            name=say(loc, "field.rewritten_prompt"),
+            value=clean(job.actual_prompt, 1000),
+            inline=False,
+        )
     embed.set_footer(text=MARKER.format(id=job.id))
     return embed
 
 
 def link_note(job: JobView) -> str:
+    loc = job.chat.locale
     if not job.video_url:
-        return "The video is too large to upload here and no download link is available."
-    when = f" The link expires {rel(job.video_url_expires_at)}." if job.video_url_expires_at else ""
-    return f"Too large to upload here: [download the video]({job.video_url}).{when}"
-
-
-_SUBJECT = {"prompt": "prompt", "negative_prompt": "negative prompt", "image": "image",
-            "audio": "audio file", "output": "generated video"}  # fmt: skip
+        return say(loc, "result.no_link")
+    if job.video_url_expires_at:
+        return say(loc, "result.link_expiring", url=job.video_url, when=job.video_url_expires_at)
+    return say(loc, "result.link", url=job.video_url)
 
 
 def failure_advice(job: JobView) -> str:
-    """What happened, and what to change (the user-safe message plus a hint by error kind)."""
+    """What happened, and what to change (the error in the reader's language, a hint by kind,
+    and the refund)."""
+    loc = job.chat.locale
     code = (job.error_code or "").lower()
-    subject = _SUBJECT.get(job.error_subject or "", "")
+    subject_key = _SUBJECT.get(job.error_subject or "")
+    subject = say(loc, subject_key) if subject_key else ""
+    refund = ""
+    if charge_of(job).state is ChargeState.REFUNDED and job.cost_estimate > 0:
+        refund = "\n" + say(loc, "failure.refunded", amount=money(job.cost_estimate, job.currency))
     if job.status is JobStatus.CANCELED:
-        return "The job was canceled; nothing more will be charged for it."
+        return say(loc, "failure.canceled") + refund
     if job.status is JobStatus.EXPIRED:
-        return (job.error_message or "The result expired before it could be fetched.") + (
-            " Use **Regenerate** to make it again."
-        )
-    base = job.error_message or "The video could not be made."
+        why = job_error(loc, job) or say(loc, "failure.expired")
+        return f"{why} {say(loc, 'failure.regenerate')}" + refund
+    base = job_error(loc, job) or say(loc, "failure.default")
     if "moderation" in code or "datainspection" in code or "inappropriate" in code:
-        what = subject or "input"
-        hint = f"The content check rejected the **{what}**. Change the {what} and try again."
+        what = subject or say(loc, "subject.input")
+        hint = say(loc, "advice.moderation", what=what)
     elif "quota" in code or "arrearage" in code or "allocation" in code:
-        hint = "The bot's video quota is used up; ask an admin to top it up."
+        hint = say(loc, "advice.quota")
     elif "busy" in code or "rate" in code or "throttl" in code:
-        hint = "The video service is busy right now; try again in a few minutes."
+        hint = say(loc, "advice.busy")
     elif "invalid" in code and subject:
-        hint = f"The **{subject}** was not accepted; try a different one."
+        hint = say(loc, "advice.invalid", subject=subject)
     elif "auth" in code or "permission" in code or "config" in code:
-        hint = "The bot is misconfigured; an admin has to check its DashScope key."
+        hint = say(loc, "advice.config")
     else:
-        hint = "Try again, or change the settings."
-    return f"{base}\n{hint}"
+        hint = say(loc, "advice.default")
+    return f"{base}\n{hint}{refund}"
 
 
 def failure_embed(job: JobView) -> discord.Embed:
+    loc = job.chat.locale
     embed = discord.Embed(
-        title=STATE_TEXT.get(job.status, "❌ Failed"),
+        title=state(loc, job.status),
         description=clean(failure_advice(job), 2000).replace("\\*\\*", "**"),
         colour=_COLOUR.get(job.status, discord.Colour.red()),
     )
-    embed.add_field(name="Settings", value=_settings_line(job), inline=False)
+    embed.add_field(name=say(loc, "field.settings"), value=settings_line(job, loc), inline=False)
     embed.set_footer(text=MARKER.format(id=job.id))
     return embed
 
@@ -194,19 +232,17 @@ def jump_url(job: JobView) -> str | None:
     return f"https://discord.com/channels/{job.chat.guild or '@me'}/{channel}/{message}"
 
 
-def jobs_list(jobs: list[JobView]) -> discord.Embed:
-    embed = discord.Embed(title="Your recent animations", colour=discord.Colour.blurple())
+def jobs_list(jobs: list[JobView], locale: str | None) -> discord.Embed:
+    embed = discord.Embed(title=say(locale, "jobs.title"), colour=discord.Colour.blurple())
     if not jobs:
-        embed.description = "No jobs yet. Start one with `/animate`."
+        embed.description = say(locale, "jobs.empty")
         return embed
     lines = []
     for job in jobs:
         link = jump_url(job)
         name = f"[#{job.id}]({link})" if link else f"#{job.id}"
         prompt = clean(job.spec.prompt or job.spec.template or "", 60)
-        lines.append(
-            f"{name} {STATE_TEXT.get(job.status, job.status)} · {rel(job.created_at)} · {prompt}"
-        )
+        lines.append(f"{name} {state(locale, job.status)} · {rel(job.created_at)} · {prompt}")
     embed.description = "\n".join(lines)
-    embed.set_footer(text="Show one again with /animate-jobs job:<id>")
+    embed.set_footer(text=say(locale, "jobs.footer"))
     return embed

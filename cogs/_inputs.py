@@ -10,6 +10,7 @@ import discord
 from core.domain.catalog import Model, Region
 from core.domain.errors import Input, ValidationError
 from core.domain.jobs import ChatRef
+from core.domain.policy import Member
 from core.domain.validation import resolve_model
 
 MIB = 1024 * 1024
@@ -94,6 +95,23 @@ def chat_ref(interaction: discord.Interaction) -> ChatRef:
         channel=str(interaction.channel_id),
         guild=str(interaction.guild_id) if interaction.guild_id else None,
         locale=str(interaction.locale),
+    )
+
+
+def member_of(interaction: discord.Interaction) -> Member:
+    """The requester as the facade sees them: their role ids, whether they may manage the
+    server (Manage Server: the server's settings and spending), and a thread's parent channel
+    (a thread in an allowed channel is allowed)."""
+    try:
+        found = getattr(interaction.user, "roles", ())  # a Member in a server, a User in DMs
+    except AttributeError:  # Member.roles resolves ids through the guild cache
+        found = ()
+    roles = frozenset(str(r.id) for r in found if not r.is_default())
+    parent = getattr(interaction.channel, "parent_id", None)
+    return Member(
+        roles=roles,
+        admin=interaction.guild_id is not None and interaction.permissions.manage_guild,
+        places=frozenset({str(parent)}) if parent else frozenset(),
     )
 
 

@@ -1,8 +1,10 @@
 """``/animate``, ``/animate-effect`` and the "Animate this image" message command.
 
-Each one defers within Discord's 3 s window before any I/O, reads the attachment at once (its URL
-is ephemeral), lets the service validate (nothing is spent on bad input), submits, then turns the
-"thinking…" reply into the public status message and opens a thread on it where it can.
+Each one defers within Discord's 3 s window before any I/O, lets the facade check the request
+against the server's policy, quotas and the rules (nothing is read or spent on a refusal), reads
+the attachment at once (its URL is ephemeral), submits, then turns the "thinking…" reply into the
+public status message and opens a thread on it where it can. Command texts come from the
+catalogs (``ls``); Discord shows them in each user's language.
 """
 
 from __future__ import annotations
@@ -16,37 +18,57 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs import _embeds, _inputs
+from cogs._words import N_, ls, option_names, say, seconds
 from cogs.buttons import publish
 from core.app.service import AnimateService
-from core.domain.catalog import DEFAULT_EFFECT_MODEL, DEFAULT_MODEL, EFFECTS, Region, models_in
+from core.domain.catalog import EFFECTS, Region, models_in
 from core.domain.errors import Input, ValidationError
 from core.domain.jobs import JobSpec, JobView
 
 log = logging.getLogger(__name__)
 
 Resolution = Literal["480P", "720P", "1080P"]
-Aspect = Literal["original", "16:9", "9:16", "1:1", "4:3", "3:4"]
-Fill = Literal["crop", "blur"]
-Sound = Literal["auto", "silent"]
+Choice = app_commands.Choice
 PROMPT_MAX = 1500  # the longest any model takes; each model's own limit is checked by the service
+ASPECTS = [
+    Choice(name=ls("choice.aspect.original"), value="original"),
+    *(Choice(name=a, value=a) for a in ("16:9", "9:16", "1:1", "4:3", "3:4")),
+]
+FILLS = [
+    Choice(name=ls("choice.fill.crop"), value="crop"),
+    Choice(name=ls("choice.fill.blur"), value="blur"),
+]
+_CATEGORIES = {
+    "general": N_("effect.general"),
+    "single person": N_("effect.single_person"),
+    "person or animal": N_("effect.person_or_animal"),
+    "two people": N_("effect.two_people"),
+}
+SOUNDS = [
+    Choice(name=ls("choice.sound.auto"), value="auto"),
+    Choice(name=ls("choice.sound.silent"), value="silent"),
+]
 
 
-class PromptModal(discord.ui.Modal, title="Animate this image"):
-    prompt: discord.ui.TextInput[PromptModal] = discord.ui.TextInput(
-        label="What should happen in the video?",
-        style=discord.TextStyle.paragraph,
-        max_length=PROMPT_MAX,
-        placeholder="The cat slowly turns its head and blinks",
-    )
+class PromptModal(discord.ui.Modal):
+    """Asks for the prompt, in the language of the user who opened it."""
 
-    def __init__(self, cog: AnimateCog, image: discord.Attachment) -> None:
-        super().__init__(timeout=15 * 60)
+    def __init__(self, cog: AnimateCog, image: discord.Attachment, locale: str) -> None:
+        super().__init__(title=say(locale, "modal.title"), timeout=15 * 60)
         self.cog = cog
         self.image = image
+        self.prompt: discord.ui.TextInput[PromptModal] = discord.ui.TextInput(
+            label=say(locale, "modal.prompt"),
+            style=discord.TextStyle.paragraph,
+            max_length=PROMPT_MAX,
+            placeholder=say(locale, "modal.prompt_placeholder"),
+        )
+        self.add_item(self.prompt)
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True)
-        spec = self.cog.spec_for(DEFAULT_MODEL, prompt=str(self.prompt.value))
+        # no model: the server's default model (or the bot's) is used
+        spec = self.cog.spec_for("", prompt=str(self.prompt.value))
         await self.cog.start_job(interaction, self.image, spec)
 
     async def on_error(  # type: ignore[override]  # discord.ui.Modal narrows it the same way
@@ -62,6 +84,7 @@ class AnimateCog(commands.Cog, name="Animate"):
         self.bot = bot
         self.service = service
         self.region = region
+        # command names stay English in every language (issue 10)
         self.menu = app_commands.ContextMenu(
             name="Animate this image", callback=self.animate_message
         )
@@ -74,13 +97,9 @@ class AnimateCog(commands.Cog, name="Animate"):
 
     # ------------------------------------------------------------------ building a job
     def spec_for(self, model_name: str, **fields: object) -> JobSpec:
-        model = _inputs.model_for(model_name, self.region)
-        spec = JobSpec(
-            model=model.id,
-            prompt=None,
-            resolution=model.default_resolution,
-            duration=model.default_duration,
-        )
+        """What the user asked for; an empty model, resolution or duration leaves the choice
+        to the server's settings and the model's defaults (the facade fills them in)."""
+        spec = JobSpec(model=model_name, prompt=None, resolution="", duration=0)
         given = {k: v for k, v in fields.items() if v is not None}
         return replace(spec, **given)  # type: ignore[arg-type]  # keys are JobSpec fields
 
@@ -91,16 +110,18 @@ class AnimateCog(commands.Cog, name="Animate"):
         spec: JobSpec,
         audio: discord.Attachment | None = None,
     ) -> JobView:
-        """The shared flow after the defer: check, read, validate, submit, publish."""
+        """The shared flow after the defer: check, read, submit, publish."""
         _inputs.check_can_deliver(interaction)
         _inputs.check_image(image)
         if audio is not None:
             _inputs.check_audio(audio)
-        # the one validation, before any byte is read; submit trusts its result
-        checked = self.service.validate(spec, audio=audio is not None)
         chat = _inputs.chat_ref(interaction)
-        # the per-user cap refuses before any byte is read; few requests hold bytes at once
-        async with self.service.intake(chat):
+        member = _inputs.member_of(interaction)
+        # the server's policy, the quotas and the rules, before any byte is read; submit
+        # trusts the result (and checks the quotas again, atomically)
+        checked = await self.service.check(spec, chat=chat, member=member, audio=audio is not None)
+        # few requests hold attachment bytes at once
+        async with self.service.intake(chat, checked):
             try:
                 data = await image.read()
                 audio_data = await audio.read() if audio is not None else None
@@ -117,6 +138,7 @@ class AnimateCog(commands.Cog, name="Animate"):
                 spec=checked,
                 image=data,
                 chat=chat,
+                member=member,
                 audio=audio_data,
                 audio_filename=audio.filename if audio is not None else None,
             )
@@ -125,22 +147,27 @@ class AnimateCog(commands.Cog, name="Animate"):
         return job
 
     # ------------------------------------------------------------------ commands
-    @app_commands.command(name="animate", description="Turn an image into a short video")
+    @app_commands.command(name="animate", description=ls("cmd.animate"))
     @app_commands.describe(
-        image="The picture to animate (JPEG, PNG, WEBP or BMP)",
-        prompt="What should happen in the video",
-        model="Which Wan model (price per second shown)",
-        resolution="Video resolution (default: the model's default)",
-        duration="Length in seconds (default: the model's default)",
-        negative_prompt="What to avoid",
-        seed="Fix the random seed to reproduce a result",
-        prompt_rewrite="Let the service expand your prompt (default on)",
-        watermark="Add the 'AI generated' watermark",
-        sound="Generate sound where the model can (auto), or make it silent",
-        audio="Your own audio track (MP3/WAV, 3-30 s) for models that accept one",
-        aspect="Reshape the image to this aspect ratio first (the video keeps the image's shape)",
-        fill="How to reach that aspect: crop the middle (default) or pad with a blurred copy",
+        image=ls("cmd.animate.image"),
+        prompt=ls("cmd.animate.prompt"),
+        model=ls("cmd.animate.model"),
+        resolution=ls("cmd.animate.resolution"),
+        duration=ls("cmd.animate.duration"),
+        negative_prompt=ls("cmd.animate.negative_prompt"),
+        seed=ls("cmd.animate.seed"),
+        prompt_rewrite=ls("cmd.animate.prompt_rewrite"),
+        watermark=ls("cmd.animate.watermark"),
+        sound=ls("cmd.animate.sound"),
+        audio=ls("cmd.animate.audio"),
+        aspect=ls("cmd.animate.aspect"),
+        fill=ls("cmd.animate.fill"),
     )
+    @option_names(
+        "image", "prompt", "model", "resolution", "duration", "negative_prompt", "seed",
+        "prompt_rewrite", "watermark", "sound", "audio", "aspect", "fill",
+    )  # fmt: skip
+    @app_commands.choices(aspect=ASPECTS, fill=FILLS, sound=SOUNDS)
     async def animate(
         self,
         interaction: discord.Interaction,
@@ -153,14 +180,14 @@ class AnimateCog(commands.Cog, name="Animate"):
         seed: app_commands.Range[int, 0, 2_147_483_647] | None = None,
         prompt_rewrite: bool | None = None,
         watermark: bool | None = None,
-        sound: Sound | None = None,
+        sound: str | None = None,
         audio: discord.Attachment | None = None,
-        aspect: Aspect | None = None,
-        fill: Fill | None = None,
+        aspect: str | None = None,
+        fill: str | None = None,
     ) -> None:
         await interaction.response.defer(thinking=True)
         spec = self.spec_for(
-            model or DEFAULT_MODEL,
+            model or "",
             prompt=prompt,
             resolution=resolution,
             duration=duration,
@@ -178,35 +205,16 @@ class AnimateCog(commands.Cog, name="Animate"):
     async def model_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return self._model_choices(current, effect=None)
+        return model_choices(self.region, current, str(interaction.locale), effect=None)
 
-    def _model_choices(self, current: str, effect: str | None) -> list[app_commands.Choice[str]]:
-        needle = current.strip().lower()
-        out = []
-        for m in models_in(self.region):
-            if effect is not None and effect not in m.effects:
-                continue
-            if needle and needle not in m.id and needle not in m.label.lower():
-                continue
-            durations = (
-                f"{m.durations[0]}-{m.durations[-1]} s"
-                if len(m.durations) > 1
-                else f"{m.durations[0]} s"
-            )
-            price = _embeds.price_hint(m, self.region)
-            name = f"{m.label} — {price} · {'/'.join(m.resolutions)} · {durations}"
-            out.append(app_commands.Choice(name=name[:100], value=m.id))
-        return out[:25]
-
-    @app_commands.command(
-        name="animate-effect", description="Animate an image with an effect template"
-    )
+    @app_commands.command(name="animate-effect", description=ls("cmd.animate-effect"))
     @app_commands.describe(
-        image="The picture to animate",
-        effect="The effect template (Chinese and English names)",
-        model="A model that supports the effect (default: one that supports all)",
-        resolution="Video resolution",
+        image=ls("cmd.animate-effect.image"),
+        effect=ls("cmd.animate-effect.effect"),
+        model=ls("cmd.animate-effect.model"),
+        resolution=ls("cmd.animate-effect.resolution"),
     )
+    @option_names("image", "effect", "model", "resolution")
     async def animate_effect(
         self,
         interaction: discord.Interaction,
@@ -222,8 +230,9 @@ class AnimateCog(commands.Cog, name="Animate"):
                 key="request.effect_unknown",
                 params={"effect": effect},
             )
-        spec = self.spec_for(model or DEFAULT_EFFECT_MODEL, template=effect, resolution=resolution)
-        if effect not in _inputs.model_for(spec.model, self.region).effects:
+        # no model: one that offers the effect (the facade picks it, within the server's list)
+        spec = self.spec_for(model or "", template=effect, resolution=resolution)
+        if model and effect not in _inputs.model_for(model, self.region).effects:
             raise ValidationError(
                 f"{spec.model} does not support the {effect!r} effect.",
                 key="request.effect_model",
@@ -246,7 +255,8 @@ class AnimateCog(commands.Cog, name="Animate"):
                 continue
             if needle and not any(needle in s.lower() for s in (e.name, e.zh, e.en)):
                 continue
-            out.append(app_commands.Choice(name=f"{e.zh} · {e.en} ({e.category})", value=e.name))
+            category = say(str(interaction.locale), _CATEGORIES.get(e.category, "effect.general"))
+            out.append(app_commands.Choice(name=f"{e.zh} · {e.en} ({category})", value=e.name))
         return out[:25]
 
     @animate_effect.autocomplete("model")
@@ -254,7 +264,8 @@ class AnimateCog(commands.Cog, name="Animate"):
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         effect = getattr(interaction.namespace, "effect", None) or None
-        choices = self._model_choices(current, effect=effect if effect in EFFECTS else None)
+        known = effect if effect in EFFECTS else None
+        choices = model_choices(self.region, current, str(interaction.locale), effect=known)
         return [c for c in choices if _inputs.model_for(c.value, self.region).effects]
 
     async def animate_message(
@@ -273,4 +284,23 @@ class AnimateCog(commands.Cog, name="Animate"):
                 key="image.none_on_message",
                 subject=Input.IMAGE,
             )
-        await interaction.response.send_modal(PromptModal(self, image))
+        await interaction.response.send_modal(PromptModal(self, image, str(interaction.locale)))
+
+
+def model_choices(
+    region: Region, current: str, locale: str, *, effect: str | None
+) -> list[app_commands.Choice[str]]:
+    """Models of the region matching what was typed: label, price, resolutions, lengths."""
+    needle = current.strip().lower()
+    out = []
+    for m in models_in(region):
+        if effect is not None and effect not in m.effects:
+            continue
+        if needle and needle not in m.id and needle not in m.label.lower():
+            continue
+        d = m.durations
+        durations = seconds(locale, f"{d[0]}-{d[-1]}" if len(d) > 1 else d[0])
+        price = _embeds.price_hint(m, region, locale)
+        name = f"{m.label} — {price} · {'/'.join(m.resolutions)} · {durations}"
+        out.append(app_commands.Choice(name=name[:100], value=m.id))
+    return out[:25]

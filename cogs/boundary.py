@@ -1,8 +1,9 @@
 """The one error boundary: turn any exception into a short, user-safe ephemeral reply.
 
-Core errors carry their own safe ``message``; discord.py check failures say what is missing;
-anything else gets "Something went wrong (ref: …)" while the full context goes to the log.
-Used by the tree (``bot/tree.py``), modals and buttons alike.
+Core errors are said in the user's language from their key and parameters (their English
+``message`` is the fallback); discord.py check failures say what is missing; anything else gets
+"Something went wrong (ref: …)" while the full context goes to the log. Used by the tree
+(``bot/tree.py``), modals and buttons alike.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import secrets
 import discord
 from discord import app_commands
 
+from cogs._words import error_message, say
 from core.domain.errors import AnimateError
 
 log = logging.getLogger(__name__)
@@ -37,19 +39,20 @@ def user_message(interaction: discord.Interaction, error: BaseException) -> str:
         original = original.original
     elif isinstance(original, app_commands.TransformerError) and original.__cause__ is not None:
         original = original.__cause__
+    locale = str(interaction.locale)
     if isinstance(original, AnimateError):
         log.info(
             "refused (%s): %s [%s]", original.kind.value, original.message, _context(interaction)
         )
-        return original.message
+        return error_message(locale, original)
     if isinstance(original, app_commands.CommandOnCooldown):
-        return f"Slow down: try again in {original.retry_after:.0f} s."
+        return say(locale, "error.cooldown", seconds=round(original.retry_after))
     if isinstance(original, app_commands.CheckFailure):
         log.info("check failed: %s [%s]", original, _context(interaction))
-        return str(original) or "You can't use this here."
+        return say(locale, "error.check_failed")
     ref = secrets.token_hex(4)
     log.error("unhandled error ref=%s [%s]", ref, _context(interaction), exc_info=original)
-    return f"Something went wrong (ref: {ref}). Please try again later."
+    return say(locale, "error.unexpected", ref=ref)
 
 
 async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:

@@ -21,11 +21,12 @@ from typing import Any
 import discord
 
 from cogs import _embeds, _inputs
+from cogs._words import N_, say
 from cogs.boundary import report_error
 from cogs.history import show_again
 from core.app.service import AnimateService
 from core.domain.errors import AnimateError, Kind
-from core.domain.jobs import JobView
+from core.domain.jobs import JobView, require_requester
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,13 @@ def service_of(interaction: discord.Interaction) -> AnimateService:
     return service
 
 
-async def job_for_click(interaction: discord.Interaction, job_id: int) -> JobView:
-    """The clicked job, if the click came from one of its public messages in its guild."""
+async def job_for_click(
+    interaction: discord.Interaction, job_id: int, acting: str | None = None
+) -> JobView:
+    """The clicked job, if the click came from one of its public messages in its guild.
+
+    ``acting`` names the action for Cancel and Regenerate: while the job's status message is
+    not recorded yet, a click from someone who may not act at all is refused for that."""
     job = await service_of(interaction).get(job_id)
     if job is None:
         raise AnimateError(
@@ -55,6 +61,11 @@ async def job_for_click(interaction: discord.Interaction, job_id: int) -> JobVie
         return job
     if guild == job.chat.guild and job.chat.status_message is None and job.status.active:
         # the status message is posted before it is recorded (a thread is opened in between)
+        if acting is not None:
+            moderator = interaction.permissions.manage_messages
+            require_requester(
+                job.chat, str(interaction.user.id), moderator=moderator, action=acting
+            )
         raise AnimateError(
             f"Job #{job.id} is still being set up; try again in a moment.",
             key="click.setting_up",
@@ -79,13 +90,17 @@ class _JobButton(
     template=r"animate:_base:(?P<job>[0-9]+)",  # never registered; subclasses set their own
 ):
     action = ""
-    label = ""
+    label = ""  # a catalog key
     style = discord.ButtonStyle.secondary
 
-    def __init__(self, job_id: int) -> None:
+    def __init__(self, job_id: int, locale: str | None = None) -> None:
+        # the label is for the message it is posted on (the job's language); a click is
+        # rebuilt from the custom_id alone, where the label plays no part
         super().__init__(
             discord.ui.Button(
-                label=self.label, style=self.style, custom_id=f"animate:{self.action}:{job_id}"
+                label=say(locale, self.label),
+                style=self.style,
+                custom_id=f"animate:{self.action}:{job_id}",
             )
         )
         self.job_id = job_id
@@ -111,25 +126,26 @@ class _JobButton(
 
 
 class CancelButton(_JobButton, template=r"animate:cancel:(?P<job>[0-9]+)"):
-    action, label, style = "cancel", "Cancel", discord.ButtonStyle.danger
+    action, label, style = "cancel", N_("button.cancel"), discord.ButtonStyle.danger
 
     async def run(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await job_for_click(interaction, self.job_id)
+        await job_for_click(interaction, self.job_id, acting="cancel")
         perms = interaction.permissions
         job = await service_of(interaction).cancel(
             self.job_id, user=str(interaction.user.id), moderator=perms.manage_messages
         )
         log.info("job %s canceled by %s", job.id, interaction.user.id)
-        await interaction.followup.send(f"Job #{job.id} is canceled.", ephemeral=True)
+        text = say(str(interaction.locale), "cancel.done", job=job.id)
+        await interaction.followup.send(text, ephemeral=True)
 
 
 class RegenerateButton(_JobButton, template=r"animate:regen:(?P<job>[0-9]+)"):
-    action, label, style = "regen", "Regenerate", discord.ButtonStyle.primary
+    action, label, style = "regen", N_("button.regenerate"), discord.ButtonStyle.primary
 
     async def run(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True)
-        await job_for_click(interaction, self.job_id)
+        await job_for_click(interaction, self.job_id, acting="regenerate")
         service = service_of(interaction)
         _inputs.check_can_deliver(interaction)
         job = await service.regenerate(
@@ -137,13 +153,14 @@ class RegenerateButton(_JobButton, template=r"animate:regen:(?P<job>[0-9]+)"):
             user=str(interaction.user.id),
             chat=_inputs.chat_ref(interaction),
             moderator=interaction.permissions.manage_messages,
+            member=_inputs.member_of(interaction),
         )
         log.info("job %s regenerated as %s by %s", self.job_id, job.id, interaction.user.id)
         await publish(interaction, service, job)
 
 
 class ShowAgainButton(_JobButton, template=r"animate:show:(?P<job>[0-9]+)"):
-    action, label = "show", "Show again"
+    action, label = "show", N_("button.show_again")
 
     async def run(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -181,7 +198,7 @@ async def publish(
         except discord.HTTPException as exc:
             log.warning("job %s: no thread (%s); posting in place", job.id, exc)
     try:
-        await service.attach_chat(job.id, thread=place, status_message=str(message.id))
+        await service.attach_chat(job.id, thread=place, status_message=str(message.id), shown=job)
     except Exception:
         log.exception("job %s: could not record its status message", job.id)
 
@@ -192,18 +209,18 @@ BUTTONS: tuple[type[_JobButton], ...] = (CancelButton, RegenerateButton, ShowAga
 def status_view(job: JobView) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     if job.status.active:
-        view.add_item(CancelButton(job.id))
+        view.add_item(CancelButton(job.id, job.chat.locale))
     return view
 
 
 def result_view(job: JobView) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(RegenerateButton(job.id))
-    view.add_item(ShowAgainButton(job.id))
+    view.add_item(RegenerateButton(job.id, job.chat.locale))
+    view.add_item(ShowAgainButton(job.id, job.chat.locale))
     return view
 
 
 def failure_view(job: JobView) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(RegenerateButton(job.id))
+    view.add_item(RegenerateButton(job.id, job.chat.locale))
     return view

@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs import _embeds
+from cogs._words import ls, option_names
 from core.app.service import AnimateService
 from core.domain.errors import AnimateError, Kind
 
@@ -68,8 +69,9 @@ class JobsCog(commands.Cog, name="Jobs"):
         self.bot = bot
         self.service = service
 
-    @app_commands.command(name="animate-jobs", description="Your recent animations")
-    @app_commands.describe(job="Show this job's result again (its number)")
+    @app_commands.command(name="animate-jobs", description=ls("cmd.animate-jobs"))
+    @app_commands.describe(job=ls("cmd.animate-jobs.job"))
+    @option_names("job")
     async def animate_jobs(
         self, interaction: discord.Interaction, job: app_commands.Range[int, 1] | None = None
     ) -> None:
@@ -78,4 +80,5 @@ class JobsCog(commands.Cog, name="Jobs"):
             await show_again(interaction, self.service, job)
             return
         jobs = await self.service.recent(platform="discord", user=str(interaction.user.id))
-        await interaction.followup.send(embed=_embeds.jobs_list(jobs), ephemeral=True)
+        embed = _embeds.jobs_list(jobs, str(interaction.locale))
+        await interaction.followup.send(embed=embed, ephemeral=True)

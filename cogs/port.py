@@ -17,6 +17,7 @@ import discord
 from discord.ext import commands
 
 from cogs import _embeds
+from cogs._words import say
 from cogs.buttons import failure_view, result_view, status_view
 from core.domain.jobs import JobStatus, JobView
 from core.ports import DeliveryError
@@ -107,7 +108,12 @@ class DiscordPort:
             message = channel.get_partial_message(int(job.chat.status_message))
         embed = _embeds.status_embed(job, thumbnail=thumb)
         if result_url:
-            embed.add_field(name="Result", value=f"[open]({result_url})", inline=False)
+            loc = job.chat.locale
+            embed.add_field(
+                name=say(loc, "field.result"),
+                value=say(loc, "result.open", url=result_url),
+                inline=False,
+            )
         await message.edit(
             embed=embed,
             view=status_view(job),

@@ -54,7 +54,8 @@ MIN_SIGMA = 0.05
 @dataclass(frozen=True, slots=True)
 class Belief:
     """What has been learned about one key: the (windowed) count, mean and variance of
-    log(seconds). Same three numbers as ``core.store.DurationStats``, so it persists as-is."""
+    log(seconds). Same three numbers as ``core.domain.durations.DurationStats``, so it
+    persists as-is."""
 
     samples: int
     log_mean: float

@@ -17,12 +17,14 @@ from collections.abc import Callable, Collection, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from core.domain.catalog import Model
 from core.domain.durations import DurationKey, DurationStats
+from core.domain.guild_settings import StoredSetting
 from core.domain.jobs import JobStatus, JobView
-from core.domain.policy import ActiveCap
+from core.domain.ledger import Scope, Spend
+from core.domain.quota import Quota, QuotaUsage
 from core.domain.records import JobRecord
 from core.domain.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, TaskSummary
 
@@ -147,10 +149,26 @@ class JobStore(Protocol):
         """Insert ``job`` (its ``id`` is ignored) and return it with the assigned id."""
         ...
 
-    async def insert_job_within(self, job: JobRecord, cap: ActiveCap) -> JobRecord | None:
-        """Insert ``job`` unless its requester already has ``cap.limit`` jobs in
-        ``cap.statuses``: the count and the insert are one atomic step, so two requests at
-        once cannot both pass when only one fits. None when refused."""
+    async def insert_job_within(self, job: JobRecord, quota: Quota) -> JobRecord | None:
+        """Insert ``job`` (made by ``quota``'s requester) only if it fits every limit of
+        ``quota`` (``core.domain.quota``), counting the job rows' charges
+        (``core.domain.ledger.charge_of``): the check and the insert are one atomic step, so
+        two requests at once cannot both take the last place, second or yuan (any number of
+        processes). None when refused."""
+        ...
+
+    async def quota_usage(self, quota: Quota) -> QuotaUsage:
+        """Where ``quota``'s requester and server stand (what ``insert_job_within`` counts)."""
+        ...
+
+    async def spend(self, scope: Scope, since: datetime) -> Spend:
+        """The charges of ``scope``'s jobs created at or after ``since`` (indexed)."""
+        ...
+
+    async def spend_by(
+        self, scope: Scope, since: datetime, *, by: Literal["user", "model"], limit: int
+    ) -> list[tuple[str, Spend]]:
+        """The same, per user or per model, the biggest spenders first."""
         ...
 
     async def count_active(self, platform: str, user: str, statuses: Iterable[JobStatus]) -> int:
@@ -257,10 +275,26 @@ class JobStore(Protocol):
 
     async def jobs_with_status(self, statuses: Iterable[JobStatus]) -> list[JobRecord]: ...
 
+    async def job_for_task(self, task_id: str) -> JobRecord | None:
+        """The job whose DashScope task is ``task_id``, if any (the unique index on task ids)."""
+        ...
+
+    async def schedule_unscheduled(
+        self,
+        now: datetime,
+        *,
+        due: Iterable[JobStatus],
+        deliverable: Iterable[JobStatus],
+    ) -> int:
+        """In one statement: every job in ``due`` without a ``next_at`` gets ``now``, every
+        job in ``deliverable`` without a ``deliver_at`` gets ``now`` (each such row's version
+        bumped); returns the number of rows written. For a restart: no row is read."""
+        ...
+
     async def uploads_due(
         self, now: datetime, *, fresh_until: datetime, limit: int
     ) -> list[JobRecord]:
-        """Queued jobs with an audio file whose upload is missing or expires before
+        """Queued jobs with an audio file or a clip whose upload is missing or expires before
         ``fresh_until``, and whose ``next_at`` is due."""
         ...
 
@@ -287,6 +321,28 @@ class JobStore(Protocol):
     async def save_duration_stats(
         self, key: DurationKey, stats: DurationStats, now: datetime
     ) -> None: ...
+
+    # ---- server settings (per platform and guild / team) -------------------------------------
+    async def load_settings(self, platform: str, guild: str) -> list[StoredSetting]:
+        """Every stored setting of one server (its own and its roles' overrides)."""
+        ...
+
+    async def put_setting(
+        self,
+        platform: str,
+        guild: str,
+        scope: str,
+        name: str,
+        value: object | None,
+        *,
+        expected: object | None,
+        by: str,
+        now: datetime,
+    ) -> bool:
+        """Compare and set one setting: write ``value`` (JSON; None deletes it) only if the
+        stored value is still ``expected`` (None: not set). False when someone changed it
+        first (the caller re-reads and re-applies its edit)."""
+        ...
 
 
 class AccountLimits(Protocol):

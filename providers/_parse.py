@@ -92,10 +92,13 @@ def _str(value: object) -> str | None:
 
 
 def parse_usage(raw: object) -> Usage | None:
-    """All three usage generations (reference §7.3).
+    """Every family's usage shape (reference §5.3–§5.5, §7.3).
 
-    wan2.6: ``duration`` + ``output_video_duration`` + ``SR`` (+ ``audio`` on flash);
-    wan2.2/2.5: ``duration`` + ``SR``; wan2.1: ``video_duration``.
+    wan2.6 / wan2.7: ``duration`` (billed: input + output) + ``input_video_duration`` +
+    ``output_video_duration`` + ``SR`` (+ ``audio`` on wan2.6 flash); a wan2.7 continuation bills
+    the whole ``duration``, the re-emitted clip included. Wan 3.0: the same as floats, plus
+    ``fps`` and ``ratio``. wan2.2/2.5: ``duration`` + ``SR``. wan2.1 and kf2v:
+    ``video_duration`` (+ ``SR`` on wan2.2-kf2v, ``video_ratio`` on 2.1).
     """
     if not isinstance(raw, Mapping):
         return None
@@ -114,6 +117,9 @@ def parse_usage(raw: object) -> Usage | None:
         resolution_tier=int(tier) if tier is not None else None,
         video_count=int(count) if count is not None else 1,
         sound=sound if isinstance(sound, bool) else None,
+        input_seconds=_num(raw.get("input_video_duration")),
+        output_seconds=_num(raw.get("output_video_duration")),
+        ratio=_str(raw.get("ratio")),
     )
 
 

@@ -1,5 +1,7 @@
 """DashScope temporary file storage: getPolicy → OSS form POST → ``oss://`` URL (reference §11).
 
+Used for what DashScope takes only as a URL: audio files and clips to continue.
+
 The credential comes from the API (``GET /uploads?action=getPolicy``, done by the client); the
 form POST goes to the returned ``upload_host`` without our API key. The host must be Alibaba
 OSS over https (or the configured emulator origin), so a bad policy cannot send user files
@@ -22,6 +24,12 @@ from providers._download import safe_url
 log = logging.getLogger(__name__)
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_SUFFIX = {
+    "audio/wav": ".wav",
+    "audio/x-wav": ".wav",
+    "video/mp4": ".mp4",
+    "video/quicktime": ".mov",
+}
 
 
 def _upload_host_allowed(url: URL, extra_origins: Iterable[tuple[str, str, int]]) -> bool:
@@ -31,17 +39,42 @@ def _upload_host_allowed(url: URL, extra_origins: Iterable[tuple[str, str, int]]
     return url.scheme == "https" and host.endswith(".aliyuncs.com")
 
 
-def _fail(message: str, *, key: str, retryable: bool, status: int | None = None) -> ProviderError:
+def _fail(
+    message: str, *, key: str, retryable: bool, subject: Input, status: int | None = None
+) -> ProviderError:
     return ProviderError(
         message, key=key, kind=Kind.BUSY if retryable else Kind.INTERNAL, retryable=retryable,
-        status=status, subject=Input.AUDIO,
+        status=status, subject=subject,
     )  # fmt: skip
+
+
+def _failed(media: MediaFile, *, retryable: bool, status: int | None = None) -> ProviderError:
+    """The upload of ``media`` (an audio file or a clip) failed."""
+    if media.mime.startswith("video/"):
+        return _fail(
+            "Uploading the video to continue to DashScope failed; try again.",
+            key="upload.clip_failed",
+            retryable=retryable,
+            subject=Input.CLIP,
+            status=status,
+        )
+    return _fail(
+        "Uploading the audio file to DashScope failed; try again.",
+        key="upload.failed",
+        retryable=retryable,
+        subject=Input.AUDIO,
+        status=status,
+    )
+
+
+def _subject(media: MediaFile) -> Input:
+    return Input.CLIP if media.mime.startswith("video/") else Input.AUDIO
 
 
 def object_name(media: MediaFile) -> str:
     name = _SAFE_NAME.sub("_", media.filename.rsplit("/", 1)[-1]).strip("._") or "file"
     if "." not in name:
-        name += {"audio/wav": ".wav", "audio/x-wav": ".wav"}.get(media.mime, ".mp3")
+        name += _SUFFIX.get(media.mime, ".mp3")
     return name[-100:]
 
 
@@ -64,13 +97,17 @@ async def post_to_oss(
         }
     except (KeyError, ValueError, TypeError):
         raise _fail(
-            "DashScope's upload credential was incomplete.", key="upload.policy", retryable=True
+            "DashScope's upload credential was incomplete.",
+            key="upload.policy",
+            retryable=True,
+            subject=_subject(media),
         ) from None
     if not _upload_host_allowed(host, extra_origins):
         raise _fail(
             "DashScope's upload credential named an unexpected host.",
             key="upload.host",
             retryable=False,
+            subject=_subject(media),
         )
     key = f"{upload_dir}/{object_name(media)}"
     form = aiohttp.FormData()
@@ -96,18 +133,13 @@ async def post_to_oss(
                     resp.status,
                     " (policy expired)" if expired else "",
                 )
-                raise _fail(
-                    "Uploading the audio file to DashScope failed; try again.",
-                    key="upload.failed",
+                raise _failed(
+                    media,
                     retryable=expired or resp.status >= 500 or resp.status == 429,
                     status=resp.status,
                 )
     except (aiohttp.ClientError, TimeoutError) as exc:
         log.warning("upload to %s failed: %s", safe_url(host), type(exc).__name__)
-        raise _fail(
-            "Uploading the audio file to DashScope failed; try again.",
-            key="upload.failed",
-            retryable=True,
-        ) from None
+        raise _failed(media, retryable=True) from None
     log.debug("uploaded %d bytes as oss://%s", len(media.data), key)
     return f"oss://{key}"

@@ -31,8 +31,9 @@ from typing import Any, TypeVar
 import aiohttp
 from yarl import URL
 
-from core.domain.catalog import BASE_URLS, Model, Region, find_model
-from core.domain.errors import Input, Kind, ProviderError, ValidationError
+from core.domain.catalog import BASE_URLS, REGIONS, Media, Model, Region, find_model
+from core.domain.combinations import storage_refusal
+from core.domain.errors import Kind, ProviderError, ValidationError
 from core.domain.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, TaskSummary
 from providers import _download, _upload
 from providers._errors import (
@@ -45,11 +46,10 @@ from providers._errors import (
     task_error,
 )
 from providers._parse import MalformedResponse, format_time, parse_task, parse_task_list
-from providers._wire import create_body
+from providers._wire import create_body, create_path, uses_temporary_storage
 
 log = logging.getLogger(__name__)
 
-CREATE_PATH = "/services/aigc/video-generation/video-synthesis"
 USER_AGENT = "animate-bot/0.1 (aiohttp)"
 _LIST_PAGE_SIZE = 100
 _LIST_MAX_PAGES = 50
@@ -97,7 +97,12 @@ class DashScopeClient:
         self._session = session
         self._key = _Secret(api_key)
         self.region = region
-        self.base_url = (base_url or BASE_URLS[region]).rstrip("/")
+        base = base_url or REGIONS[region].shared_url
+        if base is None:
+            raise ValueError(
+                f"region {region.value} has no shared DashScope domain; pass its workspace host"
+            )
+        self.base_url = base.rstrip("/")
         self._base = URL(self.base_url)
         self.official = self.base_url in BASE_URLS.values() or (
             (self._base.host or "").endswith(".aliyuncs.com")
@@ -132,9 +137,9 @@ class DashScopeClient:
             audio_url = await self._upload(request.audio, model)
         body = create_body(request, model, self.region, audio_url=audio_url)
         headers = {"X-DashScope-Async": "enable"}
-        if audio_url is not None and audio_url.startswith("oss://"):
+        if uses_temporary_storage(body):
             headers["X-DashScope-OssResourceResolve"] = "enable"
-        reply = await self._send_create(body, headers)
+        reply = await self._send_create(create_path(model), body, headers)
         ctx = self._ctx(model, "create")
         if reply.status != 200:
             error_body = parse_error_body(reply.raw)
@@ -285,8 +290,10 @@ class DashScopeClient:
             headers.update(extra)
         return headers
 
-    async def _send_create(self, body: dict[str, Any], headers: dict[str, str]) -> _Reply:
-        url = self._base / CREATE_PATH.lstrip("/")
+    async def _send_create(
+        self, path: str, body: dict[str, Any], headers: dict[str, str]
+    ) -> _Reply:
+        url = self._base / path.lstrip("/")
         try:
             async with self._session.post(
                 url,
@@ -370,14 +377,10 @@ class DashScopeClient:
         return delay * (1.0 + 0.25 * self._rng.random())
 
     async def _upload(self, media: MediaFile, model: Model) -> str:
-        if self.official and self.region is not Region.BEIJING:
-            raise ValidationError(
-                "Uploading an audio file only works with the Beijing region; "
-                "give a public https audio URL instead.",
-                key="audio.region",
-                params={"region": self.region.value},
-                subject=Input.AUDIO,
-            )
+        if self.official and not REGIONS[self.region].temporary_storage:
+            # the temporary storage exists in Beijing only (reference §11)
+            kind = Media.CLIP if media.mime.startswith("video/") else Media.AUDIO
+            raise storage_refusal(kind, self.region)
         data = await self._json_call(
             "GET",
             "/uploads",

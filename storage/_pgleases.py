@@ -45,9 +45,10 @@ _ABANDONED = "(lease_until IS NULL OR lease_until <= %(now)s)"
 _DUE = "next_at IS NOT NULL AND next_at <= %(now)s AND status = ANY(%(statuses)s)"
 _DELIVERABLE = "deliver_at IS NOT NULL AND deliver_at <= %(now)s"
 _UPLOADS = (
-    "status = %(queued)s AND audio_path IS NOT NULL AND next_at IS NOT NULL "
-    "AND next_at <= %(now)s AND (audio_url IS NULL OR audio_url_expires_at IS NULL "
-    "OR audio_url_expires_at < %(fresh)s)"
+    "status = %(queued)s AND next_at IS NOT NULL AND next_at <= %(now)s AND ("
+    "(audio_path IS NOT NULL AND (audio_url IS NULL OR audio_url_expires_at IS NULL "
+    "OR audio_url_expires_at < %(fresh)s)) OR (clip_path IS NOT NULL AND (clip_url IS NULL "
+    "OR clip_url_expires_at IS NULL OR clip_url_expires_at < %(fresh)s)))"
 )
 
 

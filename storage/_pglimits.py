@@ -2,7 +2,7 @@
 
 DashScope counts an account's submits per model and its task queries per rolling second,
 whatever process sends them, so the windows live in the database: one row per event in
-``limiter_events``. Taking an event is one call of ``limiter_take`` (migration 0006), one round
+``limiter_events``. Taking an event is one call of ``limiter_take`` (migration 0008), one round
 trip: under the key's advisory lock it prunes the old events, counts the live ones and inserts
 the new one if there is room. Each process takes the lock before counting, so two processes
 never both take the last place in a window.

@@ -11,9 +11,13 @@ _BASE = 0x616E6D00
 
 #: schema migrations: (MIGRATE, 0), held for the migration transaction
 MIGRATE = _BASE + 1
-#: per-user active cap: (USER_CAP, hashtext(platform || ':' || user)), held for one insert
+#: per-user limits (active cap, daily seconds, cooldown): (USER_CAP, hashtext(platform || ':' ||
+#: user)), held for one insert
 USER_CAP = _BASE + 2
+#: per-server monthly budget: (GUILD_BUDGET, hashtext(platform || ':' || guild)), guild '' for
+#: direct messages; always taken after USER_CAP, held for one insert
+GUILD_BUDGET = _BASE + 3
 #: per-model concurrency slots: (SLOTS, hashtext(model)), held while a create takes a slot
-SLOTS = _BASE + 3
+SLOTS = _BASE + 4
 #: the account's rate windows: (LIMITER, hashtext(key)), held while one event is counted
-LIMITER = _BASE + 4
+LIMITER = _BASE + 5

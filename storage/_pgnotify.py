@@ -1,7 +1,7 @@
 """New-work notifications: workers LISTEN on a connection of their own.
 
 Every insert into ``jobs`` notifies channel ``animate_jobs`` when its transaction commits (the
-trigger of migration 0006), whichever process inserted it: a front-end's submit wakes every idle
+trigger of migration 0008), whichever process inserted it: a front-end's submit wakes every idle
 worker at once instead of at its next tick. A LISTEN belongs to one session, so it cannot share
 the pool (a pooled connection goes back to other work); this module opens one connection per
 listening process and keeps it: on a lost connection it reconnects with backoff and wakes once,

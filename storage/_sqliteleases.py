@@ -87,10 +87,13 @@ class SqliteLeases:
         self, now: datetime, *, fresh_until: datetime, lease: Lease, limit: int
     ) -> list[JobRecord]:
         where = (
-            "status = ? AND audio_path IS NOT NULL AND next_at IS NOT NULL AND next_at <= ? "
-            "AND (audio_url IS NULL OR audio_url_expires_at IS NULL OR audio_url_expires_at < ?)"
+            "status = ? AND next_at IS NOT NULL AND next_at <= ? AND ("
+            "(audio_path IS NOT NULL AND (audio_url IS NULL OR audio_url_expires_at IS NULL "
+            "OR audio_url_expires_at < ?)) OR (clip_path IS NOT NULL AND (clip_url IS NULL "
+            "OR clip_url_expires_at IS NULL OR clip_url_expires_at < ?)))"
         )
-        params = [JobStatus.QUEUED.value, now.timestamp(), fresh_until.timestamp()]
+        fresh = fresh_until.timestamp()
+        params = [JobStatus.QUEUED.value, now.timestamp(), fresh, fresh]
         jobs = await self._claim(
             where,
             params,

@@ -1,4 +1,5 @@
-"""The PostgreSQL job store (psycopg 3, async, pooled): implements ``core.store.JobStore``.
+"""The PostgreSQL job store (psycopg 3, async, pooled): implements ``core.store.JobStore`` (the
+ledger sums and server settings come from ``storage.postgres_controls``).
 
 Same semantics as ``storage.sqlite.SqliteJobStore``, for several processes on one database:
 
@@ -33,9 +34,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from core.domain.durations import DurationKey, DurationStats
 from core.domain.jobs import JobStatus
-from core.domain.policy import ActiveCap
+from core.domain.quota import Quota
 from core.domain.records import JobRecord
-from storage import _pglocks, _pgnotify
+from storage import _charges, _pglocks, _pgnotify
 from storage._columns import to_values, utc
 from storage._pgleases import PgLeases
 from storage._pglimits import PostgresLimits
@@ -52,6 +53,7 @@ from storage._pgrows import (
     status_values,
     task_id_checked,
 )
+from storage.postgres_controls import PostgresControls, ledger_query, ledger_sql
 
 log = logging.getLogger(__name__)
 
@@ -62,21 +64,27 @@ async def _configure(conn: AsyncConnection[TupleRow]) -> None:
 
 
 _INSERT = sql.SQL("INSERT INTO jobs ({}) VALUES ({}) RETURNING id").format(COLS, VALUES)
-# INSERT … SELECT … WHERE: the row goes in only if the count (taken under the user's lock) fits
-_INSERT_WITHIN = sql.SQL(
-    "INSERT INTO jobs ({}) SELECT {} WHERE (SELECT count(*) FROM jobs WHERE platform = %s "
-    "AND user_id = %s AND status = ANY(%s)) < %s RETURNING id"
-).format(COLS, VALUES)
-# two users whose keys hash alike merely queue behind each other, which is harmless
-_USER_LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(%s::text || ':' || %s::text))"
+# INSERT … SELECT … WHERE: the row goes in only if the sums (taken under the locks) fit
+_INSERT_WITHIN = sql.SQL("INSERT INTO jobs ({}) SELECT {} WHERE ").format(COLS, VALUES)
+# two users (or servers) whose keys hash alike merely queue behind each other: harmless
+_LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(%s::text || ':' || %s::text))"
 # a job another owner holds is claimable only once its lease ends: that is when it is due for us
 _NEXT_DUE = (
     "SELECT min(CASE WHEN lease_owner IS NOT NULL AND lease_owner <> %s AND lease_until > next_at "
     "THEN lease_until ELSE next_at END) FROM jobs WHERE next_at IS NOT NULL AND status = ANY(%s)"
 )
 
+# one statement, whatever the number of rows; each CASE repeats its WHERE half
+_SCHEDULE_UNSCHEDULED = (
+    "UPDATE jobs SET next_at = CASE WHEN status = ANY(%(active)s) AND next_at IS NULL "
+    "THEN %(now)s ELSE next_at END, deliver_at = CASE WHEN status = ANY(%(waiting)s) "
+    "AND deliver_at IS NULL THEN %(now)s ELSE deliver_at END, updated_at = %(now)s, "
+    "version = version + 1 WHERE (status = ANY(%(active)s) AND next_at IS NULL) "
+    "OR (status = ANY(%(waiting)s) AND deliver_at IS NULL)"
+)
 
-class PostgresJobStore(PgLeases):
+
+class PostgresJobStore(PgLeases, PostgresControls):
     """``JobStore`` over a connection pool; ``async with PostgresJobStore.open(url)``.
 
     ``limits`` are the account's rate windows in the same database (``core.ports.AccountLimits``)
@@ -145,16 +153,26 @@ class PostgresJobStore(PgLeases):
             new_id = await self._one(_INSERT, list(to_values(job).values()))
         return dataclasses.replace(job, id=int(new_id))
 
-    async def insert_job_within(self, job: JobRecord, cap: ActiveCap) -> JobRecord | None:
-        platform, user = job.chat.platform, job.chat.user
-        params = [*to_values(job).values(), platform, user, status_values(cap.statuses), cap.limit]
+    async def insert_job_within(self, job: JobRecord, quota: Quota) -> JobRecord | None:
+        where = _charges.quota_conditions(
+            quota, seconds=job.spec.duration, money=job.cost_estimate, out=ledger_sql()
+        )
+        query = _INSERT_WITHIN + ledger_query(where) + sql.SQL(" RETURNING id")
+        lim = quota.limits
         async with (
             task_id_checked(job.task_id),
             self._pool.connection() as conn,
             conn.transaction(),
         ):
-            await conn.execute(_USER_LOCK, (_pglocks.USER_CAP, platform, user))
-            cur = await conn.execute(_INSERT_WITHIN, params)
+            # Under READ COMMITTED two inserts could each count before the other commits: the
+            # requester's lock (then the server's, always in this order: no deadlock) makes
+            # them take turns, and each counts what the previous one committed.
+            if lim.active_jobs or lim.daily_seconds or lim.cooldown_seconds:
+                await conn.execute(_LOCK, (_pglocks.USER_CAP, quota.platform, quota.user))
+            if lim.monthly_budget:
+                guild = "" if quota.guild is None else quota.guild
+                await conn.execute(_LOCK, (_pglocks.GUILD_BUDGET, quota.platform, guild))
+            cur = await conn.execute(query, [*to_values(job).values(), *where.params])
             got = await cur.fetchone()
         return None if got is None else dataclasses.replace(job, id=int(got[0]))
 
@@ -233,23 +251,45 @@ class PostgresJobStore(PgLeases):
             SELECT + sql.SQL("WHERE status = ANY(%s) ORDER BY id"), (status_values(statuses),)
         )
 
+    async def job_for_task(self, task_id: str) -> JobRecord | None:
+        rows = await self._fetch(
+            SELECT + sql.SQL("WHERE task_id = %s ORDER BY id LIMIT 1"), (task_id,)
+        )
+        return rows[0] if rows else None
+
+    async def schedule_unscheduled(
+        self,
+        now: datetime,
+        *,
+        due: Iterable[JobStatus],
+        deliverable: Iterable[JobStatus],
+    ) -> int:
+        # one statement, whatever the number of rows (see the SQLite store)
+        params = {"active": status_values(due), "waiting": status_values(deliverable), "now": now}
+        async with self._pool.connection() as conn:
+            cur = await conn.execute(_SCHEDULE_UNSCHEDULED, params)
+            return int(cur.rowcount)
+
     async def uploads_due(
         self, now: datetime, *, fresh_until: datetime, limit: int
     ) -> list[JobRecord]:
         return await self._fetch(
             SELECT
             + sql.SQL(
-                "WHERE status = %s AND audio_path IS NOT NULL AND next_at IS NOT NULL "
-                "AND next_at <= %s AND (audio_url IS NULL OR audio_url_expires_at IS NULL "
-                "OR audio_url_expires_at < %s) ORDER BY next_at LIMIT %s"
+                "WHERE status = %s AND next_at IS NOT NULL AND next_at <= %s AND ("
+                "(audio_path IS NOT NULL AND (audio_url IS NULL OR audio_url_expires_at IS NULL "
+                "OR audio_url_expires_at < %s)) OR (clip_path IS NOT NULL AND (clip_url IS NULL "
+                "OR clip_url_expires_at IS NULL OR clip_url_expires_at < %s))) "
+                "ORDER BY next_at LIMIT %s"
             ),
-            (JobStatus.QUEUED.value, now, fresh_until, limit),
+            (JobStatus.QUEUED.value, now, fresh_until, fresh_until, limit),
         )
 
     async def referenced_files(self) -> set[str]:
         async with self._pool.connection() as conn:
             cur = await conn.execute(
-                "SELECT image_path, audio_path, video_path, fit_path FROM jobs"
+                "SELECT image_path, audio_path, last_frame_path, clip_path, video_path, fit_path "
+                "FROM jobs"
             )
             return {str(p) for row in await cur.fetchall() for p in row if p}
 

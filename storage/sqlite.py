@@ -1,4 +1,5 @@
-"""The aiosqlite job store: implements ``core.store.JobStore``. All SQL of the app lives here.
+"""The aiosqlite job store: implements ``core.store.JobStore`` (the ledger sums and server
+settings come from ``storage.sqlite_controls``).
 
 WAL journal, a busy timeout, autocommit mode: every method is one statement (an explicit
 transaction on the shared connection would swallow other coroutines' statements into it), so a
@@ -24,11 +25,13 @@ import aiosqlite
 
 from core.domain.durations import DurationKey, DurationStats
 from core.domain.jobs import JobStatus
-from core.domain.policy import ActiveCap
+from core.domain.quota import Quota
 from core.domain.records import JobRecord
+from storage import _charges
 from storage._sqliteleases import SqliteLeases
 from storage._sqliterows import SELECT, dt, from_row, task_id_checked, to_row
 from storage.migrate import migrate
+from storage.sqlite_controls import SqliteControls, ledger_sql
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ _HELD_UNTIL = (
 )
 
 
-class SqliteJobStore(SqliteLeases):
+class SqliteJobStore(SqliteLeases, SqliteControls):
     """``JobStore`` over one aiosqlite connection; ``async with SqliteJobStore.open(path)``."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:
@@ -86,18 +89,19 @@ class SqliteJobStore(SqliteLeases):
         assert got is not None  # noqa: S101 - RETURNING always yields the new row
         return dataclasses.replace(job, id=int(got[0]))
 
-    async def insert_job_within(self, job: JobRecord, cap: ActiveCap) -> JobRecord | None:
+    async def insert_job_within(self, job: JobRecord, quota: Quota) -> JobRecord | None:
         # One INSERT … SELECT … WHERE: a write statement takes the database's write lock before
-        # it reads, so the count it checks cannot change before its row is in (any process).
+        # it reads, so the sums it checks cannot change before its row is in (any process).
         row = to_row(job)
-        wanted = [s.value for s in cap.statuses]
-        marks = ", ".join("?" for _ in wanted)
-        sql = (
-            f"INSERT INTO jobs ({', '.join(row)}) SELECT {', '.join('?' for _ in row)} "  # noqa: S608 - column names come from COLUMNS, values are bound
-            "WHERE (SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "
-            f"AND status IN ({marks})) < ? RETURNING id"
+        where = _charges.quota_conditions(
+            quota, seconds=job.spec.duration, money=job.cost_estimate, out=ledger_sql()
         )
-        params = [*row.values(), job.chat.platform, job.chat.user, *wanted, cap.limit]
+        # column names come from COLUMNS, the conditions from storage._charges; values are bound
+        sql = (
+            f"INSERT INTO jobs ({', '.join(row)}) SELECT {', '.join('?' for _ in row)} "
+            f"WHERE {where.sql()} RETURNING id"
+        )
+        params = [*row.values(), *where.params]
         async with task_id_checked(job.task_id), self._db.execute(sql, params) as cur:
             got = await cur.fetchone()
         return None if got is None else dataclasses.replace(job, id=int(got[0]))
@@ -184,20 +188,56 @@ class SqliteJobStore(SqliteLeases):
         marks = ", ".join("?" for _ in wanted)
         return await self._fetch(f"{SELECT} WHERE status IN ({marks}) ORDER BY id", wanted)
 
+    async def job_for_task(self, task_id: str) -> JobRecord | None:
+        rows = await self._fetch(SELECT + " WHERE task_id = ? ORDER BY id LIMIT 1", (task_id,))
+        return rows[0] if rows else None
+
+    async def schedule_unscheduled(
+        self,
+        now: datetime,
+        *,
+        due: Iterable[JobStatus],
+        deliverable: Iterable[JobStatus],
+    ) -> int:
+        # one statement (one transaction), whatever the number of rows: a restart with a deep
+        # queue never reads the queue into memory to find the few rows without a schedule
+        active, waiting = [s.value for s in due], [s.value for s in deliverable]
+        a, w = ", ".join("?" for _ in active), ", ".join("?" for _ in waiting)
+        late = f"status IN ({a}) AND next_at IS NULL"
+        untold = f"status IN ({w}) AND deliver_at IS NULL"
+        sql = (
+            f"UPDATE jobs SET next_at = CASE WHEN {late} THEN ? ELSE next_at END, "  # noqa: S608 - only placeholders are interpolated
+            f"deliver_at = CASE WHEN {untold} THEN ? ELSE deliver_at END, "
+            f"updated_at = ?, version = version + 1 WHERE ({late}) OR ({untold})"
+        )
+        at = now.timestamp()
+        params = [*active, at, *waiting, at, at, *active, *waiting]
+        async with self._db.execute(sql, params) as cur:
+            return int(cur.rowcount)
+
     async def uploads_due(
         self, now: datetime, *, fresh_until: datetime, limit: int
     ) -> list[JobRecord]:
         return await self._fetch(
-            f"{SELECT} WHERE status = ? AND audio_path IS NOT NULL AND next_at IS NOT NULL "
-            "AND next_at <= ? AND (audio_url IS NULL OR audio_url_expires_at IS NULL "
-            "OR audio_url_expires_at < ?) ORDER BY next_at LIMIT ?",
-            (JobStatus.QUEUED.value, now.timestamp(), fresh_until.timestamp(), limit),
+            f"{SELECT} WHERE status = ? AND next_at IS NOT NULL AND next_at <= ? AND ("
+            "(audio_path IS NOT NULL AND (audio_url IS NULL OR audio_url_expires_at IS NULL "
+            "OR audio_url_expires_at < ?)) OR (clip_path IS NOT NULL AND (clip_url IS NULL "
+            "OR clip_url_expires_at IS NULL OR clip_url_expires_at < ?))) "
+            "ORDER BY next_at LIMIT ?",
+            (
+                JobStatus.QUEUED.value,
+                now.timestamp(),
+                fresh_until.timestamp(),
+                fresh_until.timestamp(),
+                limit,
+            ),
         )
 
     async def referenced_files(self) -> set[str]:
         found: set[str] = set()
         async with self._db.execute(
-            "SELECT image_path, audio_path, video_path, fit_path FROM jobs"
+            "SELECT image_path, audio_path, last_frame_path, clip_path, video_path, fit_path "
+            "FROM jobs"
         ) as cur:
             for row in await cur.fetchall():
                 found.update(str(p) for p in row if p)

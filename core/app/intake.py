@@ -1,48 +1,40 @@
-"""Intake: the cheap gate a request passes before a front-end reads its attachment bytes.
+"""Intake: the bound on requests holding attachment bytes, and the count of those in flight.
 
-It refuses a requester already at the per-user cap (``core.domain.policy``) before any byte is
-read, and bounds how many requests hold attachment bytes in memory at once. The cap is checked
-again, atomically, when the row is inserted (``JobStore.insert_job_within``), so two requests at
-once cannot both pass when only one fits.
+A front-end enters ``intake`` after the facade's ``check`` (every policy and quota, cheaply, before
+any byte is read) and stays inside until ``submit`` returns. Inside, at most ``concurrency``
+requests hold attachment bytes at once, so a burst of uploads cannot exhaust memory; a
+requester's requests still inside count against their active-jobs cap, so one user cannot slip
+several requests past it while the first is being read. The limits are checked again,
+atomically, when the row is inserted (``JobStore.insert_job_within``).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from core.domain.jobs import ChatRef
-from core.domain.policy import UserLimits, too_many_active
-from core.ports import JobStore
+
+#: the facade's cheap quota check, told how many of the requester's requests are inside
+Check = Callable[[int], Awaitable[None]]
 
 
 class Intake:
-    """Front-ends enter ``intake(chat)`` before reading attachment bytes: it refuses a requester
-    already at the cap (counting their intakes still in progress) and lets only ``concurrency``
-    intakes hold bytes in memory at once, so a burst of uploads cannot exhaust memory."""
-
-    def __init__(self, *, store: JobStore, limits: UserLimits, concurrency: int) -> None:
-        self.store = store
-        self.limits = limits
+    def __init__(self, *, concurrency: int) -> None:
         self._gate = asyncio.Semaphore(max(1, concurrency))
         self._pending: Counter[tuple[str, str]] = Counter()
 
-    async def check(self, chat: ChatRef) -> None:
-        """Refuse when ``chat.user`` has no room for one more job (cheap; not atomic)."""
-        cap = self.limits.cap()
-        if cap is None:
-            return
-        key = (chat.platform, chat.user)
-        active = await self.store.count_active(chat.platform, chat.user, cap.statuses)
-        if active + self._pending[key] >= cap.limit:
-            raise too_many_active(cap.limit)
+    def pending(self, chat: ChatRef) -> int:
+        """The requester's requests inside the intake right now."""
+        return self._pending[(chat.platform, chat.user)]
 
     @asynccontextmanager
-    async def enter(self, chat: ChatRef) -> AsyncIterator[None]:
-        await self.check(chat)
+    async def enter(self, chat: ChatRef, check: Check | None = None) -> AsyncIterator[None]:
         key = (chat.platform, chat.user)
+        if check is not None:
+            await check(self._pending[key])
         self._pending[key] += 1
         try:
             async with self._gate:

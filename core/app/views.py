@@ -1,8 +1,10 @@
 """The one record → view mapping: what a front-end shows about a job.
 
-State, queue position (the same fair order admission uses), ETA (learned generation times) and
-cost. The facade returns these views; the engine's deliverer receives ``Views.view`` from the
-builder, so a progress edit never goes through admission or the facade.
+State, queue position (the same fair order admission uses), expected start and finish (learned
+generation times) and cost. ``queue`` gives every waiting job its place at once, for the live
+queue edits of the deliverer. The facade returns these views; the engine's deliverer receives
+``Views.view`` and ``Views.queue`` from the builder, so a progress edit never goes through
+admission or the facade.
 """
 
 from __future__ import annotations
@@ -47,22 +49,38 @@ class Views:
                 # the slots busy right now delay the queue by about one more round
                 busy = (await self.store.in_flight_counts(SLOT_STATUSES)).get(job.spec.model, 0)
                 position_for_eta = position + min(busy, slots)
-        mean = (await self.durations.expectation_for(job)).mean
+        mean = await self.durations.expected_seconds(job)
         eta = estimate_eta(job, now, position=position_for_eta, slots=slots, mean_seconds=mean)
-        return to_view(job, position=position, eta=eta)
+        starts = None
+        if job.status is _S.QUEUED and eta is not None:
+            starts = max(now, eta - timedelta(seconds=mean))
+        return to_view(job, position=position, eta=eta, starts_at=starts)
 
     async def position(self, job: JobRecord, now: datetime) -> int | None:
         """1 = next of its model to get a slot; None when not queued locally."""
         if job.status is not _S.QUEUED:
             return None
-        model = job.spec.model
-        queued = [
-            j for j in await self.store.jobs_with_status([_S.QUEUED]) if j.spec.model == model
-        ]
-        since = now - timedelta(seconds=self.fairness_window)
-        served = [j for j in await self.store.submitted_since(since) if j.spec.model == model]
-        order = [j.id for j in fair_order(queued, served)]
+        order = [j.id for j, _ in await self.queue(now, model=job.spec.model)]
         return order.index(job.id) + 1 if job.id in order else None
+
+    async def queue(
+        self, now: datetime, *, model: str | None = None
+    ) -> list[tuple[JobRecord, int]]:
+        """Every queued job (of ``model``) with its place in its model's queue, in the fair
+        order admission serves them (``core.domain.fairness``)."""
+        queued = await self.store.jobs_with_status([_S.QUEUED])
+        if model is not None:
+            queued = [j for j in queued if j.spec.model == model]
+        if not queued:
+            return []
+        since = now - timedelta(seconds=self.fairness_window)
+        served = await self.store.submitted_since(since)
+        out: list[tuple[JobRecord, int]] = []
+        for name in sorted({j.spec.model for j in queued}):
+            mine = [j for j in queued if j.spec.model == name]
+            theirs = [j for j in served if j.spec.model == name]
+            out.extend((j, i) for i, j in enumerate(fair_order(mine, theirs), start=1))
+        return out
 
 
 def estimate_eta(
@@ -81,7 +99,13 @@ def estimate_eta(
     return None
 
 
-def to_view(job: JobRecord, *, position: int | None = None, eta: datetime | None = None) -> JobView:
+def to_view(
+    job: JobRecord,
+    *,
+    position: int | None = None,
+    eta: datetime | None = None,
+    starts_at: datetime | None = None,
+) -> JobView:
     return JobView(
         id=job.id,
         status=job.status,
@@ -93,6 +117,7 @@ def to_view(job: JobRecord, *, position: int | None = None, eta: datetime | None
         task_id=job.task_id,
         queue_position=position,
         eta=eta,
+        starts_at=starts_at,
         cost_estimate=job.cost_estimate,
         currency=job.currency,
         cost=job.cost,
@@ -110,4 +135,7 @@ def to_view(job: JobRecord, *, position: int | None = None, eta: datetime | None
         video_url_expires_at=job.video_url_expires_at,
         posted_message_id=job.posted_message_id,
         parent_job_id=job.parent_job_id,
+        unit_price=job.unit_price,
+        clip_seconds=job.clip_seconds if job.clip_path is not None else None,
+        last_frame=job.last_frame_path is not None,
     )

@@ -1,201 +1,108 @@
-"""The Wan image-to-video model catalog: one row per model, everything the bot needs to know.
+"""The Wan model catalog: one row per model, everything the bot needs to know.
 
-Facts come from ``shared/reference/dashscope-api.md`` (§5 capabilities, §5.1 prices, §5.2 wan2.7,
-§6 input rules, §10 rate limits, §13 effect templates). Adding a model is one ``Model(...)`` row in
-``MODELS``; nothing else in the code lists models.
+Facts come from ``shared/reference/dashscope-api.md`` (§1.1 availability per region, §5
+capabilities, §5.1 prices, §5.3 wan2.7, §5.4 kf2v, §5.5 Wan 3.0, §6 input rules, §10 rate limits,
+§13 effect templates). Adding a model is one ``Model(...)`` row in ``MODELS``; nothing else in
+the code lists models. The types are in ``core.domain.capabilities``, the regions in
+``core.domain.regions``, the effects in ``core.domain.effects`` (all re-exported here).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
 from types import MappingProxyType
 
-
-class Region(StrEnum):
-    """DashScope regions. Keys, endpoints and model ids all belong to one region."""
-
-    BEIJING = "cn-beijing"
-    SINGAPORE = "ap-southeast-1"
-    VIRGINIA = "us-east-1"
-
-
-#: Default native API base URL of each region (reference §1).
-BASE_URLS: Mapping[Region, str] = MappingProxyType(
-    {
-        Region.BEIJING: "https://dashscope.aliyuncs.com/api/v1",
-        Region.SINGAPORE: "https://dashscope-intl.aliyuncs.com/api/v1",
-        Region.VIRGINIA: "https://dashscope-us.aliyuncs.com/api/v1",
-    }
+from core.domain.capabilities import (
+    AUDIO_LIMITS,
+    DRIVING_AUDIO_LIMITS,
+    FIRST_FRAME_AUDIO,
+    FIRST_FRAME_ONLY,
+    KF2V_MEDIA,
+    UPLOADED_MEDIA,
+    WAN27_MEDIA,
+    WAN30_MEDIA,
+    AudioLimits,
+    AudioMode,
+    Family,
+    ImageLimits,
+    Media,
+    Model,
+    everywhere,
+    prices,
+    region_ids,
 )
+from core.domain.effects import EFFECTS, I2V_EFFECTS, KF2V_EFFECTS, TURBO_EFFECTS, Effect
+from core.domain.regions import BASE_URLS, CURRENCY, REGIONS, Region, RegionInfo
 
-#: Currency prices are quoted in, per region (reference §5.1).
-CURRENCY: Mapping[Region, str] = MappingProxyType(
-    {Region.BEIJING: "CNY", Region.SINGAPORE: "USD", Region.VIRGINIA: "CNY"}
-)
-
-
-class Protocol(StrEnum):
-    """Which request body generation a model speaks (reference §4 vs §5.2)."""
-
-    LEGACY = "img_url"  # wan2.1 … wan2.6: input.img_url / audio_url / template
-    MEDIA = "media"  # wan2.7: input.media = [{"type": "first_frame", "url": …}, …]
-
-
-class AudioMode(StrEnum):
-    SILENT = "silent"  # the model never makes sound
-    ALWAYS = "always"  # always with sound: generated, or aligned to a custom audio file
-    OPTIONAL = "optional"  # parameters.audio switches sound on (default) or off
-
-
-@dataclass(frozen=True, slots=True)
-class Effect:
-    """A video-effect template (reference §13)."""
-
-    name: str  # wire value of input.template
-    zh: str
-    en: str
-    category: str
-
-
-@dataclass(frozen=True, slots=True)
-class ImageLimits:
-    min_side: int
-    max_side: int
-    max_bytes: int
-    formats: frozenset[str] = frozenset({"JPEG", "PNG", "BMP", "WEBP"})
-
-
-@dataclass(frozen=True, slots=True)
-class AudioLimits:
-    min_seconds: float
-    max_seconds: float
-    max_bytes: int
-    formats: frozenset[str] = frozenset({"wav", "mp3"})
-
-
-@dataclass(frozen=True, slots=True)
-class Model:
-    """One Wan image-to-video model. ``id`` is the Beijing id; ``region_ids`` maps availability."""
-
-    id: str
-    label: str
-    region_ids: Mapping[Region, str]
-    protocol: Protocol
-    resolutions: tuple[str, ...]
-    default_resolution: str
-    durations: tuple[int, ...]
-    default_duration: int
-    audio: AudioMode
-    custom_audio: bool  # accepts a user audio file (audio_url / driving_audio)
-    effects: tuple[str, ...]  # template names this model supports
-    prompt_max: int
-    image: ImageLimits
-    fps: int
-    #: price per output second: region -> resolution -> unit price (with sound where optional)
-    price: Mapping[Region, Mapping[str, float]]
-    #: price per output second when sound is switched off (AudioMode.OPTIONAL only)
-    silent_price: Mapping[Region, Mapping[str, float]] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
-    submit_rps: int = 5
-    concurrency: int = 5
-    #: typical seconds from create to SUCCEEDED at the default settings (a prior for the poller)
-    typical_seconds: float = 120.0
-    prompt_extend_reports_actual: bool = True  # SUCCEEDED output carries actual_prompt
-    free_seconds_beijing: int = 50
-    negative_prompt_max: int = 500
-
-    def wire_id(self, region: Region) -> str:
-        return self.region_ids[region]
-
-    def available_in(self, region: Region) -> bool:
-        return region in self.region_ids
-
-    def unit_price(self, region: Region, resolution: str, *, sound: bool = True) -> float | None:
-        table = self.price if sound or self.audio is not AudioMode.OPTIONAL else self.silent_price
-        return table.get(region, {}).get(resolution)
-
-    def cost(self, region: Region, resolution: str, seconds: int, *, sound: bool = True) -> float:
-        unit = self.unit_price(region, resolution, sound=sound)
-        return 0.0 if unit is None else round(unit * seconds, 6)
-
-
-def _prices(
-    bj: Mapping[str, float] | None = None,
-    sg: Mapping[str, float] | None = None,
-    us: Mapping[str, float] | None = None,
-) -> Mapping[Region, Mapping[str, float]]:
-    out: dict[Region, Mapping[str, float]] = {}
-    for region, table in ((Region.BEIJING, bj), (Region.SINGAPORE, sg), (Region.VIRGINIA, us)):
-        if table is not None:
-            out[region] = MappingProxyType(dict(table))
-    return MappingProxyType(out)
-
+__all__ = [
+    "ASPECTS",
+    "AUDIO_LIMITS",
+    "BASE_URLS",
+    "CURRENCY",
+    "DEFAULT_EFFECT_MODEL",
+    "DEFAULT_MODEL",
+    "EFFECTS",
+    "FILLS",
+    "MODELS",
+    "REGIONS",
+    "SAFE_MAX_SIDE",
+    "SAFE_MIN_SIDE",
+    "AudioLimits",
+    "AudioMode",
+    "Effect",
+    "Family",
+    "ImageLimits",
+    "Media",
+    "Model",
+    "Region",
+    "RegionInfo",
+    "effect_model",
+    "find_model",
+    "models_for_effect",
+    "models_in",
+    "models_taking",
+    "output_size",
+]
 
 _MB = 1024 * 1024
 _IMG_20 = ImageLimits(min_side=240, max_side=8000, max_bytes=20 * _MB)
 _IMG_10 = ImageLimits(min_side=240, max_side=8000, max_bytes=10 * _MB)
-
-#: Audio accepted by DashScope (reference §6.4; wan2.7 accepts from 2 s, §5.2).
-AUDIO_LIMITS = AudioLimits(min_seconds=3.0, max_seconds=30.0, max_bytes=15 * _MB)
+#: kf2v's own page (2025-11) still says 360–2000 px and 10 MB (reference §5.4)
+_IMG_KF2V = ImageLimits(min_side=360, max_side=2000, max_bytes=10 * _MB)
 
 #: Image sides the media pipeline aims for: inside both the 2025 (360–2000 px) and the 2026
 #: (240–8000 px) documented ranges, so a normalised image is valid whichever rule is live.
 SAFE_MIN_SIDE = 360
 SAFE_MAX_SIDE = 2000
 
-EFFECTS: Mapping[str, Effect] = MappingProxyType(
-    {
-        e.name: e
-        for e in (
-            Effect("squish", "解压捏捏", "Squish", "general"),
-            Effect("rotation", "转圈圈", "Spin around", "general"),
-            Effect("poke", "戳戳乐", "Poke", "general"),
-            Effect("inflate", "气球膨胀", "Balloon inflate", "general"),
-            Effect("dissolve", "分子扩散", "Molecular dissolve", "general"),
-            Effect("melt", "热浪融化", "Heat-wave melt", "general"),
-            Effect("icecream", "冰淇淋星球", "Ice-cream planet", "general"),
-            Effect("carousel", "时光木马", "Time carousel", "single person"),
-            Effect("singleheart", "爱你哟", "Love you (heart)", "single person"),
-            Effect("dance1", "摇摆时刻", "Swing time", "single person"),
-            Effect("dance2", "头号甩舞", "Head-flip dance", "single person"),
-            Effect("dance3", "星摇时刻", "Star sway", "single person"),
-            Effect("dance4", "指感节奏", "Finger rhythm", "single person"),
-            Effect("dance5", "舞动开关", "Dance switch", "single person"),
-            Effect("mermaid", "人鱼觉醒", "Mermaid awakening", "single person"),
-            Effect("graduation", "学术加冕", "Graduation crown", "single person"),
-            Effect("dragon", "巨兽追袭", "Giant beast chase", "single person"),
-            Effect("money", "财从天降", "Money rain", "single person"),
-            Effect("jellyfish", "水母之约", "Jellyfish date", "single person"),
-            Effect("pupil", "瞳孔穿越", "Through the pupil", "single person"),
-            Effect("flying", "魔法悬浮", "Magic levitation", "person or animal"),
-            Effect("rose", "赠人玫瑰", "Give a rose", "person or animal"),
-            Effect("crystalrose", "闪亮玫瑰", "Crystal rose", "person or animal"),
-            Effect("hug", "爱的抱抱", "Hug", "two people"),
-            Effect("frenchkiss", "唇齿相依", "Kiss", "two people"),
-            Effect("coupleheart", "双倍心动", "Couple heart", "two people"),
-        )
-    }
-)
-
-_TURBO_EFFECTS = (
-    "squish", "rotation", "poke", "inflate", "dissolve", "carousel", "singleheart",
-    "flying", "rose", "crystalrose", "hug", "frenchkiss", "coupleheart",
-)  # fmt: skip
-
-
-def _ids(bj: str, sg: str | None = None, us: str | None = None) -> Mapping[Region, str]:
-    out = {Region.BEIJING: bj}
-    if sg is not None:
-        out[Region.SINGAPORE] = sg
-    if us is not None:
-        out[Region.VIRGINIA] = us
-    return MappingProxyType(out)
-
-
 _D2_15 = tuple(range(2, 16))
+_D5_10_15 = (5, 10, 15)
+#: Wan 3.0 ``parameters.ratio``: adaptive (follow the first frame) is the default (§5.5)
+_WAN30_RATIOS = ("adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16")
+
+
+def _wan30(model_id: str, label: str, typical_seconds: float) -> Model:
+    # Prices and rate limits are not published yet (reference §5.5): unknown prices, 5/5 limits
+    # like every other fast model; an operator sets a price in PRICE_OVERRIDES.
+    return Model(
+        id=model_id,
+        label=label,
+        region_ids=everywhere(model_id),
+        family=Family.WAN30,
+        resolutions=("480P", "720P", "1080P"),
+        default_resolution="1080P",
+        durations=tuple(range(2, 31)),
+        default_duration=5,
+        audio=AudioMode.OPTIONAL,  # "开关声音价格相同": the same (unknown) price either way
+        combinations=WAN30_MEDIA,
+        prompt_max=20_000,
+        image=_IMG_20,
+        price=prices(),
+        ratios=_WAN30_RATIOS,
+        typical_seconds=typical_seconds,
+        negative_prompt_max=None,
+    )
+
 
 MODELS: Mapping[str, Model] = MappingProxyType(
     {
@@ -204,61 +111,80 @@ MODELS: Mapping[str, Model] = MappingProxyType(
             Model(
                 id="wan2.7-i2v",
                 label="Wan 2.7",
-                region_ids=_ids("wan2.7-i2v", "wan2.7-i2v"),
-                protocol=Protocol.MEDIA,
+                region_ids=region_ids(bj="wan2.7-i2v", sg="wan2.7-i2v"),
+                family=Family.WAN27,
                 resolutions=("720P", "1080P"),
                 default_resolution="1080P",
                 durations=_D2_15,
                 default_duration=5,
                 audio=AudioMode.ALWAYS,
-                custom_audio=True,
-                effects=(),
-                prompt_max=1500,
+                combinations=WAN27_MEDIA,
+                prompt_max=5000,
                 image=_IMG_20,
-                fps=30,
-                price=_prices(bj={"720P": 0.6, "1080P": 1.0}, sg={"720P": 0.10, "1080P": 0.15}),
+                price=prices(bj={"720P": 0.6, "1080P": 1.0}, sg={"720P": 0.10, "1080P": 0.15}),
+                audio_limits=DRIVING_AUDIO_LIMITS,
                 typical_seconds=180.0,
             ),
             Model(
                 id="wan2.6-i2v",
                 label="Wan 2.6",
-                region_ids=_ids("wan2.6-i2v", "wan2.6-i2v", "wan2.6-i2v"),
-                protocol=Protocol.LEGACY,
+                region_ids=region_ids(
+                    bj="wan2.6-i2v", sg="wan2.6-i2v", us="wan2.6-i2v", de="wan2.6-i2v"
+                ),
+                family=Family.I2V,
                 resolutions=("720P", "1080P"),
                 default_resolution="1080P",
                 durations=_D2_15,
                 default_duration=5,
                 audio=AudioMode.ALWAYS,
-                custom_audio=True,
-                effects=(),
+                combinations=FIRST_FRAME_AUDIO,
                 prompt_max=1500,
                 image=_IMG_20,
-                fps=30,
-                price=_prices(
+                price=prices(
                     bj={"720P": 0.6, "1080P": 1.0},
                     sg={"720P": 0.10, "1080P": 0.15},
                     us={"720P": 0.6, "1080P": 1.0},
+                    de={"720P": 0.6, "1080P": 1.0},
                 ),
+                # the "global" deployment: 5/10/15 s only (§1.1; Frankfurt by the same rule)
+                region_durations=MappingProxyType(
+                    {Region.VIRGINIA: _D5_10_15, Region.FRANKFURT: _D5_10_15}
+                ),
+                typical_seconds=180.0,
+                prompt_extend_reports_actual=False,
+            ),
+            Model(
+                id="wan2.6-i2v-us",
+                label="Wan 2.6 (US)",
+                region_ids=region_ids(us="wan2.6-i2v-us"),
+                family=Family.I2V,
+                resolutions=("720P", "1080P"),
+                default_resolution="1080P",
+                durations=_D5_10_15,
+                default_duration=5,
+                audio=AudioMode.ALWAYS,
+                combinations=FIRST_FRAME_AUDIO,
+                prompt_max=1500,
+                image=_IMG_20,
+                price=prices(us={"720P": 0.733924, "1080P": 1.100886}),
                 typical_seconds=180.0,
                 prompt_extend_reports_actual=False,
             ),
             Model(
                 id="wan2.6-i2v-flash",
                 label="Wan 2.6 Flash",
-                region_ids=_ids("wan2.6-i2v-flash", "wan2.6-i2v-flash"),
-                protocol=Protocol.LEGACY,
+                region_ids=region_ids(bj="wan2.6-i2v-flash", sg="wan2.6-i2v-flash"),
+                family=Family.I2V,
                 resolutions=("720P", "1080P"),
                 default_resolution="1080P",
                 durations=_D2_15,
                 default_duration=5,
                 audio=AudioMode.OPTIONAL,
-                custom_audio=True,
-                effects=(),
+                combinations=FIRST_FRAME_AUDIO,
                 prompt_max=1500,
                 image=_IMG_20,
-                fps=30,
-                price=_prices(bj={"720P": 0.30, "1080P": 0.50}, sg={"720P": 0.05, "1080P": 0.075}),
-                silent_price=_prices(
+                price=prices(bj={"720P": 0.30, "1080P": 0.50}, sg={"720P": 0.05, "1080P": 0.075}),
+                silent_price=prices(
                     bj={"720P": 0.15, "1080P": 0.25}, sg={"720P": 0.025, "1080P": 0.0375}
                 ),
                 typical_seconds=90.0,
@@ -267,19 +193,18 @@ MODELS: Mapping[str, Model] = MappingProxyType(
             Model(
                 id="wan2.5-i2v-preview",
                 label="Wan 2.5 Preview",
-                region_ids=_ids("wan2.5-i2v-preview", "wan2.5-i2v-preview"),
-                protocol=Protocol.LEGACY,
+                region_ids=region_ids(bj="wan2.5-i2v-preview", sg="wan2.5-i2v-preview"),
+                family=Family.I2V,
                 resolutions=("480P", "720P", "1080P"),
                 default_resolution="1080P",
                 durations=(5, 10),
                 default_duration=5,
                 audio=AudioMode.ALWAYS,
-                custom_audio=True,
-                effects=(),
+                combinations=FIRST_FRAME_AUDIO,
                 prompt_max=1500,
                 image=_IMG_20,
                 fps=30,  # older docs said 24 fps [uncertain]
-                price=_prices(
+                price=prices(
                     bj={"480P": 0.30, "720P": 0.60, "1080P": 1.00},
                     sg={"480P": 0.05, "720P": 0.10, "1080P": 0.15},
                 ),
@@ -288,19 +213,17 @@ MODELS: Mapping[str, Model] = MappingProxyType(
             Model(
                 id="wan2.2-i2v-flash",
                 label="Wan 2.2 Flash",
-                region_ids=_ids("wan2.2-i2v-flash", "wan2.2-i2v-flash"),
-                protocol=Protocol.LEGACY,
+                region_ids=region_ids(bj="wan2.2-i2v-flash", sg="wan2.2-i2v-flash"),
+                family=Family.I2V,
                 resolutions=("480P", "720P", "1080P"),
                 default_resolution="720P",
                 durations=(5,),
                 default_duration=5,
                 audio=AudioMode.SILENT,
-                custom_audio=False,
-                effects=(),
+                combinations=FIRST_FRAME_ONLY,
                 prompt_max=800,
                 image=_IMG_10,
-                fps=30,
-                price=_prices(
+                price=prices(
                     bj={"480P": 0.10, "720P": 0.20, "1080P": 0.48},
                     sg={"480P": 0.015, "720P": 0.036},
                 ),
@@ -311,19 +234,17 @@ MODELS: Mapping[str, Model] = MappingProxyType(
             Model(
                 id="wan2.2-i2v-plus",
                 label="Wan 2.2 Plus",
-                region_ids=_ids("wan2.2-i2v-plus", "wan2.2-i2v-plus"),
-                protocol=Protocol.LEGACY,
+                region_ids=region_ids(bj="wan2.2-i2v-plus", sg="wan2.2-i2v-plus"),
+                family=Family.I2V,
                 resolutions=("480P", "1080P"),
                 default_resolution="1080P",
                 durations=(5,),
                 default_duration=5,
                 audio=AudioMode.SILENT,
-                custom_audio=False,
-                effects=(),
+                combinations=FIRST_FRAME_ONLY,
                 prompt_max=800,
                 image=_IMG_10,
-                fps=30,
-                price=_prices(bj={"480P": 0.14, "1080P": 0.70}, sg={"480P": 0.02, "1080P": 0.10}),
+                price=prices(bj={"480P": 0.14, "1080P": 0.70}, sg={"480P": 0.02, "1080P": 0.10}),
                 submit_rps=2,
                 concurrency=2,
                 typical_seconds=150.0,
@@ -331,19 +252,18 @@ MODELS: Mapping[str, Model] = MappingProxyType(
             Model(
                 id="wanx2.1-i2v-plus",
                 label="Wan 2.1 Plus",
-                region_ids=_ids("wanx2.1-i2v-plus", "wan2.1-i2v-plus"),
-                protocol=Protocol.LEGACY,
+                region_ids=region_ids(bj="wanx2.1-i2v-plus", sg="wan2.1-i2v-plus"),
+                family=Family.I2V,
                 resolutions=("720P",),
                 default_resolution="720P",
                 durations=(5,),
                 default_duration=5,
                 audio=AudioMode.SILENT,
-                custom_audio=False,
-                effects=tuple(EFFECTS),
+                combinations=FIRST_FRAME_ONLY,
                 prompt_max=800,
                 image=_IMG_10,
-                fps=30,
-                price=_prices(bj={"720P": 0.70}, sg={"720P": 0.10}),
+                price=prices(bj={"720P": 0.70}, sg={"720P": 0.10}),
+                effects=I2V_EFFECTS,
                 submit_rps=2,
                 concurrency=2,
                 typical_seconds=120.0,
@@ -352,36 +272,79 @@ MODELS: Mapping[str, Model] = MappingProxyType(
             Model(
                 id="wanx2.1-i2v-turbo",
                 label="Wan 2.1 Turbo",
-                region_ids=_ids("wanx2.1-i2v-turbo", "wan2.1-i2v-turbo"),
-                protocol=Protocol.LEGACY,
+                region_ids=region_ids(bj="wanx2.1-i2v-turbo", sg="wan2.1-i2v-turbo"),
+                family=Family.I2V,
                 resolutions=("480P", "720P"),
                 default_resolution="720P",
                 durations=(3, 4, 5),
                 default_duration=5,
                 audio=AudioMode.SILENT,
-                custom_audio=False,
-                effects=_TURBO_EFFECTS,
+                combinations=FIRST_FRAME_ONLY,
                 prompt_max=800,
                 image=_IMG_10,
-                fps=30,
-                price=_prices(bj={"480P": 0.24, "720P": 0.24}, sg={"480P": 0.036, "720P": 0.036}),
+                price=prices(bj={"480P": 0.24, "720P": 0.24}, sg={"480P": 0.036, "720P": 0.036}),
+                effects=TURBO_EFFECTS,
                 submit_rps=2,
                 concurrency=2,
                 typical_seconds=60.0,
                 free_seconds_beijing=200,
             ),
+            Model(
+                id="wan2.2-kf2v-flash",
+                label="Wan 2.2 Flash (first + last frame)",
+                region_ids=region_ids(bj="wan2.2-kf2v-flash"),
+                family=Family.KF2V,
+                resolutions=("480P", "720P", "1080P"),
+                default_resolution="720P",
+                durations=(5,),
+                default_duration=5,
+                duration_fixed=True,
+                audio=AudioMode.SILENT,
+                combinations=KF2V_MEDIA,
+                prompt_max=800,
+                image=_IMG_KF2V,
+                price=prices(bj={"480P": 0.10, "720P": 0.20, "1080P": 0.48}),
+                submit_rps=2,
+                concurrency=2,
+                typical_seconds=90.0,
+            ),
+            Model(
+                id="wanx2.1-kf2v-plus",
+                label="Wan 2.1 Plus (first + last frame)",
+                region_ids=region_ids(bj="wanx2.1-kf2v-plus", sg="wan2.1-kf2v-plus"),
+                family=Family.KF2V,
+                resolutions=("720P",),
+                default_resolution="720P",
+                durations=(5,),
+                default_duration=5,
+                duration_fixed=True,
+                audio=AudioMode.SILENT,
+                combinations=KF2V_MEDIA,
+                prompt_max=800,
+                image=_IMG_KF2V,
+                # Singapore's price was not retrieved (reference §5.4): unknown there
+                price=prices(bj={"720P": 0.70}),
+                effects=KF2V_EFFECTS,
+                # Beijing allows 2 creates a second, Singapore 1: the lower holds in both
+                submit_rps=1,
+                concurrency=2,
+                typical_seconds=150.0,
+                free_seconds_beijing=200,
+            ),
+            _wan30("wan3.0-video", "Wan 3.0", 180.0),
+            _wan30("wan3.0-video-prime", "Wan 3.0 Prime", 90.0),
         )
     }
 )
 
 #: The model used when the user picks none: cheap, fast, with sound.
 DEFAULT_MODEL = "wan2.6-i2v-flash"
-#: The model used for effect templates when the user picks none (supports all templates).
+#: The model used for effect templates when the user picks none (supports all first-frame ones).
 DEFAULT_EFFECT_MODEL = "wanx2.1-i2v-plus"
 
 
 def find_model(name: str) -> Model | None:
-    """Look a model up by its Beijing id or any regional id (``wan2.1-i2v-plus`` too)."""
+    """Look a model up by its catalog id or any regional id (``wan2.1-i2v-plus`` too)."""
     key = name.strip().lower()
     if key in MODELS:
         return MODELS[key]
@@ -397,6 +360,32 @@ def models_in(region: Region) -> tuple[Model, ...]:
 
 def models_for_effect(effect: str) -> tuple[Model, ...]:
     return tuple(m for m in MODELS.values() if effect in m.effects)
+
+
+def effect_model(effect: str, region: Region) -> Model | None:
+    """The model an effect runs on when the user picks none: ``DEFAULT_EFFECT_MODEL`` where it
+    offers the effect, else the first model of ``region`` that does (kf2v for its templates)."""
+    able = [m for m in models_for_effect(effect) if m.available_in(region)]
+    for model in able:
+        if model.id == DEFAULT_EFFECT_MODEL:
+            return model
+    return able[0] if able else None
+
+
+def models_taking(media: Media, region: Region) -> tuple[Model, ...]:
+    """The models of ``region`` that can take ``media`` there: an end image
+    (``Media.LAST_FRAME``), a clip to continue (``Media.CLIP``), an audio file
+    (``Media.AUDIO``). A clip or an audio file also needs the region's temporary storage."""
+    if media in UPLOADED_MEDIA and not REGIONS[region].temporary_storage:
+        return ()
+    return tuple(m for m in models_in(region) if m.takes(media))
+
+
+def first_frame_models(region: Region) -> tuple[Model, ...]:
+    """The models of ``region`` that make a video from one image alone (kf2v models also need
+    an end image): what a form without an end-image input may offer."""
+    alone = frozenset({Media.FIRST_FRAME})
+    return tuple(m for m in models_in(region) if alone in m.combinations)
 
 
 def output_size(width: int, height: int, resolution: str) -> tuple[int, int]:

@@ -104,6 +104,19 @@ def can_transition(old: JobStatus, new: JobStatus) -> bool:
     return new in TRANSITIONS[old]
 
 
+def progress_key(status: JobStatus, position: int | None = None) -> str:
+    """What a status message shows, as ``JobRecord.progress_status`` records it: the status,
+    and for a waiting job its place in the queue (``queued#3``), so a move is seen as a change."""
+    if status is JobStatus.QUEUED and position:
+        return f"{status.value}#{position}"
+    return status.value
+
+
+def progress_status_of(key: str | None) -> str | None:
+    """The status part of a ``progress_key``."""
+    return None if key is None else key.split("#", 1)[0]
+
+
 @dataclass(frozen=True, slots=True)
 class ChatRef:
     """Where a job came from and where to answer, as platform-neutral string ids."""
@@ -115,6 +128,26 @@ class ChatRef:
     thread: str | None = None  # where results go (a thread, or the channel itself)
     status_message: str | None = None  # the public status message to edit
     locale: str = "en-US"
+
+
+def require_requester(chat: ChatRef, user: str, *, moderator: bool, action: str) -> None:
+    """Only the person who started a job (or a moderator) may spend or stop it: ``action`` is
+    ``"cancel"`` or ``"regenerate"``. One rule for the facade and for a front-end that must
+    answer a click before the job's message is recorded."""
+    if chat.user == user or moderator:
+        return
+    if action == "cancel":
+        raise AnimateError(
+            "Only the person who started this job (or a moderator) can cancel it.",
+            key="cancel.not_yours",
+            kind=Kind.PERMISSION,
+        )
+    raise AnimateError(
+        "Only the person who started this job (or a moderator) can regenerate it; "
+        "use /animate to make your own.",
+        key="regenerate.not_yours",
+        kind=Kind.PERMISSION,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +166,8 @@ class JobSpec:
     template: str | None = None
     aspect: str = "original"
     fill: str = "crop"  # how to reach ``aspect``: centre crop, or pad with a blurred copy
+    #: the output ratio DashScope makes (Wan 3.0 ``parameters.ratio``; None on other models)
+    ratio: str | None = None
 
     @property
     def catalog_model(self) -> Model:
@@ -163,9 +198,13 @@ class JobView:
     task_id: str | None = None
     queue_position: int | None = None  # 1 = next to submit; None when not queued locally
     eta: datetime | None = None  # expected finish (aware UTC)
+    starts_at: datetime | None = None  # while queued: expected submit (aware UTC)
     cost_estimate: float = 0.0
     currency: str = "CNY"
     cost: float | None = None  # billed cost once known (usage × unit price)
+    #: the price per output second the job was quoted at; None: no price is known (the
+    #: estimate is then unknown, not zero)
+    unit_price: float | None = None
     usage_seconds: float | None = None  # billed output seconds once known
     orig_prompt: str | None = None
     actual_prompt: str | None = None
@@ -182,6 +221,14 @@ class JobView:
     video_url_expires_at: datetime | None = None
     posted_message_id: str | None = None  # the result/failure message, once posted
     parent_job_id: int | None = None  # set on regenerations
+    #: the job continues a clip of this many seconds (wan2.7 ``first_clip``): its duration is
+    #: the whole output, the clip included, and DashScope bills all of it
+    clip_seconds: float | None = None
+    last_frame: bool = False  # the video ends on an end image the user gave
     #: what the media pipeline changed in the inputs ("rotated upright", "converted from M4A
     #: to MP3"): only on the view ``submit`` returns, never stored
     notes: tuple[str, ...] = ()
+
+    @property
+    def price_known(self) -> bool:
+        return self.unit_price is not None

@@ -41,6 +41,16 @@ class JobRecord:
     #: background step before the create, which then only sends this URL
     audio_url: str | None = None
     audio_url_expires_at: datetime | None = None
+    #: the end image (``last_frame`` / ``last_frame_url``), normalised like the first frame
+    last_frame_path: str | None = None
+    last_frame_mime: str | None = None
+    #: a video to continue (wan2.7 ``first_clip``) instead of the image; like the audio it goes
+    #: to DashScope's temporary storage first (``clip_url``, valid 48 h)
+    clip_path: str | None = None
+    clip_mime: str | None = None
+    clip_seconds: float | None = None
+    clip_url: str | None = None
+    clip_url_expires_at: datetime | None = None
     task_id: str | None = None
     #: consecutive failed attempts of the current step (submit, poll, download); reset on progress
     attempts: int = 0
@@ -69,6 +79,9 @@ class JobRecord:
     usage_seconds: float | None = None
     cost: float | None = None
     cost_estimate: float = 0.0
+    #: the price per output second the job was quoted at (published or the operator's);
+    #: None when none was known: then neither the estimate nor the cost is known
+    unit_price: float | None = None
     orig_prompt: str | None = None
     actual_prompt: str | None = None
     seed_used: int | None = None

@@ -44,18 +44,19 @@ class MediaFile:
 
 @dataclass(frozen=True, slots=True)
 class TaskRequest:
-    """One image-to-video task as the provider should create it.
+    """One video task as the provider should create it.
 
     Built by the engine from a validated job: the provider trusts it (it refuses only what only
     it can know, such as a model its region lacks). ``model`` is the catalog model; the provider
-    maps it to the region's wire id.
-    ``image`` is sent as a ``data:`` URI; ``audio`` goes through the temporary-upload flow
-    unless ``audio_url`` (a public URL, or the ``oss://`` URL of an earlier ``upload_file``)
-    is given.
+    maps it to the region's wire id and its family's path and body.
+    ``image`` (the first frame) and ``last_frame`` are sent as ``data:`` URIs; ``image`` is None
+    when the task continues a clip. ``audio`` goes through the temporary-upload flow unless
+    ``audio_url`` (a public URL, or the ``oss://`` URL of an earlier ``upload_file``) is given;
+    a clip is only ever sent as such a URL (``clip_url``).
     """
 
     model: Model
-    image: MediaFile
+    image: MediaFile | None
     prompt: str | None = None
     negative_prompt: str | None = None
     resolution: str | None = None
@@ -63,20 +64,27 @@ class TaskRequest:
     seed: int | None = None
     prompt_extend: bool | None = None
     watermark: bool | None = None
-    sound: bool | None = None  # parameters.audio (wan2.6-i2v-flash)
+    sound: bool | None = None  # parameters.audio (wan2.6-i2v-flash, Wan 3.0)
     audio: MediaFile | None = None
     audio_url: str | None = None
     template: str | None = None
+    last_frame: MediaFile | None = None
+    clip_url: str | None = None  # wan2.7 first_clip: public or oss:// URL of an mp4/mov
+    ratio: str | None = None  # Wan 3.0 parameters.ratio
 
 
 @dataclass(frozen=True, slots=True)
 class Usage:
     """What DashScope bills for a finished task."""
 
-    seconds: float  # billed output seconds
+    seconds: float  # billed seconds: the whole output (a continued clip included)
     resolution_tier: int | None = None  # usage.SR: 480 / 720 / 1080
     video_count: int = 1
     sound: bool | None = None
+    #: the continued clip's seconds and the newly generated ones, where reported (wan2.6+)
+    input_seconds: float | None = None
+    output_seconds: float | None = None
+    ratio: str | None = None  # Wan 3.0: the ratio it made, e.g. "16:9"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,3 +114,18 @@ class TaskSummary:
     status: TaskStatus
     model: str | None
     created_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskEvent:
+    """A pushed notice that a task finished (DashScope → EventBridge → our endpoint).
+
+    It carries no result: the task is queried once for its video URL or error. ``event_id`` is
+    unique per event (a duplicate or a replay repeats it); ``model`` is the last part of
+    ``user_api_unique_key`` when present.
+    """
+
+    event_id: str
+    task_id: str
+    status: TaskStatus
+    model: str | None = None

@@ -4,7 +4,8 @@
 calls it once per request, before any attachment byte is read); ``check_media`` checks the
 normalised input files against the model once they exist. The job then carries the catalog
 model id, and the provider trusts the request the engine builds from it. Every rule comes from
-``shared/reference/dashscope-api.md`` (§4–§6, §13) through ``core.domain.catalog``.
+``shared/reference/dashscope-api.md`` (§1.1, §4–§6, §13) through ``core.domain.catalog``; the
+media combinations are ``core.domain.combinations``.
 
 Decisions where the API is lenient:
 
@@ -14,6 +15,9 @@ Decisions where the API is lenient:
   only sent as ``parameters.audio`` to models with ``AudioMode.OPTIONAL``. ``sound=False`` on a
   model that always has sound is refused.
 * With a ``template`` the prompt is ignored by DashScope (§13); the engine does not send it.
+* A negative prompt on a model that documents none (Wan 3.0) is refused, not dropped.
+* A duration a region does not offer (wan2.6-i2v: 5/10/15 s in Virginia and Frankfurt) is refused
+  naming what that region offers.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ import dataclasses
 
 from core.domain.catalog import (
     ASPECTS,
-    AUDIO_LIMITS,
     EFFECTS,
     FILLS,
     AudioMode,
@@ -31,6 +34,7 @@ from core.domain.catalog import (
     find_model,
     models_in,
 )
+from core.domain.combinations import Inputs, check_continuation, check_inputs
 from core.domain.errors import Input, ValidationError
 from core.domain.jobs import JobSpec
 from core.domain.tasks import MediaFile
@@ -40,8 +44,11 @@ IMAGE_MIMES = frozenset({"image/jpeg", "image/png", "image/bmp", "image/webp"})
 AUDIO_MIMES = frozenset({"audio/wav", "audio/x-wav", "audio/wave", "audio/mpeg", "audio/mp3"})
 
 
+_MIB = 1024 * 1024
+
+
 def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.0f} MB"
+    return f"{n / _MIB:.0f} MB"
 
 
 def resolve_model(name: str, region: Region) -> Model:
@@ -64,10 +71,20 @@ def resolve_model(name: str, region: Region) -> Model:
     return model
 
 
-def validate_spec(spec: JobSpec, region: Region, *, audio: bool = False) -> JobSpec:
+def validate_spec(
+    spec: JobSpec,
+    region: Region,
+    *,
+    audio: bool = False,
+    last_frame: bool = False,
+    clip: bool = False,
+    image: bool | None = None,
+) -> JobSpec:
     """``spec`` with the catalog model id and catalog defaults filled in (empty resolution, zero
-    duration), or one clear ``ValidationError``. ``audio``: the request comes with an audio
-    file (checked against the model, the sound option and the region)."""
+    duration, no ratio), or one clear ``ValidationError``. The flags say which files come with
+    the request: an audio file, an end image (``last_frame``), a video to continue (``clip``),
+    the image (``image``; by default: unless it continues a clip); the combination is checked
+    against the model and the region."""
     if spec.aspect not in ASPECTS:
         raise ValidationError(
             f"Unknown aspect {spec.aspect!r}; use one of {', '.join(ASPECTS)}.",
@@ -92,27 +109,67 @@ def validate_spec(spec: JobSpec, region: Region, *, audio: bool = False) -> JobS
             params={"model": model.id, "resolutions": made, "resolution": resolution},
         )
     duration = spec.duration or model.default_duration
-    if duration not in model.durations:
-        made = _durations(model)
-        raise ValidationError(
-            f"{model.id} makes videos of {made}, not {duration} s.",
-            key="request.duration",
-            params={"model": model.id, "durations": made, "duration": duration},
-        )
+    _check_duration(model, region, duration)
     _check_text(spec, model)
-    _check_audio(spec, model, region, audio=audio)
     _check_template(spec, model)
+    first = (not clip) if image is None else image
+    inputs = Inputs(first_frame=first, last_frame=last_frame, clip=clip, audio=audio)
+    check_inputs(model, region, inputs, template=spec.template)
+    _check_sound(spec, model, audio=audio)
+    ratio = _check_ratio(spec, model)
     if spec.seed is not None and not 0 <= spec.seed <= SEED_MAX:
         raise ValidationError(
             f"The seed must be a whole number from 0 to {SEED_MAX}.",
             key="request.seed",
             params={"max": SEED_MAX},
         )
-    return dataclasses.replace(spec, model=model.id, resolution=resolution, duration=duration)
+    return dataclasses.replace(
+        spec, model=model.id, resolution=resolution, duration=duration, ratio=ratio
+    )
 
 
-def check_media(model: Model, image: MediaFile, audio: MediaFile | None = None) -> None:
-    """The input files (already normalised) fit ``model``; else one ``ValidationError``."""
+def check_media(
+    model: Model,
+    image: MediaFile | None,
+    audio: MediaFile | None = None,
+    *,
+    last_frame: MediaFile | None = None,
+    continuation: tuple[Region, int, float] | None = None,
+) -> None:
+    """The input files (already normalised) fit ``model``; else one ``ValidationError``.
+    ``image`` is None when the request continues a clip; ``continuation`` is then (region,
+    requested total duration, clip seconds)."""
+    if image is None and continuation is None:
+        raise ValidationError(
+            "An image is required: it becomes the first frame.",
+            key="image.missing",
+            subject=Input.IMAGE,
+        )
+    for picture in (image, last_frame):
+        if picture is not None:
+            _check_image(model, picture)
+    if continuation is not None:
+        check_continuation(model, *continuation)
+    if audio is None:
+        return
+    if audio.mime.lower() not in AUDIO_MIMES:
+        raise ValidationError(
+            f"The audio must be WAV or MP3 (got {audio.mime}).",
+            key="audio.format",
+            params={"mime": audio.mime},
+            subject=Input.AUDIO,
+        )
+    limit = model.audio_limits.max_bytes
+    if len(audio.data) > limit:
+        raise ValidationError(
+            f"The audio file is {_mb(len(audio.data))}; the limit is {_mb(limit)}.",
+            key="audio.too_big",
+            params={"size_mb": round(len(audio.data) / _MIB, 1), "limit_mb": limit // _MIB},
+            subject=Input.AUDIO,
+        )
+
+
+def _check_image(model: Model, image: MediaFile) -> None:
     if not image.data:
         raise ValidationError(
             "An image is required: it becomes the first frame.",
@@ -131,30 +188,35 @@ def check_media(model: Model, image: MediaFile, audio: MediaFile | None = None) 
             f"The image is {_mb(len(image.data))}; {model.id} accepts at most "
             f"{_mb(model.image.max_bytes)}.",
             key="image.too_big",
-            params={"size_mb": _mb(len(image.data)), "model": model.id},
+            params={
+                "size_mb": round(len(image.data) / _MIB, 1),
+                "limit_mb": model.image.max_bytes // _MIB,
+                "model": model.id,
+            },
             subject=Input.IMAGE,
         )
-    if audio is None:
+
+
+def _check_duration(model: Model, region: Region, duration: int) -> None:
+    allowed = model.durations_in(region)
+    if duration in allowed:
         return
-    if audio.mime.lower() not in AUDIO_MIMES:
+    made = _durations(allowed)
+    if allowed != model.durations:
         raise ValidationError(
-            f"The audio must be WAV or MP3 (got {audio.mime}).",
-            key="audio.format",
-            params={"mime": audio.mime},
-            subject=Input.AUDIO,
-        )
-    if len(audio.data) > AUDIO_LIMITS.max_bytes:
-        raise ValidationError(
-            f"The audio file is {_mb(len(audio.data))}; the limit is "
-            f"{_mb(AUDIO_LIMITS.max_bytes)}.",
-            key="audio.too_big",
-            params={"size_mb": _mb(len(audio.data)), "limit_mb": _mb(AUDIO_LIMITS.max_bytes)},
-            subject=Input.AUDIO,
-        )
+            f"In {region.value}, {model.id} makes videos of {made}, not {duration} s.",
+            key="request.duration_region",
+            params={"model": model.id, "region": region.value, "durations": made,
+                    "duration": duration},
+        )  # fmt: skip
+    raise ValidationError(
+        f"{model.id} makes videos of {made}, not {duration} s.",
+        key="request.duration",
+        params={"model": model.id, "durations": made, "duration": duration},
+    )
 
 
-def _durations(model: Model) -> str:
-    d = model.durations
+def _durations(d: tuple[int, ...]) -> str:
     if len(d) == 1:
         return f"exactly {d[0]} s"
     if d == tuple(range(d[0], d[-1] + 1)) and len(d) > 3:
@@ -172,7 +234,14 @@ def _check_text(spec: JobSpec, model: Model) -> None:
             subject=Input.PROMPT,
         )
     negative = spec.negative_prompt
-    if negative is not None and len(negative) > model.negative_prompt_max:
+    if negative and model.negative_prompt_max is None:
+        raise ValidationError(
+            f"{model.id} takes no negative prompt; describe what you want in the prompt instead.",
+            key="request.negative_prompt_model",
+            params={"model": model.id},
+            subject=Input.NEGATIVE_PROMPT,
+        )
+    if negative is not None and len(negative) > (model.negative_prompt_max or 0):
         raise ValidationError(
             f"The negative prompt is {len(negative)} characters; the limit is "
             f"{model.negative_prompt_max}.",
@@ -182,37 +251,40 @@ def _check_text(spec: JobSpec, model: Model) -> None:
         )
 
 
-def _check_audio(spec: JobSpec, model: Model, region: Region, *, audio: bool) -> None:
+def _check_sound(spec: JobSpec, model: Model, *, audio: bool) -> None:
     if spec.sound is False and model.audio is AudioMode.ALWAYS:
         raise ValidationError(
             f"{model.id} always makes videos with sound; pick wan2.6-i2v-flash for a silent one.",
             key="request.silent_unsupported",
             params={"model": model.id},
         )
-    if not audio:
-        return
-    if not model.custom_audio:
-        raise ValidationError(
-            f"{model.id} cannot use an audio file; pick a wan2.5, wan2.6 or wan2.7 model.",
-            key="audio.model",
-            params={"model": model.id},
-            subject=Input.AUDIO,
-        )
-    if spec.sound is False and model.audio is AudioMode.OPTIONAL:
+    if audio and spec.sound is False and model.audio is AudioMode.OPTIONAL:
         raise ValidationError(
             "A silent video cannot use an audio file; drop the audio or the silent option.",
             key="audio.silent",
             subject=Input.AUDIO,
         )
-    if region is not Region.BEIJING:
-        # the temporary upload (reference §11) exists only in Beijing
+
+
+def _check_ratio(spec: JobSpec, model: Model) -> str | None:
+    """The output ratio to send: the model's default when none is asked (Wan 3.0 only)."""
+    if spec.ratio is None:
+        return model.default_ratio
+    if not model.ratios:
         raise ValidationError(
-            "Your own audio file only works in the China (Beijing) region, where DashScope "
-            f"keeps uploaded files; this bot uses {region.value}. Leave out the audio file.",
-            key="audio.region",
-            params={"region": region.value},
-            subject=Input.AUDIO,
+            f"{model.id} follows the shape of its input and takes no output ratio; use the "
+            "aspect option to crop the image instead.",
+            key="request.ratio_model",
+            params={"model": model.id},
         )
+    if spec.ratio not in model.ratios:
+        choices = ", ".join(model.ratios)
+        raise ValidationError(
+            f"{model.id} makes videos in the ratios {choices}, not {spec.ratio!r}.",
+            key="request.ratio",
+            params={"model": model.id, "ratios": choices, "ratio": spec.ratio},
+        )
+    return spec.ratio
 
 
 def _check_template(spec: JobSpec, model: Model) -> None:
@@ -227,7 +299,8 @@ def _check_template(spec: JobSpec, model: Model) -> None:
     if spec.template not in model.effects:
         raise ValidationError(
             f"{model.id} does not offer the effect {spec.template!r}; "
-            "effects work with wanx2.1-i2v-plus (all) and wanx2.1-i2v-turbo (some).",
+            "effects work with wanx2.1-i2v-plus (all), wanx2.1-i2v-turbo (some) and, for the "
+            "first-and-last-frame effects, wanx2.1-kf2v-plus.",
             key="request.effect_model",
             params={"model": model.id, "effect": spec.template},
         )

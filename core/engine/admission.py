@@ -27,7 +27,7 @@ from core.domain.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus
 from core.engine.context import EngineContext
 from core.engine.sweeps import Sweeper
 from core.engine.tracking import Tracker
-from core.engine.uploads import audio_ready
+from core.engine.uploads import uploads_ready
 from core.estimates import Durations
 from core.ports import SlotCap
 
@@ -66,8 +66,8 @@ class Admission:
                 continue
             if counts[model.id] >= ctx.slots(model):
                 continue
-            if not audio_ready(job, now, ctx.config):
-                continue  # its audio upload runs (or backs off) in the background first
+            if not uploads_ready(job, now, ctx.config):
+                continue  # its uploads run (or back off) in the background first
             if job.next_at is not None and job.next_at > now:
                 ctx.wake(job.next_at)  # backing off after a 429 / 5xx
                 continue
@@ -94,23 +94,26 @@ class Admission:
         return fair_order(queued, await store.submitted_since(since))
 
     async def _request(self, job: JobRecord) -> TaskRequest:
-        if job.image_path is None:
+        if job.image_path is None and job.clip_path is None:
             raise AnimateError(
                 "The input image of this job is gone.",
                 key="job.image_gone",
                 kind=Kind.INVALID_INPUT,
             )
-        image = await asyncio.to_thread(Path(job.image_path).read_bytes)
-        if job.audio_path is not None and job.audio_url is None:
+        image = await _read(job.image_path, job.image_mime or "image/png")
+        last_frame = await _read(job.last_frame_path, job.last_frame_mime or "image/png")
+        if (job.audio_path is not None and job.audio_url is None) or (
+            job.clip_path is not None and job.clip_url is None
+        ):
             raise AnimateError(
-                "The audio file of this job was not uploaded.",
+                "The audio file or the clip of this job was not uploaded.",
                 key="job.audio_not_uploaded",
                 kind=Kind.INTERNAL,
             )
         spec = job.spec
         return TaskRequest(
             model=spec.catalog_model,
-            image=MediaFile(image, job.image_mime or "image/png", Path(job.image_path).name),
+            image=image,
             prompt=None if spec.template else spec.prompt,
             negative_prompt=spec.negative_prompt,
             resolution=spec.resolution,
@@ -119,9 +122,12 @@ class Admission:
             prompt_extend=spec.prompt_extend,
             watermark=spec.watermark,
             sound=spec.sound,
-            # uploaded beforehand (core.engine.uploads): the create only names the oss:// URL
+            # uploaded beforehand (core.engine.uploads): the create only names the oss:// URLs
             audio_url=job.audio_url if job.audio_path is not None else None,
             template=spec.template,
+            last_frame=last_frame,
+            clip_url=job.clip_url if job.clip_path is not None else None,
+            ratio=spec.ratio,
         )
 
     async def submit(self, job: JobRecord, now: datetime) -> None:
@@ -195,8 +201,7 @@ class Admission:
     async def _accepted(self, job: JobRecord, info: TaskInfo, now: datetime) -> None:
         ctx = self.ctx
         status = _S.RUNNING if info.status is TaskStatus.RUNNING else _S.PENDING
-        exp = await self.durations.expectation_for(job)
-        first = now + timedelta(seconds=self.tracker.first_check(exp, sweeping=ctx.config.sweep))
+        expected = await self.durations.expected_seconds(job)
 
         def started(j: JobRecord) -> JobRecord:
             return transition(
@@ -206,9 +211,10 @@ class Admission:
                 task_id=info.task_id,
                 submit_ended_at=now,
                 attempts=0,
-                expected_seconds=exp.mean,
-                # a task that already ended is looked at right away
-                next_at=now if info.status.terminal else first,
+                expected_seconds=expected,
+                # a task that already ended is looked at right away; else the sweeper plans
+                # its first look at the end of this pass (``watch``)
+                next_at=now if info.status.terminal else None,
             )
 
         await ctx.save(job, started)
@@ -254,3 +260,10 @@ class Admission:
             return
         log.info("job %d: create refused for good: %r", job.id, exc)
         await ctx.save(job, failing(now, exc))
+
+
+async def _read(path: str | None, mime: str) -> MediaFile | None:
+    """An input image of a job (None when it has none); ``OSError`` when it is gone."""
+    if path is None:
+        return None
+    return MediaFile(await asyncio.to_thread(Path(path).read_bytes), mime, Path(path).name)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
+
+from core.polling import Pacing
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,14 +22,27 @@ class EngineConfig:
     #: ``rate_window`` seconds (DashScope allows 20 per second per account)
     query_limit: int = 15
     rate_window: float = 1.1
-    #: detection tuning: interval = coefficient / sqrt(hazard), clamped to [floor, ceiling]
-    poll_coefficient: float = 0.7
+    #: when to look at running tasks (``core.polling.Pacing``): the mean completion→detection
+    #: lag aimed at for a lone task and, per task, for several watched by one list query; the
+    #: bounds of one interval; a list look never waits longer than ``poll_stretch`` × its oldest
+    #: task's elapsed time (a wrong prior must not cost seconds)
+    poll_lag: float = 1.75
+    poll_list_lag: float = 1.0
     poll_floor: float = 1.0
-    poll_ceiling: float = 20.0
+    poll_ceiling: float = 60.0
+    poll_stretch: float = 0.25
     #: use the task-list endpoint to watch all of a model's tasks with one query
     sweep: bool = True
-    #: per-task safety check while sweeps watch it (seconds between checks past the expected end)
+    #: per-task safety check while a list watches it (seconds between checks past the belief's
+    #: 98th percentile: a list that keeps showing a task running must not hide it for ever)
     safety_poll_seconds: float = 30.0
+    #: while completion push is healthy (``core.engine.push``), polling is only the safety net:
+    #: looks aim at this mean lag (a lost event is caught about this late) within this ceiling
+    push_lag: float = 30.0
+    push_ceiling: float = 120.0
+    #: a task found finished by polling whose event has not come this long after its end
+    #: counts as a missed event: polling returns to normal until events arrive again
+    push_grace: float = 60.0
     #: minimum seconds between progress edits of one job
     progress_interval: float = 10.0
     #: DashScope keeps tasks and result URLs 24 h
@@ -66,6 +82,24 @@ class EngineConfig:
     #: (a port registered but not ready yet, e.g. Discord still connecting, is simply skipped)
     unrouted_retry: float = 60.0
 
+    def pacing(self, *, pushed: bool = False) -> Pacing:
+        """How hard to look: normally, or sparsely while completion push is healthy."""
+        if pushed:
+            return Pacing(
+                lag=self.push_lag,
+                list_lag=self.push_lag,
+                floor=self.poll_floor,
+                ceiling=self.push_ceiling,
+                stretch=math.inf,
+            )
+        return Pacing(
+            lag=self.poll_lag,
+            list_lag=self.poll_list_lag,
+            floor=self.poll_floor,
+            ceiling=self.poll_ceiling,
+            stretch=self.poll_stretch,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class PassReport:
@@ -74,6 +108,8 @@ class PassReport:
     submitted: int = 0
     polled: int = 0
     swept: int = 0
+    #: completion events taken in (each made its task's job due at once)
+    pushed: int = 0
     downloaded: int = 0
     uploaded: int = 0
     reconciled: int = 0

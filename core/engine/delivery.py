@@ -10,6 +10,11 @@ went out, so nothing is posted twice and nothing is lost. Transient ``DeliveryEr
 backoff; a permanent one ends the job as ``DELIVERY_FAILED`` with the reason logged. A video too
 big for the port's upload limit is fitted first (``core.engine.fitting``, in the background):
 the port only reports its limit and never calls back into the core.
+
+While a job waits in the queue, its status message shows its place and expected start: each
+pass edits the messages whose place changed (``JobRecord.progress_status`` records the place
+shown, ``queued#3``), at most one edit per message per ``progress_interval`` and
+``QUEUE_EDITS`` per pass.
 """
 
 from __future__ import annotations
@@ -19,7 +24,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from core.domain.jobs import OUTCOME_STATUSES, JobStatus, JobView
+from core.domain.jobs import (
+    OUTCOME_STATUSES,
+    JobStatus,
+    JobView,
+    progress_key,
+    progress_status_of,
+)
 from core.domain.records import Change, JobRecord, transition
 from core.engine.background import Background
 from core.engine.config import EngineConfig
@@ -35,6 +46,10 @@ ViewFn = Callable[[JobRecord, datetime], Awaitable[JobView]]
 #: the deliverable jobs this worker may post, ``(now, limit)`` (a lease claim, see
 #: ``core.engine.leases``); without one, every deliverable job (a store read)
 ClaimFn = Callable[[datetime, int], Awaitable[list[JobRecord]]]
+#: every queued job with its place in the queue (``core.app.views.Views.queue``)
+QueueFn = Callable[[datetime], Awaitable[list[tuple[JobRecord, int]]]]
+#: status messages of waiting jobs edited per pass at most (the rest move on the next pass)
+QUEUE_EDITS = 20
 
 
 class Deliverer:
@@ -47,6 +62,7 @@ class Deliverer:
         view: ViewFn,
         fitter: Fitter,
         claim: ClaimFn | None = None,
+        queue: QueueFn | None = None,
     ) -> None:
         self.store = store
         self.config = config
@@ -55,6 +71,7 @@ class Deliverer:
         self.view = view
         self.fitter = fitter
         self._claim = claim or (lambda now, limit: store.deliverable_jobs(now, limit=limit))
+        self.queue = queue
 
     async def deliver_once(self, now: datetime) -> int:
         """One delivery pass: every job whose delivery work is due; the actions taken."""
@@ -75,7 +92,40 @@ class Deliverer:
                 port = self.router.port(fitted.chat.platform)
                 if port is not None:
                     actions += await self._guarded(port, fitted, now)
-        return actions
+        return actions + await self._queue_moves(now)
+
+    async def _queue_moves(self, now: datetime) -> int:
+        """Edit the status messages of waiting jobs whose place in the queue changed."""
+        if self.queue is None:
+            return 0
+        edits = 0
+        gap = self.config.progress_interval
+        for job, place in await self.queue(now):
+            if edits >= QUEUE_EDITS:
+                break
+            shown = progress_key(JobStatus.QUEUED, place)
+            if not job.chat.status_message or job.deliver_at is not None:
+                continue  # not posted yet, or a delivery of its own is due
+            if job.progress_status == shown:
+                continue
+            if job.progress_at is not None and seconds(now, job.progress_at) < gap:
+                continue  # edited recently: the next pass after the gap shows the move
+            port = self.router.port(job.chat.platform)
+            if port is None:
+                continue
+            try:
+                await port.post_progress(await self.view(job, now))
+            except DeliveryError as exc:
+                log.info("job %d: queue place not shown (%s)", job.id, exc.reason)
+                if not exc.permanent:
+                    continue  # the next pass tries again
+                # permanent (the message is gone): recorded as shown, so it is not retried
+            except Exception:
+                log.exception("job %d: queue place edit failed unexpectedly", job.id)
+                continue
+            edits += 1
+            await self._save(job, _showing(shown, now))
+        return edits
 
     async def _unrouted(self, job: JobRecord, now: datetime) -> None:
         """No front-end in this process serves the job's platform: look again later."""
@@ -105,7 +155,7 @@ class Deliverer:
         return await self._progress(port, job, now)
 
     async def _progress(self, port: DeliveryPort, job: JobRecord, now: datetime) -> int:
-        if job.progress_status == job.status.value:
+        if progress_status_of(job.progress_status) == job.status.value:
             await self._save(job, lambda j: transition(j, j.status, now, deliver_at=None))
             return 0
         last = job.progress_at
@@ -114,8 +164,9 @@ class Deliverer:
             wait = last + timedelta(seconds=gap)
             await self._save(job, lambda j: transition(j, j.status, now, deliver_at=wait))
             return 0
+        view = await self.view(job, now)
         try:
-            await port.post_progress(await self.view(job, now))
+            await port.post_progress(view)
         except DeliveryError as exc:
             if exc.permanent:
                 # the outcome post will meet the same problem and settle the job
@@ -129,7 +180,7 @@ class Deliverer:
                 j,
                 j.status,
                 now,
-                progress_status=j.status.value,
+                progress_status=progress_key(j.status, view.queue_position),
                 progress_at=now,
                 deliver_at=None,
                 delivery_attempts=0,
@@ -222,3 +273,14 @@ class Deliverer:
 
     async def _save(self, job: JobRecord, change: Change) -> JobRecord | None:
         return await update(self.store, job, change)
+
+
+def _showing(shown: str, now: datetime) -> Change:
+    """Record that the status message shows ``shown`` (unless the job left the queue)."""
+
+    def change(job: JobRecord) -> JobRecord | None:
+        if job.status is not JobStatus.QUEUED:
+            return None
+        return transition(job, job.status, now, progress_status=shown, progress_at=now)
+
+    return change

@@ -1,5 +1,5 @@
-"""One engine pass: sweeps and polls, audio uploads, admission and submit, downloads,
-reconciliation, retention.
+"""One engine pass: pushed completions, looks and polls, audio uploads, admission and submit,
+downloads, reconciliation, retention, and the plan of the next looks.
 
 The parts share one ``EngineContext`` as equals; ``Engine`` only composes them. Uploads and
 downloads run in the background: a pass starts them and waits at most ``download_wait`` seconds,
@@ -22,24 +22,28 @@ from core.engine.admission import Admission
 from core.engine.config import PassReport
 from core.engine.context import EngineContext
 from core.engine.downloads import Downloader
+from core.engine.push import Pushes
 from core.engine.reconcile import Reconciler
 from core.engine.recovery import take_over
 from core.engine.retention import Retention
-from core.engine.sweeps import Sweeper
+from core.engine.sweeps import WATCHED, Sweeper
 from core.engine.tracking import Tracker
 from core.engine.uploads import Uploader
 from core.estimates import Durations
 
 _S = JobStatus
-_WATCHED = (_S.PENDING, _S.RUNNING)
+_WATCHED = WATCHED
 
 
 class Engine:
-    def __init__(self, ctx: EngineContext, durations: Durations) -> None:
+    def __init__(self, ctx: EngineContext, durations: Durations, *, push: bool = False) -> None:
+        """``push``: completion events come in (``pushes.offer``); polling backs off while
+        they do."""
         self.ctx = ctx
         self.durations = durations
-        self.sweeper = Sweeper(ctx, durations)
-        self.tracker = Tracker(ctx, durations, self.sweeper)
+        self.pushes = Pushes(ctx, enabled=push)
+        self.sweeper = Sweeper(ctx, durations, pushed=lambda: self.pushes.healthy)
+        self.tracker = Tracker(ctx, durations, self.sweeper, self.pushes)
         self.admission = Admission(ctx, durations, self.tracker, self.sweeper)
         self.uploader = Uploader(ctx)
         self.downloader = Downloader(ctx)
@@ -52,10 +56,11 @@ class Engine:
         ctx.begin_pass()
         store, config = ctx.store, ctx.config
         await take_over(ctx, now)
-        leading = await ctx.leases.leads(now)
-        swept = 0
-        if config.sweep and leading:
-            swept = await self.sweeper.sweep(await store.jobs_with_status(_WATCHED), now)
+        # the leader alone looks by task lists and plans them (several workers would only
+        # repeat each other's queries); the others look at the tasks they claim one by one
+        self.sweeper.leading = leading = await ctx.leases.leads(now)
+        pushed = await self.pushes.apply(now)
+        swept = await self.sweeper.sweep(await store.jobs_with_status(_WATCHED), now)
         polled = 0
         # no more than one budget's worth: what this pass cannot poll, another worker may
         polls = min(config.batch, config.query_limit)
@@ -78,9 +83,12 @@ class Engine:
         await ctx.background.wait([*uploads, *downloads], config.download_wait)
         reconciled = await self.reconciler.run(now)
         purged = await self.retention.purge(now) if leading else 0
+        # after the pass's answers were learned from: where the next looks go
+        await self.sweeper.plan(now)
         wakeups = ctx.wakeups()
-        if leading and (sweep := self.sweeper.next_sweep()) is not None:
-            wakeups.append(sweep)
+        for when in (self.sweeper.next_sweep(), self.pushes.next_judgement()):
+            if when is not None:
+                wakeups.append(when)
         scheduled = await store.next_due(
             [*_WATCHED, _S.SUCCEEDED, _S.SUBMIT_UNKNOWN], owner=ctx.leases.owner
         )
@@ -90,6 +98,7 @@ class Engine:
             submitted=submitted,
             polled=polled,
             swept=swept,
+            pushed=pushed,
             downloaded=len(downloads),
             uploaded=len(uploads),
             reconciled=reconciled,

@@ -22,24 +22,26 @@ from core.domain.records import Change, transition
 from core.engine.config import EngineConfig
 from core.engine.context import EngineContext
 from core.ports import JobStore
-from core.rows import update
 
 log = logging.getLogger(__name__)
 
 _S = JobStatus
 
 
-async def resume(store: JobStore, config: EngineConfig, now: datetime) -> None:
-    for job in await store.jobs_with_status([s for s in _S if not s.final]):
-        changes: dict[str, object] = {}
-        if job.status is _S.SUBMITTING:
-            continue  # ``take_over``: only once nobody holds it
-        if job.status.active and job.next_at is None:
-            changes["next_at"] = now
-        elif not job.status.active and job.deliver_at is None:
-            changes["deliver_at"] = now
-        if changes:
-            await update(store, job, _recovered(job.status, now, changes))
+async def resume(store: JobStore, config: EngineConfig, now: datetime) -> int:
+    """Pick every unfinished job up again; returns the number of rows that needed it.
+
+    Scales with what needs recovering, not with the table: the rows whose schedule was lost
+    are found and fixed by one bulk statement; a queue of thousands is never read into memory.
+    A row left SUBMITTING is not touched here: ``take_over`` sends it to reconciliation once
+    nobody holds its lease.
+    """
+    del config  # kept for the call sites: recovery of a create is ``take_over``'s
+    return await store.schedule_unscheduled(
+        now,
+        due=[s for s in _S if s.active and s is not _S.SUBMITTING],
+        deliverable=[s for s in _S if not s.active and not s.final],
+    )
 
 
 async def take_over(ctx: EngineContext, now: datetime, *, always: bool = False) -> int:

@@ -41,7 +41,8 @@ class Retention:
         self._last = now if len(jobs) < ctx.config.batch else None
         purged = 0
         for job in jobs:
-            paths = [p for p in (job.image_path, job.audio_path, job.video_path) if p]
+            inputs = (job.image_path, job.last_frame_path, job.clip_path, job.audio_path)
+            paths = [p for p in (*inputs, job.video_path) if p]
             await asyncio.to_thread(_unlink_all, paths)
             if await ctx.save(
                 job,

@@ -1,23 +1,14 @@
-"""Pure scheduling pieces of the engine: rate windows, check intervals, backoff.
+"""Pure scheduling pieces of the engine: rate windows and backoff.
 
 Small clock-driven objects and functions; no I/O. The engine asks these and persists the answers
-(``next_at``) so a restart changes nothing.
-
-Polling model. Generation time of a task is modelled as log-normal (``core.domain.durations``).
-The engine spends queries where the completion hazard is high: the interval to the next check is
-``c / sqrt(hazard)`` (the optimum of "queries + λ·detection lag"), clamped between a dense floor
-and a sparse ceiling. Far from the expected finish it looks rarely; near it, densely.
+(``next_at``) so a restart changes nothing. When to look at running tasks is ``core.polling``.
 """
 
 from __future__ import annotations
 
-import math
 import random
 from collections import deque
-from collections.abc import Sequence
 from datetime import datetime
-
-from core.domain.durations import Expectation
 
 _RNG = random.Random()  # noqa: S311 - backoff jitter, not security
 
@@ -56,13 +47,6 @@ class RateWindow:
         return self._events[0] + self.window
 
 
-def check_interval(hazard: float, *, coefficient: float, floor: float, ceiling: float) -> float:
-    """Seconds until the next look, given the combined completion hazard of what it covers."""
-    if hazard <= 0:
-        return ceiling
-    return min(ceiling, max(floor, coefficient / math.sqrt(hazard)))
-
-
 def backoff(
     attempt: int, *, base: float = 2.0, cap: float = 300.0, rng: random.Random | None = None
 ) -> float:
@@ -70,11 +54,6 @@ def backoff(
     delay = min(cap, base * 2.0 ** max(0, attempt - 1))
     jitter: float = (rng or _RNG).uniform(0.8, 1.2)
     return min(cap, delay * jitter)
-
-
-def combined_hazard(items: Sequence[tuple[Expectation, float]]) -> float:
-    """Sum of hazards of independent tasks: rate at which *some* of them completes."""
-    return sum(exp.hazard(elapsed) for exp, elapsed in items)
 
 
 def seconds(later: datetime, earlier: datetime) -> float:

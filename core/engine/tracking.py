@@ -1,8 +1,9 @@
-"""Per-task checks: when to look at a running task next, the look itself, and its answer.
+"""Per-task checks: when a running task is looked at next, the look itself, and its answer.
 
-Check times follow the learned completion hazard (``core.engine.scheduler.check_interval``).
-While sweeps watch a model (``core.engine.sweeps``), each task keeps only a sparse safety check
-of its own past its expected end; without sweeps it is checked densely near it.
+A task alone on its model is looked at directly: its ``next_at`` is the next look, placed by
+``core.polling`` after every answer. While a list watches a model's tasks
+(``core.engine.sweeps``), each keeps only a sparse safety check of its own. Every ending is
+told to the sweeper (re-plan the rest) and to the push monitor (was it announced?).
 """
 
 from __future__ import annotations
@@ -10,16 +11,16 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from core.domain.catalog import find_model
-from core.domain.durations import Expectation
 from core.domain.errors import AnimateError, Kind, ProviderError
 from core.domain.jobs import JobStatus
 from core.domain.records import JobRecord, expired, failing, transition
 from core.domain.tasks import TaskInfo, TaskStatus
 from core.engine.context import EngineContext
-from core.engine.scheduler import check_interval, seconds
+from core.engine.push import Pushes
+from core.engine.scheduler import seconds
 from core.engine.sweeps import Sweeper
 from core.estimates import Durations
+from core.polling import look_delay, safety_delay
 
 log = logging.getLogger(__name__)
 
@@ -27,41 +28,24 @@ _S = JobStatus
 
 
 class Tracker:
-    def __init__(self, ctx: EngineContext, durations: Durations, sweeper: Sweeper) -> None:
+    def __init__(
+        self, ctx: EngineContext, durations: Durations, sweeper: Sweeper, pushes: Pushes
+    ) -> None:
         self.ctx = ctx
         self.durations = durations
         self.sweeper = sweeper
+        self.pushes = pushes
 
     # ------------------------------------------------------------------ check times
-    def _sweeping(self, sweeping: bool) -> bool:
-        return sweeping and self.sweeper.sweeping
-
-    @staticmethod
-    def _safety_start(exp: Expectation) -> float:
-        return exp.quantile(0.98) + 5.0
-
-    def first_check(self, exp: Expectation, *, sweeping: bool) -> float:
-        """Seconds after the create answer until the task's own first check."""
-        if self._sweeping(sweeping):
-            return self._safety_start(exp)
-        return self._dense(exp, 0.0)
-
-    def _dense(self, exp: Expectation, elapsed: float) -> float:
-        cfg = self.ctx.config
-        return check_interval(
-            exp.hazard(elapsed),
-            coefficient=cfg.poll_coefficient,
-            floor=cfg.poll_floor,
-            ceiling=cfg.poll_ceiling,
-        )
-
-    async def next_check(self, job: JobRecord, now: datetime, *, sweeping: bool) -> float:
-        exp = await self.durations.expectation_for(job)
+    async def next_check(self, job: JobRecord, now: datetime) -> float:
+        """Seconds until ``job``'s own next look: its safety check while a list watches it,
+        else the next look at it alone."""
+        fc = await self.durations.forecast_for(job)
         elapsed = seconds(now, job.submit_ended_at) if job.submit_ended_at else 0.0
-        if self._sweeping(sweeping):
-            start = self._safety_start(exp)
-            return start - elapsed if elapsed < start else self.ctx.config.safety_poll_seconds
-        return self._dense(exp, elapsed)
+        cfg = self.ctx.config
+        if self.sweeper.listed(job.spec.model):
+            return safety_delay(fc, elapsed, cfg.safety_poll_seconds)
+        return look_delay([(fc, elapsed)], cfg.pacing(pushed=self.pushes.healthy))
 
     # ------------------------------------------------------------------ the check
     async def poll(self, job: JobRecord, now: datetime) -> None:
@@ -94,7 +78,7 @@ class Tracker:
         status = info.status
         if status in (TaskStatus.PENDING, TaskStatus.RUNNING):
             new_status = _S.RUNNING if status is TaskStatus.RUNNING else job.status
-            delay = await self.next_check(job, now, sweeping=ctx.config.sweep)
+            delay = await self.next_check(job, now)
             await ctx.save(
                 job,
                 lambda j: transition(
@@ -102,6 +86,10 @@ class Tracker:
                 ),
             )
             return
+        self.sweeper.changed(job.spec.model)
+        if status in (TaskStatus.SUCCEEDED, TaskStatus.FAILED):
+            # an ending DashScope announces (§14.1): push should have said so, or soon will
+            self.pushes.ended(job.task_id or info.task_id, info.end_time or now, now)
         if status is TaskStatus.SUCCEEDED:
             await self._succeeded(job, info, now)
         elif status is TaskStatus.FAILED:
@@ -134,12 +122,10 @@ class Tracker:
             return
         await self.durations.learn(job, info, now)
         end = info.end_time if info.end_time and abs(seconds(info.end_time, now)) < 3600 else now
-        model = find_model(job.spec.model)
+        # billed seconds × the price the job was quoted at (None: no price was known)
         cost = None
-        if info.usage is not None and model is not None:
-            cost = model.cost(
-                ctx.region, job.spec.resolution, round(info.usage.seconds), sound=job.spec.sound
-            )
+        if info.usage is not None and job.unit_price is not None:
+            cost = round(job.unit_price * round(info.usage.seconds), 6)
         await ctx.save(
             job,
             lambda j: transition(

@@ -6,7 +6,14 @@ here is CPU-bound and synchronous; async callers go through :class:`MediaPool`.
 
 from core.domain.catalog import ASPECTS, FILLS
 from core.media.audio import PreparedAudio, prepare_audio
-from core.media.clip import CLIP_LIMITS, ClipInfo, ClipLimits, check_clip, check_clip_file
+from core.media.clip import (
+    CLIP_LIMITS,
+    ClipInfo,
+    ClipLimits,
+    check_clip,
+    check_clip_file,
+    looks_like_video,
+)
 from core.media.extend import cut_last
 from core.media.image import NormalisedImage, normalise_image
 from core.media.pool import MediaPool
@@ -28,6 +35,7 @@ __all__ = [
     "check_clip_file",
     "cut_last",
     "fit_video",
+    "looks_like_video",
     "normalise_image",
     "poster_frame",
     "prepare_audio",

@@ -30,6 +30,23 @@ _MP4_BRANDS = frozenset(
 _QUICKTIME_BRAND = "qt"
 
 
+#: ISO base media brands of still (or animated) pictures: HEIF and AVIF, never a clip
+_PICTURE_BRANDS = frozenset(
+    {"heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1", "avif", "avis"}
+)
+#: the first atom of a QuickTime file written before ``ftyp`` existed
+_QUICKTIME_ATOMS = frozenset({b"moov", b"mdat", b"wide", b"free", b"skip"})
+
+
+def looks_like_video(data: bytes) -> bool:
+    """The bytes start like an MP4 or MOV (an ISO media file that is not a HEIF/AVIF picture):
+    given where a picture goes, it is a clip to continue. :func:`check_clip` then judges it."""
+    box = data[4:8]
+    if box == b"ftyp":
+        return data[8:12].decode("latin-1").strip() not in _PICTURE_BRANDS
+    return box in _QUICKTIME_ATOMS
+
+
 @dataclass(frozen=True, slots=True)
 class ClipLimits:
     min_seconds: float = 2.0

@@ -10,20 +10,25 @@ from __future__ import annotations
 import grimp
 import pytest
 
-PROJECT = ("bot", "cogs", "core", "providers", "storage", "emulator", "bench", "tests")
-#: test-only fakes whose handler modules annotate their server's type under TYPE_CHECKING
+PROJECT = (
+    "bot", "cogs", "core", "providers", "storage", "emulator", "playground", "slackapp", "bench",
+    "tests",
+)  # fmt: skip
+#: fakes whose handler modules annotate their server's type under TYPE_CHECKING
 #: (the child-holds-parent shape this issue removed from the engine); known, kept out of the
 #: check until they are reshaped, so that any *new* cycle anywhere else still fails
-KNOWN_TEST_FAKE_CYCLES = ("tests.fakediscord", "tests.fakeslack")
+KNOWN_TEST_FAKE_CYCLES = ("playground.fakediscord", "tests.fakeslack")
 #: who may import whom among the top-level packages (docs/ARCHITECTURE.md, "Dependency rules")
 ALLOWED = {
-    "bot": {"cogs", "core", "providers", "storage", "emulator"},
+    "bot": {"cogs", "core", "providers", "storage", "emulator", "slackapp"},
     "cogs": {"core"},
+    "slackapp": {"core"},
     "providers": {"core"},
     "storage": {"core"},
     "core": set(),
     "emulator": set(),
-    "bench": {"bot", "core", "providers", "storage", "emulator"},
+    "playground": set(),
+    "bench": {"bot", "core", "providers", "storage", "emulator", "playground"},
 }
 
 
@@ -82,7 +87,7 @@ def test_no_module_imports_itself_round_a_cycle(graph: grimp.ImportGraph) -> Non
 
 def test_the_cycle_finder_finds_a_type_checking_cycle(graph: grimp.ImportGraph) -> None:
     # the known fakes' cycles exist only through TYPE_CHECKING imports: proof that those count
-    assert any(m.startswith("tests.fakediscord") for c in cycles(graph) for m in c)
+    assert any(m.startswith("playground.fakediscord") for c in cycles(graph) for m in c)
 
 
 def test_top_level_packages_import_only_what_the_rules_allow(graph: grimp.ImportGraph) -> None:

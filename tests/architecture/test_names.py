@@ -11,7 +11,9 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("bot", "cogs", "core", "providers", "storage", "emulator", "bench")
+PACKAGES = (
+    "bot", "cogs", "core", "providers", "storage", "emulator", "playground", "bench", "slackapp",
+)  # fmt: skip
 ALLOWED = {
     "__init__": "every package has one",
     "__main__": "each runnable package's entry point (python -m bot, python -m emulator)",
@@ -20,6 +22,10 @@ ALLOWED = {
     "errors": "core/domain/errors.py is the error types; providers/_errors.py maps DashScope's "
     "error bodies to them; emulator/_errors.py writes those bodies",
     "config": "core/engine/config.py is the engine's knobs, emulator/_config.py the emulator's",
+    "regions": "core/domain/regions.py is the bot's region data (hosts, currency, storage); "
+    "emulator/_regions.py the emulator's own reading of the same reference section",
+    "server": "emulator/_server.py and playground/fakediscord/_server.py are each a stand-in's "
+    "HTTP server (DashScope's side, Discord's side), never imported across",
 }
 
 

@@ -1,3 +1,3 @@
 from __future__ import annotations
 
-from tests.e2e.conftest import emulator_overrides, world  # noqa: F401 - shared fixtures
+from tests.e2e.conftest import emulator_overrides, slack_world, world  # noqa: F401 - shared fixtures

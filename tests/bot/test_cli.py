@@ -17,6 +17,7 @@ from PIL import Image
 from bot import cli
 from core.domain.catalog import Region, output_size
 from emulator import Emulator, EmulatorConfig
+from tests.emulator.helpers import clip_bytes, frame_colors, near
 
 KEY = "sk-cli-test-key-0123456789"
 
@@ -44,7 +45,8 @@ def _wav(path: Path, seconds: float = 3.5, rate: int = 8000) -> Path:
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No key, region or base URL from the machine; no .env above the test's directory."""
     for name in ("DASHSCOPE_API_KEY", "DASHSCOPE_REGION", "DASHSCOPE_BASE_URL",
-                 "DASHSCOPE_HTTP_BASE_URL"):  # fmt: skip
+                 "DASHSCOPE_HTTP_BASE_URL", "DASHSCOPE_WORKSPACE_ID",
+                 "PRICE_OVERRIDES"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(cli, "EMULATOR_DEMO_SECONDS", 0.3)
@@ -148,6 +150,22 @@ def test_effect_names_resolve_to_templates(
         (["in.png", "p", "--resolution", "4K"], "not 4KP"),
         (["in.png", "p", "--model", "wan2.6-i2v-flash", "--region", "us-east-1"],
          "not available in region us-east-1"),
+        # issue 14: the media combinations of §5.3-§5.5, refused before anything
+        (["clip.mp4", "p", "--model", "wan2.7-i2v", "--duration", "8", "--audio", "v.wav"],
+         "cannot take clip + audio together"),
+        (["in.png", "p", "--last-frame", "in.png"], "cannot end on a chosen image"),
+        (["clip.mp4", "p"], "cannot continue a video; models that can in cn-beijing: wan2.7-i2v"),
+        (["clip.mp4", "p", "--model", "wan2.7-i2v", "--last-frame", "in.png", "--duration", "3"],
+         "the clip lasts 3.0 s"),
+        (["short.mp4", "p", "--model", "wan2.7-i2v", "--duration", "8"], "only 1.0 s long"),
+        (["clip.mp4", "p", "--model", "wan2.7-i2v", "--duration", "8", "--region",
+          "ap-southeast-1"], "Continuing a video only works in the China (Beijing) region"),
+        (["in.png", "p", "--model", "wan2.2-kf2v-flash"], "attach an end image too"),
+        (["in.png", "p", "--model", "wan2.7-i2v", "--region", "eu-central-1"],
+         "not available in region eu-central-1"),
+        (["in.png", "p", "--model", "wan2.6-i2v", "--region", "eu-central-1", "--duration", "7"],
+         "In eu-central-1, wan2.6-i2v makes videos of 5, 10 or 15 s, not 7 s"),
+        (["in.png", "p", "--model", "wan3.0-video", "--ratio", "2:1"], "not '2:1'"),
         (["in.png", "p", "--out"], "argument --out"),
         (["in.png"], "required: --out"),
     ],
@@ -164,6 +182,8 @@ def test_bad_input_is_one_line_and_exit_2(
     monkeypatch.setenv("DASHSCOPE_BASE_URL", "http://127.0.0.1:9/api/v1")  # never reached
     (tmp_path / "notes.txt").write_text("not an image at all")
     _wav(tmp_path / "v.wav")
+    (tmp_path / "clip.mp4").write_bytes(clip_bytes(3.0))
+    (tmp_path / "short.mp4").write_bytes(clip_bytes(1.0))
     full = [*argv, "--out", "o.mp4"] if "--out" not in argv and len(argv) > 1 else argv
     code = cli.main(full)
     captured = capsys.readouterr()
@@ -174,6 +194,65 @@ def test_bad_input_is_one_line_and_exit_2(
     assert lines[0].startswith("animate-bot animate: error: ")
     assert words in lines[0]
     assert not (tmp_path / "o.mp4").exists()
+
+
+RED, GREEN, BLUE = (220, 30, 30), (0, 200, 0), (30, 30, 220)
+
+
+def test_a_last_frame_run_ends_on_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 14: ``animate first.png "…" --model wan2.7-i2v --last-frame last.png --emulator``."""
+    first = _png(tmp_path / "first.png")
+    Image.new("RGB", (640, 480), RED).save(first)
+    last = tmp_path / "last.png"
+    Image.new("RGB", (640, 480), BLUE).save(last)
+    out = tmp_path / "ends.mp4"
+    code = cli.main([str(first), "red to blue", "--model", "wan2.7-i2v", "--last-frame",
+                     str(last), "--emulator", "--resolution", "720P",
+                     "--out", str(out)])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    codec, *_, seconds, _ = _probe(out)
+    assert codec == "h264" and seconds == pytest.approx(5.0, abs=0.1)  # the model's default
+    colors = frame_colors(out.read_bytes())
+    assert near(colors[0], RED) and near(colors[-1], BLUE)
+    assert "cost: 3 CNY (5 s × 0.6 CNY/s)" in captured.out.splitlines()
+
+
+def test_a_video_where_the_image_goes_is_continued_to_the_total_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 14: ``animate clip.mp4 "…" --model wan2.7-i2v --duration 8 --emulator``."""
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(clip_bytes(3.0, GREEN, 640, 480))
+    out = tmp_path / "longer.mp4"
+    code = cli.main([str(clip), "keep going", "--model", "wan2.7-i2v", "--duration", "8",
+                     "--emulator", "--resolution", "720P", "--out", str(out)])  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    codec, width, height, seconds, _ = _probe(out)
+    assert codec == "h264" and seconds == pytest.approx(8.0, abs=0.1)
+    assert (width, height) == output_size(640, 480, "720P")  # the clip's shape
+    assert near(frame_colors(out.read_bytes())[0], GREEN)  # it starts with the clip
+    assert "bills the whole 8 s video, the 3.0 s clip it continues included" in captured.err
+    assert "cost: 4.8 CNY (8 s × 0.6 CNY/s)" in captured.out.splitlines()
+
+
+def test_an_unpublished_price_is_unknown_unless_the_operator_sets_one(
+    image: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [str(image), "a cat", "--model", "wan3.0-video-prime", "--duration", "2",
+            "--resolution", "480P", "--emulator", "--out", str(tmp_path / "w.mp4")]  # fmt: skip
+    assert cli.main(argv) == 0
+    assert "cost: unknown (no published price" in capsys.readouterr().out
+    prices = tmp_path / "prices.toml"
+    prices.write_text('["wan3.0-video-prime"]\n480P = 0.25\n')
+    monkeypatch.setenv("PRICE_OVERRIDES", str(prices))
+    assert cli.main(argv) == 0
+    assert "cost: 0.5 CNY (2 s × 0.25 CNY/s)" in capsys.readouterr().out.splitlines()
+    prices.write_text('["wan3.0-video-prime"]\n480P = "free"\n')
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "PRICE_OVERRIDES=" in err and "must be a number" in err
 
 
 def test_no_key_names_the_emulator(image: Path, capsys: pytest.CaptureFixture[str]) -> None:

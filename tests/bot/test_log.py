@@ -12,6 +12,10 @@ from tests.e2e.harness import captured_logs
 ITOKEN = "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OTpGYWtlVG9rZW5Gb3JUZXN0cw"
 BOT_TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GabcDE.abcdefghijklmnopqrstuvwxyz0123456789AB"
 DASH_KEY = "sk-0123456789abcdef0123456789abcdef"
+SLACK_BOT = "xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"
+SLACK_APP = "xapp-1-A0123456789-1234567890123-0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d"
+SLACK_USER = "xoxp-1234567890-1234567890-1234567890-0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d"
+SLACK_ROTATING = "xoxe.xoxp-1-Mi0yLTEyMzQ1Njc4OTAtMTIzNDU2Nzg5MA"
 
 
 @pytest.mark.parametrize(
@@ -32,15 +36,36 @@ DASH_KEY = "sk-0123456789abcdef0123456789abcdef"
     ],
 )
 def test_secret_shapes_are_redacted(line: str) -> None:
+    # (Slack token shapes: test_slack_tokens_are_redacted_wherever_they_appear)
     out = redact(line)
     assert ITOKEN not in out and BOT_TOKEN not in out and DASH_KEY not in out
     assert REDACTED in out
+
+
+@pytest.mark.parametrize("token", [SLACK_BOT, SLACK_APP, SLACK_USER, SLACK_ROTATING])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "Slack refused the token {}",  # plain text
+        "headers={{'Authorization': 'Bearer {}'}}",  # a header dump
+        "kwargs={{'token': '{}', 'channel': 'C1'}}",  # a dict repr of call arguments
+        "POST /api/auth.test?token={}&pretty=1",  # a query string
+        'body {{"app_token":"{}"}}',  # JSON without spaces
+    ],
+)
+def test_slack_tokens_are_redacted_wherever_they_appear(template: str, token: str) -> None:
+    out = redact(template.format(token))
+    assert token not in out and REDACTED in out
+    # the prefix alone would leak the token kind only; the secret body is gone
+    assert token.split("-", 1)[1][:8] not in out
 
 
 @pytest.mark.parametrize(
     "line",
     [
         "connected as animate-bot#0 to 2 guild(s)",
+        "the xoxb- prefix marks a Slack bot token",
+        "file animate-12.mp4 shared in xapp-test",
         "Bot user joined; Bearer of good news",
         "job 7: posted to /channels/1300/messages",
         "using the in-process DashScope emulator (key sk-emulator)",

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import signal
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot import health
+from bot.builder import build
 from bot.log import RedactSecrets
-from bot.runner import main, run
-from bot.settings import from_env
+from bot.runner import http_server, main, run
+from bot.settings import DashScopeSettings, Settings, from_env
+from bot.webhooks import PATH
 from tests.e2e.harness import API_KEY, World
+from tests.e2e.slack_world import SlackWorld
 
 VARS = ("DISCORD_TOKEN", "DASHSCOPE_API_KEY", "DASHSCOPE_BASE_URL", "DASHSCOPE_HTTP_BASE_URL")
 
@@ -91,3 +96,73 @@ async def test_run_serves_until_sigterm_and_closes_cleanly(
     assert served.exception() is None
     assert world.fake.synced["global"], "first start synced the commands"
     assert (tmp_path / "run" / "animate.db").exists()
+
+
+async def test_a_slack_only_process_serves_until_sigterm(
+    slack_world: SlackWorld, tmp_path: Path
+) -> None:
+    slack = slack_world.slack
+    env = {
+        "SLACK_BOT_TOKEN": slack.bot_token,
+        "SLACK_APP_TOKEN": slack.app_token,
+        "SLACK_API_URL": slack.api_url,
+        "DASHSCOPE_API_KEY": API_KEY,
+        "DASHSCOPE_BASE_URL": slack_world.emu.base_url,
+        "DATABASE_PATH": str(tmp_path / "run" / "animate.db"),
+    }
+    settings = from_env(env)
+    assert settings.discord_token is None
+    served = asyncio.create_task(run(settings))
+    await slack.wait_for(lambda: slack.socket.live, within=15)
+    # the front-end answers: /animate opens the modal in the running process
+    await slack.wait_acked(await slack.command(slack_world.alice, slack_world.general))
+    await slack.wait_for(lambda: slack.open_view(slack_world.alice))
+    os.kill(os.getpid(), signal.SIGTERM)
+    await asyncio.wait_for(served, 10)
+    assert served.exception() is None
+    assert not slack.socket.live, "the Socket Mode connection is closed on the way out"
+
+
+async def test_a_refused_slack_token_exits_2_with_one_line(
+    slack_world: SlackWorld,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name, value in {
+        "SLACK_BOT_TOKEN": "xoxb-0-0-not-a-real-token",  # the fake answers invalid_auth
+        "SLACK_APP_TOKEN": "xapp-0-A0-0-not-real",
+        "SLACK_API_URL": slack_world.slack.api_url,
+        "DASHSCOPE_API_KEY": API_KEY,
+        "DATABASE_PATH": str(tmp_path / "db" / "animate.db"),
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    # main() runs its own event loop: off this test's loop, which serves the fake Slack
+    assert await asyncio.to_thread(main, []) == 2
+    err = capsys.readouterr().err
+    # the log of the start-up, then one line that says what is wrong
+    assert err.splitlines()[-1] == "animate-bot: Slack refused SLACK_BOT_TOKEN (invalid_auth)."
+    assert "Traceback" not in err
+    assert "not-a-real-token" not in err
+
+
+async def test_the_http_server_runs_only_with_a_port_and_serves_events_with_a_token(
+    tmp_path: Path,
+) -> None:
+    base = Settings(
+        dashscope=DashScopeSettings(api_key="sk-x", base_url_override="http://127.0.0.1:9/v1"),
+        database_path=tmp_path / "animate.db",
+        media_dir=tmp_path / "media",
+    )
+    async with build(base) as rt, http_server(base, rt) as off:
+        assert off is None
+    plain = dataclasses.replace(base, http_port=0)
+    token = dataclasses.replace(plain, events_token="0123456789abcdef0123")
+    async with aiohttp.ClientSession() as http:
+        for settings, status in ((plain, 404), (token, 401)):
+            async with build(settings) as rt, http_server(settings, rt) as web:
+                assert web is not None and web.host == "127.0.0.1" and web.port > 0
+                async with http.post(web.url + PATH, data=b"{}") as r:
+                    assert r.status == status

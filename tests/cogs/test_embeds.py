@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from cogs import _embeds
@@ -82,3 +83,48 @@ def test_status_embed_eta_is_relative() -> None:
     eta = T0 + timedelta(minutes=3)
     embed = _embeds.status_embed(job(status=JobStatus.RUNNING, eta=eta))
     assert any(f"<t:{int(eta.timestamp())}:R>" in f.value for f in embed.fields if f.value)
+
+
+def test_the_money_line_follows_the_charge() -> None:
+    def money(view: JobView) -> tuple[str, str]:
+        return _embeds.cost_field(view, view.chat.locale)
+
+    waiting = job(status=JobStatus.QUEUED, cost_estimate=2.5)
+    assert money(waiting) == ("Estimated cost", "¥2.50")
+    made = job(status=JobStatus.DELIVERED, cost_estimate=2.5, cost=2.0, video_url="u")
+    assert money(made) == ("Cost", "¥2.00")
+    gone = job(status=JobStatus.FAILED, cost_estimate=2.5, error_message="x")
+    assert money(gone) == ("Refunded", "¥2.50 returned; nothing was billed")
+    chinese = dataclasses.replace(gone, chat=dataclasses.replace(gone.chat, locale="zh-CN"))
+    assert money(chinese) == ("已退款", "已退回 ¥2.50，未产生费用")
+
+
+def test_a_failure_notice_says_the_refund_in_the_readers_language() -> None:
+    gone = job(
+        cost_estimate=2.5,
+        error_key="moderation.image",
+        error_code="DataInspectionFailed",
+        error_subject="image",
+        error_message="DashScope's content check rejected the image. Try a different image.",
+    )
+    assert _embeds.failure_advice(gone).endswith(
+        "💸 Refunded automatically: the ¥2.50 held for this video is back in the budget "
+        "(DashScope bills nothing for it)."
+    )
+    zh = _embeds.failure_advice(
+        dataclasses.replace(gone, chat=dataclasses.replace(gone.chat, locale="zh-CN"))
+    )
+    assert zh.splitlines() == [
+        "阿里云百炼的内容审核未通过该图片，请换一张图片。",
+        "内容审核未通过**图片**。请修改图片后重试。",
+        "💸 已自动退款：为这个视频预留的 ¥2.50 已退回预算（阿里云百炼不会为此计费）。",
+    ]
+
+
+def test_the_queue_place_and_start_are_shown() -> None:
+    starts = T0 + timedelta(minutes=2)
+    embed = _embeds.status_embed(
+        job(status=JobStatus.QUEUED, queue_position=3, starts_at=starts, error_message=None)
+    )
+    fields = {f.name: f.value for f in embed.fields}
+    assert fields["Queue"] == f"#3 · starts <t:{int(starts.timestamp())}:R>"

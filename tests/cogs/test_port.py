@@ -11,8 +11,7 @@ import pytest
 from cogs.port import DiscordPort
 from core.domain.jobs import ChatRef, JobSpec, JobStatus, JobView
 from core.ports import DeliveryError
-from tests.e2e.harness import World
-from tests.fakediscord import (
+from playground.fakediscord import (
     ATTACH_FILES,
     BOT_DEFAULT,
     MIB,
@@ -20,6 +19,7 @@ from tests.fakediscord import (
     SEND_MESSAGES,
     pings,
 )
+from tests.e2e.harness import World
 
 T0 = datetime(2026, 11, 23, tzinfo=UTC)
 

@@ -21,6 +21,8 @@ from bot.settings import DashScopeSettings, Settings
 from core.app.service import AnimateService
 from core.domain.catalog import Region
 from core.domain.jobs import ChatRef, JobSpec, JobStatus
+from core.domain.pricing import PriceOverrides
+from core.domain.quota import Limits
 from core.engine.config import EngineConfig, PassReport
 from core.media.pool import MediaPool
 from core.ports import Clock, DeliveryPort, JobStore, VideoProvider
@@ -38,12 +40,22 @@ def settings_for(
     base_url: str | None = None,
     database: Path | None = None,
     media_dir: Path | None = None,
+    price_overrides: PriceOverrides | None = None,
+    limits: Limits | None = None,
+    events_token: str | None = None,
 ) -> Settings:
+    """``limit``: LIMIT_USER_ACTIVE_JOBS alone; ``limits``: every operator limit."""
+    lim = limits or Limits(active_jobs=limit)
     return Settings(
         dashscope=DashScopeSettings(api_key=api_key, region=region, base_url_override=base_url),
         database_path=database or tmp_path / "db" / "animate.db",
         media_dir=media_dir or tmp_path / "media",
-        limit_user_active_jobs=limit,
+        price_overrides=price_overrides or PriceOverrides(),
+        limit_user_active_jobs=lim.active_jobs,
+        limit_user_daily_seconds=lim.daily_seconds,
+        limit_cooldown_seconds=lim.cooldown_seconds,
+        limit_guild_monthly_budget=lim.monthly_budget,
+        events_token=events_token,
     )
 
 
@@ -106,8 +118,11 @@ async def open_rig(
     media: MediaPool | None = None,
     region: Region = Region.BEIJING,
     limit: int = 0,
+    limits: Limits | None = None,
     intakes: int = 4,
     media_dir: Path | None = None,
+    price_overrides: PriceOverrides | None = None,
+    events_token: str | None = None,
 ) -> Rig:
     """The runtime over ``store`` (or a new SQLite file) with ``provider`` (or the real client
     on ``base_url``, wrapped by ``wrap_provider``); ``aclose`` it."""
@@ -116,10 +131,13 @@ async def open_rig(
         tmp_path,
         region=region,
         limit=limit,
+        limits=limits,
         media_dir=media_dir,
         api_key=api_key,
         base_url=base_url,
         database=database,
+        price_overrides=price_overrides,
+        events_token=events_token,
     )
     rt = await stack.enter_async_context(
         build(

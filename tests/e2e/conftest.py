@@ -9,8 +9,10 @@ import discord
 import pytest
 
 from emulator import Emulator, EmulatorConfig
+from playground.fakediscord import FakeDiscord
 from tests.e2e.harness import API_KEY, SharedClock, World, new_world_channels
-from tests.fakediscord import FakeDiscord
+from tests.e2e.slack_world import SlackWorld
+from tests.fakeslack import FakeSlack
 
 
 @pytest.fixture
@@ -19,11 +21,7 @@ def emulator_overrides() -> dict[str, Any]:
     return {}
 
 
-@pytest.fixture
-async def world(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator_overrides: dict[str, Any]
-) -> AsyncIterator[World]:
-    clock = SharedClock()
+def emulator_config(clock: SharedClock, overrides: dict[str, Any]) -> EmulatorConfig:
     settings: dict[str, Any] = {
         "api_key": API_KEY,
         "clock": clock,
@@ -33,8 +31,16 @@ async def world(
         "seed": 7,
         "render_max_side": 96,  # tiny MP4s keep the suite fast
     }
-    settings.update(emulator_overrides)
-    emu_config = EmulatorConfig(**settings)
+    settings.update(overrides)
+    return EmulatorConfig(**settings)
+
+
+@pytest.fixture
+async def world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator_overrides: dict[str, Any]
+) -> AsyncIterator[World]:
+    clock = SharedClock()
+    emu_config = emulator_config(clock, emulator_overrides)
     async with (
         FakeDiscord() as fake,
         Emulator(emu_config) as emu,
@@ -49,3 +55,26 @@ async def world(
             yield w
         finally:
             await w.stop_bot()
+
+
+@pytest.fixture
+async def slack_world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator_overrides: dict[str, Any]
+) -> AsyncIterator[SlackWorld]:
+    """The Slack world (not started: ``await slack_world.start()``)."""
+    # slack_sdk hands $HTTP(S)_PROXY to aiohttp itself: loopback traffic must not go there
+    for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    clock = SharedClock()
+    async with (
+        FakeSlack(clock=clock) as slack,
+        Emulator(emulator_config(clock, emulator_overrides)) as emu,
+        aiohttp.ClientSession() as session,
+    ):
+        alice = slack.add_user("alice")
+        general = slack.add_channel("general", members=[alice])
+        w = SlackWorld(slack, emu, clock, tmp_path, session, alice, general)
+        try:
+            yield w
+        finally:
+            await w.stop()

@@ -5,8 +5,15 @@ Builds the runtime with ``bot.builder`` on the shared SQLite file (or the Postgr
 ``Worker.recover()`` and
 then ``Worker.tick`` in a loop until every job is final, delivering into a JSONL file through a
 port registered in the router. ``CRASH=<op>:<n>:<before|after>`` makes the process SIGKILL itself
-around the n-th call of ``op`` (a provider method, a port method, or ``pass``): the crash-point
-hook lives here, never in production code.
+around the n-th call of ``op`` (a provider method, a port method, ``pass``, or a Slack request
+``slack:<method>`` / ``slack:upload``): the crash-point hook lives here, never in production code.
+
+With ``SLACK_API_URL`` (and the two tokens) the real Slack front-end runs too, built by
+``bot.builder.slack_frontend`` on an aiohttp session whose trace hooks are the Slack crash
+points; its port delivers the "slack" jobs. ``SERVE=1`` keeps the process serving (the Bolt app
+answers users) until SIGTERM; the clock then moves only while the file ``GATE`` exists and a
+job is unfinished, so it stands still while a test talks to the app (Slack's 3 s windows run on
+the same clock).
 
 Time: a simulated clock kept in a file (``CLOCK_PATH``). The runner advances it by ``STEP``
 simulated seconds after every tick, and the emulator in the test process reads the same file, so
@@ -17,6 +24,7 @@ reached at the same place of the run on every machine.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -28,8 +36,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.builder import build
-from bot.settings import DashScopeSettings, Settings
+import aiohttp
+
+from bot.builder import Runtime, build, slack_frontend
+from bot.settings import DashScopeSettings, Settings, SlackSettings
 from core.domain.catalog import Model
 from core.domain.jobs import FINAL, JobStatus, JobView
 from core.domain.tasks import MediaFile, TaskInfo, TaskRequest, TaskStatus, TaskSummary
@@ -65,7 +75,8 @@ class FileClock:
 
 class CrashPoint:
     def __init__(self, spec: str) -> None:
-        op, n, when = [*spec.split(":"), "", "", ""][:3] if spec else ("", "0", "")
+        # rsplit: a Slack op has a colon of its own (slack:chat.update:1:after)
+        op, n, when = spec.rsplit(":", 2) if spec else ("", "0", "")
         self.op, self.n, self.when = op, int(n or 0), when or "after"
         self.seen: Counter[str] = Counter()
 
@@ -168,6 +179,32 @@ class FilePort:
         return None
 
 
+def slack_trace(crash: CrashPoint) -> aiohttp.TraceConfig:
+    """Crash points around every Slack request: ``slack:<method>`` (Web API) and
+    ``slack:upload`` (the bytes, to the URL files.getUploadURLExternal gave)."""
+
+    def op(url: object) -> str:
+        path = str(getattr(url, "path", ""))
+        return "slack:upload" if "/upload/" in path else "slack:" + path.rsplit("/", 1)[-1]
+
+    async def start(_: object, __: object, params: aiohttp.TraceRequestStartParams) -> None:
+        crash.hit(op(params.url), "before")
+
+    async def end(_: object, __: object, params: aiohttp.TraceRequestEndParams) -> None:
+        crash.hit(op(params.url), "after")
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(start)
+    trace.on_request_end.append(end)
+    return trace
+
+
+def slack_settings(env: dict[str, str]) -> SlackSettings | None:
+    if not env.get("SLACK_API_URL"):
+        return None
+    return SlackSettings(env["SLACK_BOT_TOKEN"], env["SLACK_APP_TOKEN"], env["SLACK_API_URL"])
+
+
 def settings(env: dict[str, str]) -> Settings:
     return Settings(
         dashscope=DashScopeSettings(api_key=KEY, base_url_override=env["BASE_URL"]),
@@ -181,24 +218,55 @@ def settings(env: dict[str, str]) -> Settings:
 async def run(env: dict[str, str]) -> int:
     clock = FileClock(Path(env["CLOCK_PATH"]))
     crash = CrashPoint(env.get("CRASH", ""))
-    async with build(
-        settings(env),
-        clock=clock,
-        wrap_provider=lambda inner: CrashingProvider(inner, crash),
-        retry_delay=0,
-        media_workers=1,
-        lease_seconds=float(env.get("LEASE_SECONDS") or 20.0),
-    ) as rt:
+    slack = slack_settings(env)
+    async with (
+        build(
+            settings(env),
+            clock=clock,
+            wrap_provider=lambda inner: CrashingProvider(inner, crash),
+            retry_delay=0,
+            media_workers=1,
+            lease_seconds=float(env.get("LEASE_SECONDS") or 20.0),
+        ) as rt,
+        aiohttp.ClientSession(trace_configs=[slack_trace(crash)]) as session,
+    ):
         rt.router.register("discord", FilePort(Path(env["POSTS"]), crash))
-        await rt.worker.recover()
-        for _ in range(MAX_TICKS):
-            crash.hit("pass", "before")
-            await rt.worker.tick(clock.now())
-            jobs = await rt.store.jobs_with_status(list(JobStatus))
-            if jobs and all(j.status in FINAL for j in jobs):
-                return 0
-            clock.advance(STEP)
+        if slack is None:
+            return await until_final(rt, clock, crash)
+        async with slack_frontend(rt, slack, session=session, share_waits=(0.0,)):
+            if env.get("SERVE"):
+                return await serve(rt, clock, crash, Path(env["GATE"]))
+            return await until_final(rt, clock, crash)
+
+
+async def until_final(rt: Runtime, clock: FileClock, crash: CrashPoint) -> int:
+    await rt.worker.recover()
+    for _ in range(MAX_TICKS):
+        crash.hit("pass", "before")
+        await rt.worker.tick(clock.now())
+        jobs = await rt.store.jobs_with_status(list(JobStatus))
+        if jobs and all(j.status in FINAL for j in jobs):
+            return 0
+        clock.advance(STEP)
     return 3
+
+
+async def serve(rt: Runtime, clock: FileClock, crash: CrashPoint, gate: Path) -> int:
+    """Serve until SIGTERM; time moves only through the gate, and only while there is work."""
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await rt.worker.recover()
+    while not stop.is_set():
+        crash.hit("pass", "before")
+        await rt.worker.tick(clock.now())
+        jobs = await rt.store.jobs_with_status(list(JobStatus))
+        if gate.exists() and any(j.status not in FINAL for j in jobs):  # noqa: ASYNC240 - one stat of a test gate per tick
+            clock.advance(STEP)
+        else:
+            # idle: let the Bolt app answer users (this is the runner's loop, not a test's)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.02)
+    return 0
 
 
 def main() -> int:

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from bench._support import CountingProvider, SimClock
+from core.domain.catalog import Region
+from core.domain.pricing import PriceOverrides
 from core.engine.config import EngineConfig
 from core.ports import JobStore, VideoProvider
 from emulator import Emulator, EmulatorConfig
@@ -48,6 +50,8 @@ async def engine_stack(
     config: EngineConfig | None = None,
     emulator: Emulator | None = None,
     base_url: str | None = None,
+    region: Region = Region.BEIJING,
+    price_overrides: PriceOverrides | None = None,
     **emu_overrides: Any,
 ) -> AsyncIterator[Stack]:
     own = emulator is None and base_url is None
@@ -71,6 +75,8 @@ async def engine_stack(
             wrap_provider=count,
             retry_delay=0,
             database=tmp_path / "animate.db",
+            region=region,
+            price_overrides=price_overrides,
         )
         try:
             yield Stack(emu, counting[0], rig.rt.store, rig, clock)

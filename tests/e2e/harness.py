@@ -25,14 +25,14 @@ from PIL import Image
 from bot.bot import AnimateBot
 from bot.builder import Runtime, build
 from bot.log import configure_logging
-from bot.settings import DashScopeSettings, Settings
+from bot.settings import DashScopeSettings, Settings, from_env
 from core.app.service import AnimateService
 from core.domain.catalog import Region
-from core.domain.policy import UserLimits
+from core.domain.quota import Limits
 from core.engine.config import EngineConfig, PassReport
 from core.engine.worker import Tick, Worker
 from emulator import Emulator
-from tests.fakediscord import (
+from playground.fakediscord import (
     ChannelType,
     FakeAttachment,
     FakeChannel,
@@ -97,7 +97,10 @@ class World:
     alice: FakeUser
     running: Running | None = None
     config: EngineConfig = field(default_factory=lambda: EngineConfig(progress_interval=10.0))
-    limits: UserLimits | None = None
+    #: the operator's LIMIT_* settings (None: no limits)
+    limits: Limits | None = None
+    #: environment variables to read the settings from instead (``bot.settings.from_env``)
+    env: dict[str, str] | None = None
 
     @property
     def db(self) -> Path:
@@ -117,11 +120,19 @@ class World:
         self, *, heartbeat: Callable[[], None] | None = None, **bot_options: Any
     ) -> Running:
         stack = AsyncExitStack()
-        settings = Settings(
-            dashscope=DashScopeSettings(api_key=API_KEY, base_url_override=self.emu.base_url),
-            database_path=self.db,
-            media_dir=self.tmp / "data" / "media",
-            limit_user_active_jobs=self.limits.active_jobs if self.limits else 0,
+        limits = self.limits or Limits()
+        settings = (
+            self.settings_from_env()
+            if self.env is not None
+            else Settings(
+                dashscope=DashScopeSettings(api_key=API_KEY, base_url_override=self.emu.base_url),
+                database_path=self.db,
+                media_dir=self.tmp / "data" / "media",
+                limit_user_active_jobs=limits.active_jobs,
+                limit_user_daily_seconds=limits.daily_seconds,
+                limit_cooldown_seconds=limits.cooldown_seconds,
+                limit_guild_monthly_budget=limits.monthly_budget,
+            )
         )
         rt = await stack.enter_async_context(
             build(
@@ -157,6 +168,16 @@ class World:
         await rt.worker.tick()
         self.running = running
         return running
+
+    def settings_from_env(self) -> Settings:
+        """The settings ``animate-bot run`` would read from an environment holding ``env``."""
+        base = {
+            "DASHSCOPE_API_KEY": API_KEY,
+            "DASHSCOPE_BASE_URL": self.emu.base_url,
+            "DATABASE_PATH": str(self.db),
+            "MEDIA_DIR": str(self.tmp / "data" / "media"),
+        }
+        return from_env({**base, **(self.env or {})}, need_frontend=False)
 
     async def stop_bot(self) -> None:
         running, self.running = self.running, None
@@ -209,6 +230,8 @@ class World:
         *,
         channel: FakeChannel | None = None,
         user: FakeUser | None = None,
+        subcommand: str | None = None,
+        named: dict[str, Any] | None = None,
         **options: Any,
     ) -> Any:
         done = asyncio.get_running_loop().create_future()
@@ -219,7 +242,14 @@ class World:
 
         self.bot.add_listener(on_completion, "on_app_command_completion")
         try:
-            inter = await self.fake.slash(name, channel or self.text, user or self.alice, **options)
+            inter = await self.fake.slash(
+                name,
+                channel or self.text,
+                user or self.alice,
+                subcommand=subcommand,
+                named=named,
+                **options,
+            )
             # success fires app_command_completion; a refusal ends in an ephemeral followup
             waiter = asyncio.ensure_future(
                 self.fake.wait_for(

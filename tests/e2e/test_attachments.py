@@ -11,10 +11,10 @@ import io
 
 from PIL import Image
 
+from playground.fakediscord import FakeMessage
+from playground.fakediscord._model import snowflake
 from tests.core.media import corpus
 from tests.e2e.harness import World
-from tests.fakediscord import FakeMessage
-from tests.fakediscord._model import snowflake
 
 
 def jpeg() -> bytes:

@@ -8,14 +8,14 @@ job got that number, possibly in another server. discord.py already drops a clic
 
 from __future__ import annotations
 
-from tests.e2e.harness import World, button, results_in
-from tests.fakediscord import (
+from playground.fakediscord import (
     MANAGE_MESSAGES,
     MEMBER_DEFAULT,
     ChannelType,
     FakeInteraction,
     FakeMessage,
 )
+from tests.e2e.harness import World, button, results_in
 
 NOT_ITS_MESSAGE = "not on job #"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from playground.fakediscord import MANAGE_MESSAGES, MEMBER_DEFAULT, FakeInteraction, FakeMessage
 from tests.e2e.harness import World, button, results_in
-from tests.fakediscord import MANAGE_MESSAGES, MEMBER_DEFAULT, FakeInteraction, FakeMessage
 
 
 def status(world: World, inter: FakeInteraction) -> FakeMessage:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from playground.fakediscord import FakeChannel, FakeInteraction, FakeMessage, pings
+from playground.fakediscord._model import snowflake
 from tests.e2e.harness import World, results_in
-from tests.fakediscord import FakeChannel, FakeInteraction, FakeMessage, pings
-from tests.fakediscord._model import snowflake
 
 
 def thread_for(world: World, inter: FakeInteraction) -> FakeChannel:

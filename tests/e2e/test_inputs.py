@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from core.domain.policy import UserLimits
+from core.domain.quota import Limits
+from playground.fakediscord import MIB, FakeInteraction
 from tests.e2e.harness import World
-from tests.fakediscord import MIB, FakeInteraction
 
 
 def refusal(world: World, inter: FakeInteraction) -> str:
@@ -120,7 +120,7 @@ async def test_a_silent_video_with_an_audio_file_is_refused_up_front(world: Worl
 
 async def test_the_per_user_cap_refuses_before_the_attachment_is_read(world: World) -> None:
     """Issue 8.4: LIMIT_USER_ACTIVE_JOBS; the refusal costs neither money nor a download."""
-    world.limits = UserLimits(active_jobs=2)
+    world.limits = Limits(active_jobs=2)
     await world.start_bot()
     for _ in range(2):
         accepted = await world.animate()
@@ -128,7 +128,7 @@ async def test_the_per_user_cap_refuses_before_the_attachment_is_read(world: Wor
     reads = len(world.fake.requests("GET", "/cdn/"))
     inter = await world.animate()
     text = refusal(world, inter)
-    assert "already have 2 videos in progress" in text and "ref:" not in text
+    assert "limit of unfinished videos per person (2)" in text and "ref:" not in text
     assert len(world.fake.requests("GET", "/cdn/")) == reads  # the third image was never read
     jobs = await world.service.recent(platform="discord", user=str(world.alice.id))
     assert len(jobs) == 2

@@ -10,8 +10,7 @@ import av
 import pytest
 
 from core.domain.jobs import JobStatus
-from tests.e2e.harness import World, results_in
-from tests.fakediscord import (
+from playground.fakediscord import (
     ATTACH_FILES,
     BOT_DEFAULT,
     CREATE_PUBLIC_THREADS,
@@ -20,6 +19,7 @@ from tests.fakediscord import (
     FakeInteraction,
     FakeMessage,
 )
+from tests.e2e.harness import World, results_in
 
 
 def status_of(world: World, inter: FakeInteraction) -> FakeMessage:

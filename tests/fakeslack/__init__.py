@@ -13,8 +13,9 @@ Usage::
         image = slack.upload_file(alice, png_bytes, "cat.png")
         await slack.submit_view(alice, {"prompt": "a cat", "image": [image]})
 
-Acting as users: ``command``, ``command_in_thread``, ``submit_view``, ``close_view``, ``click``,
-``message_shortcut``, ``post_message``, ``upload_file``, ``send_event``, ``trigger_for``.
+Acting as users: ``command``, ``command_in_thread``, ``submit_view``, ``choose`` (a select in
+the open modal), ``close_view``, ``click``, ``message_shortcut``, ``post_message``,
+``upload_file``, ``send_event``, ``trigger_for``.
 Observing: ``messages_in``, ``thread``, ``all_messages``, ``ephemerals_for``, ``open_view``
 (``.errors``), ``requests``, ``files``, ``socket.envelopes``/``connections``,
 ``hooks.downloads``, :func:`pings`. Steering: ``advance``/``tick`` (clock), ``fail_next``,

@@ -168,20 +168,28 @@ def input_blocks(view_blocks: list[Json]) -> list[Json]:
 
 
 def state_values(
-    view_blocks: list[Json], values: dict[str, Any], file_payload: Any
+    view_blocks: list[Json], values: dict[str, Any], file_payload: Any, *, partial: bool = False
 ) -> dict[str, dict[str, Json]]:
     """``view.state.values[block_id][action_id]`` for a user who typed/picked ``values``.
 
     ``values`` is keyed by block_id or action_id: a str for plain_text_input, an option value
-    for static_select, a list of :class:`FakeFile` for file_input. A required input left empty
-    raises ``ValueError``: Slack's client would not let the user submit.
+    for static_select, a list of :class:`FakeFile` for file_input. An input the user left alone
+    keeps its ``initial_option`` / ``initial_value``. A required input left empty raises
+    ``ValueError``: Slack's client would not let the user submit (``partial``: the state of a
+    view still being filled in, as a ``block_actions`` payload carries it; nothing required).
     """
     out: dict[str, dict[str, Json]] = {}
     for block in input_blocks(view_blocks):
         element = block["element"]
         bid, aid, kind = block["block_id"], element["action_id"], element.get("type")
         given = values.get(bid, values.get(aid))
-        if given in (None, "", []) and not block.get("optional"):
+        if given is None:
+            # what the modal opened with stays chosen until the user changes it
+            if kind == "static_select" and element.get("initial_option"):
+                given = element["initial_option"].get("value")
+            elif kind == "plain_text_input" and element.get("initial_value"):
+                given = element["initial_value"]
+        if given in (None, "", []) and not block.get("optional") and not partial:
             raise ValueError(f"Slack would not submit: required input {bid!r} is empty")
         state: Json = {"type": kind}
         if kind == "plain_text_input":

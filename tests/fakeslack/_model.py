@@ -280,6 +280,9 @@ class FakeView:
     errors: dict[str, str] = field(default_factory=dict)
     closed: bool = False
     updates: int = 0
+    #: what the user picked in the open view so far (block_id -> option value); Slack keeps an
+    #: input's value across views.update only for an identical block_id (and action_id)
+    picks: dict[str, str] = field(default_factory=dict)
 
     def payload(self, team_id: str, app_id: str, bot_id: str, state: Json | None = None) -> Json:
         b = self.body

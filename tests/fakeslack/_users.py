@@ -153,7 +153,8 @@ class UsersMixin:
             if isinstance(given, list) and any(len(f.data) > FILE_INPUT_LIMIT for f in given):
                 raise ValueError("Slack's file_input refuses files over 10 MB")
         blocks = view.body.get("blocks", [])
-        state = {"values": state_values(blocks, values or {}, fake.file_payload)}
+        values = {**view.picks, **(values or {})}
+        state = {"values": state_values(blocks, values, fake.file_payload)}
         for given in (values or {}).values():
             for f in given if isinstance(given, list) else []:
                 f.bot_can_read = True  # file_input hands the file to the app (files:read)
@@ -171,6 +172,60 @@ class UsersMixin:
             "enterprise": None,
         }
         return await fake.socket.send("interactive", payload, accepts_response_payload=True)
+
+    async def choose(
+        self, user: FakeUser, action_id: str, value: str, *, block_id: str | None = None
+    ) -> Envelope | None:
+        """Pick the option ``value`` in the select ``action_id`` (in ``block_id``, when action
+        ids repeat across blocks) of ``user``'s top modal.
+
+        The pick stays in the view's state. The app hears of it (``block_actions`` with a
+        ``view`` container, the view's state and the ``selected_option``) only when the select
+        is outside an input block or its input block has ``dispatch_action: true``.
+        """
+        fake = self._host
+        view = fake.open_view(user)
+        if view is None:
+            raise ValueError(f"{user.name} has no modal open")
+        blocks = view.body.get("blocks", [])
+        found = [
+            (b, e)
+            for b, e in walk_elements(blocks)
+            if e.get("action_id") == action_id and block_id in (None, b.get("block_id"))
+        ]
+        if not found:
+            raise ValueError(f"no element {action_id!r} in the open modal")
+        block, element = found[0]
+        option = next((o for o in element.get("options") or [] if o.get("value") == value), None)
+        if option is None:
+            raise ValueError(f"{value!r} is not an option of {action_id!r}")
+        view.picks[block["block_id"]] = value
+        if block.get("type") == "input" and not block.get("dispatch_action"):
+            return None
+        state = {"values": state_values(blocks, view.picks, fake.file_payload, partial=True)}
+        payload: Json = {
+            "type": "block_actions",
+            "user": user.ref(),
+            "api_app_id": fake.app_id,
+            "token": LEGACY_TOKEN,
+            "container": {"type": "view", "view_id": view.id},
+            "trigger_id": fake.trigger_for(user),
+            "team": fake._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "view": view_payload(fake, view, state),
+            "actions": [
+                {
+                    "type": element.get("type"),
+                    "action_id": action_id,
+                    "block_id": block["block_id"],
+                    "selected_option": option,
+                    "action_ts": fake.new_ts(),
+                }
+            ],
+            "state": state,
+        }
+        return await fake.socket.send("interactive", payload, accepts_response_payload=False)
 
     async def close_view(self, user: FakeUser) -> Envelope | None:
         """Press Close: the app hears ``view_closed`` only with ``notify_on_close``."""

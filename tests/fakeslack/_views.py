@@ -92,6 +92,12 @@ async def views_push(fake: FakeSlack, args: Json) -> Json:
 
 
 def replace_view(fake: FakeSlack, view: FakeView, body: Json) -> None:
+    def ids(blocks: list[Json]) -> dict[str, object]:
+        return {b["block_id"]: b["element"].get("action_id") for b in input_blocks(blocks)}
+
+    # what the user entered survives only in inputs with the same block_id and action_id
+    new, old = ids(body.get("blocks", [])), ids(view.body.get("blocks", []))
+    view.picks = {k: v for k, v in view.picks.items() if k in new and new[k] == old.get(k)}
     view.body = body
     view.hash = _hash(fake)
     view.errors = {}

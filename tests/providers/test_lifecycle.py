@@ -8,12 +8,12 @@ import aiohttp
 import av
 import pytest
 
-from core.domain.catalog import MODELS, AudioMode, Protocol, Region
-from core.domain.tasks import TaskStatus
+from core.domain.catalog import MODELS, AudioMode, Family, Region
+from core.domain.tasks import MediaFile, TaskStatus
 from core.ports import VideoProvider
 from emulator import Emulator
 from providers import DashScopeClient
-from tests.providers.conftest import FakeClock, make_client, request
+from tests.providers.conftest import FakeClock, make_client, png, request
 
 
 def _probe(path: Path) -> tuple[str, int, int, float, bool]:
@@ -34,20 +34,39 @@ def test_client_satisfies_the_provider_protocol(client: DashScopeClient) -> None
     assert provider is client
 
 
+def _home(model_id: str) -> Region:
+    """A region that serves the model (Beijing where it can)."""
+    regions = MODELS[model_id].region_ids
+    return Region.BEIJING if Region.BEIJING in regions else next(iter(regions))
+
+
 @pytest.mark.parametrize("model_id", sorted(MODELS))
 async def test_every_model_create_poll_download(
-    model_id: str, client: DashScopeClient, emu: Emulator, clock: FakeClock, tmp_path: Path
+    model_id: str,
+    session: aiohttp.ClientSession,
+    emu: Emulator,
+    clock: FakeClock,
+    tmp_path: Path,
 ) -> None:
     model = MODELS[model_id]
-    duration = min(model.durations)
-    info = await client.create_task(request(model_id, duration=duration, seed=42))
+    region = _home(model_id)
+    client = make_client(session, emu.base_url, region=region)
+    duration = min(model.durations_in(region))
+    frames: dict[str, MediaFile] = {}
+    if model.family is Family.KF2V:  # both frames, and each side at least 360 px (§5.4)
+        frames = {"image": MediaFile(png(480, 360), "image/png", "a.png")}
+        frames["last_frame"] = MediaFile(png(480, 360, (0, 0, 200)), "image/png", "b.png")
+    info = await client.create_task(request(model_id, duration=duration, seed=42, **frames))
     assert info.status is TaskStatus.PENDING
     body = emu.tasks[info.task_id].request_body
-    assert body["model"] == model.wire_id(Region.BEIJING)
-    if model.protocol is Protocol.MEDIA:
+    assert body["model"] == model.wire_id(region)
+    if model.family in (Family.WAN27, Family.WAN30):
         assert body["input"]["media"][0]["type"] == "first_frame"
         assert body["input"]["media"][0]["url"].startswith("data:image/png;base64,")
         assert "img_url" not in body["input"]
+    elif model.family is Family.KF2V:
+        assert body["input"]["first_frame_url"].startswith("data:image/png;base64,")
+        assert body["input"]["last_frame_url"].startswith("data:image/png;base64,")
     else:
         assert body["input"]["img_url"].startswith("data:image/png;base64,")
     assert body["parameters"]["seed"] == 42

@@ -51,12 +51,30 @@ def test_format_time_is_the_inverse_in_utc8() -> None:
         (  # wan2.6-i2v-flash
             {"duration": 10, "input_video_duration": 0, "output_video_duration": 10,
              "SR": 720, "video_count": 1, "audio": False},
-            Usage(10.0, 720, 1, False),
+            Usage(10.0, 720, 1, False, input_seconds=0.0, output_seconds=10.0),
         ),
         ({"duration": 10.0, "SR": "1080", "video_count": 1}, Usage(10.0, 1080, 1, None)),  # 2.5
-        ({"output_video_duration": 4, "SR": "720P"}, Usage(4.0, 720, 1, None)),
+        ({"output_video_duration": 4, "SR": "720P"}, Usage(4.0, 720, 1, None, None, 4.0)),
         ({"video_duration": 3, "video_ratio": "standard", "video_count": 1},
          Usage(3.0, None, 1, None)),  # wan2.1
+        (  # wan2.7 continuation of a 3 s clip to 15 s: billed for all 15 (§5.3)
+            {"duration": 15, "input_video_duration": 3, "output_video_duration": 12,
+             "video_count": 1, "SR": 720},
+            Usage(15.0, 720, 1, None, input_seconds=3.0, output_seconds=12.0),
+        ),
+        (  # wan2.7 as the Java SDK prints it: floats and a string tier
+            {"duration": 10.0, "input_video_duration": 0.0, "output_video_duration": 10.0,
+             "video_count": 1, "SR": "720"},
+            Usage(10.0, 720, 1, None, input_seconds=0.0, output_seconds=10.0),
+        ),
+        (  # Wan 3.0 (§5.5)
+            {"video_count": 1, "duration": 5.0, "input_video_duration": 0.0,
+             "output_video_duration": 5.0, "fps": 30, "SR": 720, "ratio": "16:9"},
+            Usage(5.0, 720, 1, None, input_seconds=0.0, output_seconds=5.0, ratio="16:9"),
+        ),
+        ({"video_duration": 5, "video_count": 1, "SR": 480}, Usage(5.0, 480, 1, None)),  # kf2v 2.2
+        ({"video_duration": 5, "video_count": 1, "video_ratio": "standard"},
+         Usage(5.0, None, 1, None)),  # kf2v 2.1
         ({"video_count": 1}, None),
         ("nonsense", None),
         (None, None),

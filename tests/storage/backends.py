@@ -16,7 +16,7 @@ from typing import Protocol
 
 import psycopg
 import pytest
-from psycopg import errors
+from psycopg import errors, sql
 
 import storage._pgmigrate
 import storage.migrate
@@ -53,6 +53,10 @@ class Backend(Protocol):
         without reading the whole table."""
         ...
 
+    def execute(self, sql: str) -> None:
+        """Run ``sql`` on a plain connection (rows written as an older release wrote them)."""
+        ...
+
 
 class SqliteBackend:
     name = "sqlite"
@@ -86,6 +90,9 @@ class SqliteBackend:
     def uses_index(self, query: str, index: str) -> bool:
         plan = " ".join(str(r[3]) for r in self._query(f"EXPLAIN QUERY PLAN {query}"))
         return index in plan and "SCAN" not in plan
+
+    def execute(self, sql: str) -> None:
+        self._query(sql)
 
 
 class PostgresBackend:
@@ -129,6 +136,21 @@ class PostgresBackend:
     def uses_index(self, query: str, index: str) -> bool:
         # The planner rightly reads a tiny table whole; with that path priced out it shows
         # whether the index can serve the query at all (a sequential scan remains if not).
-        rows = self._query(f"EXPLAIN {query}", "SET enable_seqscan = off")
-        plan = " ".join(str(r[0]) for r in rows)
+        # On an empty table it picks among usable indexes arbitrarily, so the others are
+        # dropped for the question, inside a transaction that is rolled back.
+        with psycopg.connect(self.url) as raw:
+            others = raw.execute(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'jobs' "
+                "AND indexname <> %s AND indexname NOT LIKE '%%pkey' "
+                "AND indexdef NOT LIKE 'CREATE UNIQUE%%'",
+                (index,),
+            ).fetchall()
+            for (name,) in others:
+                raw.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(str(name))))
+            raw.execute("SET LOCAL enable_seqscan = off")
+            plan = " ".join(str(r[0]) for r in raw.execute(f"EXPLAIN {query}").fetchall())
+            raw.rollback()
         return index in plan and "Seq Scan" not in plan
+
+    def execute(self, sql: str) -> None:
+        self._query(sql)

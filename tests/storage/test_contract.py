@@ -12,7 +12,7 @@ import pytest
 
 from core.domain.durations import DurationKey, DurationStats
 from core.domain.jobs import ACTIVE, ChatRef, JobSpec, JobStatus
-from core.domain.policy import ActiveCap
+from core.domain.quota import Limits, Quota
 from core.domain.records import JobRecord, transition
 from core.rows import update
 from tests.core.fakes import T0
@@ -183,6 +183,16 @@ INDEXED = [
         "jobs_user_status",
     ),
     (
+        "SELECT SUM(duration) FROM jobs WHERE platform = 'discord' AND user_id = 'u' "
+        "AND created_at >= 1",
+        "jobs_user_created",
+    ),
+    (
+        "SELECT SUM(cost_estimate) FROM jobs WHERE platform = 'discord' AND guild_id = 'g' "
+        "AND created_at >= 1",
+        "jobs_guild_created",
+    ),
+    (
         "SELECT id FROM jobs WHERE platform = 'discord' AND user_id = 'u' ORDER BY id DESC LIMIT 5",
         "jobs_user",
     ),
@@ -204,9 +214,55 @@ async def test_hot_queries_can_use_their_index(backend: Backend, query: str, ind
     async with backend.open():
         pass
     if backend.name == "postgres":  # timestamptz instead of epoch seconds, boolean flags
-        for sqlite, postgres in (("= 1", "= now()"), ("< 1", "< now()"), ("= 0", "= false")):
+        for sqlite, postgres in (
+            ("= 1", "= now()"),
+            ("< 1", "< now()"),
+            (">= 1", ">= now()"),
+            ("= 0", "= false"),
+        ):
             query = query.replace(sqlite, postgres)
     assert backend.uses_index(query, index)
+
+
+async def test_a_task_id_finds_its_job_through_the_unique_index(backend: Backend) -> None:
+    async with backend.open() as store:
+        for i in range(3):
+            await store.insert_job(record(task_id=f"t-{i}", status=JobStatus.RUNNING))
+        await store.insert_job(record())  # no task yet
+        found = await store.job_for_task("t-1")
+        assert found is not None and found.task_id == "t-1" and found.id == 2
+        assert await store.job_for_task("t-9") is None
+    index = "sqlite_autoindex_jobs_1" if backend.name == "sqlite" else "jobs_task_id_key"
+    assert backend.uses_index("SELECT id FROM jobs WHERE task_id = 't-1'", index)
+
+
+async def test_unscheduled_jobs_are_scheduled_in_one_statement(backend: Backend) -> None:
+    """Recovery after a restart (issue 12.4): only the rows without a schedule change."""
+    later = T0 + timedelta(hours=1)
+    async with backend.open() as store:
+        lost = await store.insert_job(record(status=JobStatus.QUEUED, next_at=None))
+        kept = await store.insert_job(record(status=JobStatus.QUEUED, next_at=later))
+        untold = await store.insert_job(record(status=JobStatus.FAILED, deliver_at=None))
+        told = await store.insert_job(record(status=JobStatus.FAILED, deliver_at=later))
+        done = await store.insert_job(record(status=JobStatus.DELIVERED))
+        now = T0 + timedelta(minutes=5)
+        written = await store.schedule_unscheduled(
+            now, due=[JobStatus.QUEUED], deliverable=[JobStatus.FAILED]
+        )
+        assert written == 2
+        got = {j.id: j for j in await store.jobs_with_status(list(JobStatus))}
+        assert (got[lost.id].next_at, got[lost.id].deliver_at) == (now, None)
+        assert got[lost.id].version == lost.version + 1 and got[lost.id].updated_at == now
+        assert (got[untold.id].deliver_at, got[untold.id].next_at) == (now, None)
+        for same in (kept, told, done):
+            assert got[same.id] == same
+        # nothing left to do: a second run writes nothing
+        assert (
+            await store.schedule_unscheduled(
+                now, due=[JobStatus.QUEUED], deliverable=[JobStatus.FAILED]
+            )
+            == 0
+        )
 
 
 async def test_duration_stats_upsert(backend: Backend) -> None:
@@ -263,7 +319,7 @@ async def test_the_capped_insert_is_one_atomic_step_even_across_connections(
 ) -> None:
     """Issue 8.4: two requests at once (two processes, here two stores) cannot both take the
     last place; finished jobs and other users do not count."""
-    cap = ActiveCap(3, ACTIVE)
+    cap = Quota("discord", "u", "g", T0, "CNY", Limits(active_jobs=3))
     async with backend.open() as a, backend.open() as b:
         await a.insert_job(record(status=JobStatus.RUNNING))
         await a.insert_job(record(status=JobStatus.DELIVERED))
@@ -343,3 +399,87 @@ async def test_delivery_history_and_retention_queries(backend: Backend) -> None:
         purge = await store.purgeable_jobs(t[1], limit=10)
         assert sorted(j.id for j in purge) == [old.id, older.id]
         assert len(await store.purgeable_jobs(t[1], limit=1)) == 1
+
+
+async def test_the_media_of_issue_14_round_trip(backend: Backend) -> None:
+    """An end image, a clip with its upload, Wan 3.0's ratio and the quoted unit price."""
+    spec = JobSpec("wan3.0-video", "p", "720P", 12, ratio="9:16")
+    async with backend.open() as store:
+        saved = await store.insert_job(
+            record(
+                spec=spec,
+                last_frame_path="/i/end.png",
+                last_frame_mime="image/png",
+                clip_path="/i/c.mp4",
+                clip_mime="video/mp4",
+                clip_seconds=3.04,
+                clip_url="oss://dashscope-instant/x/c.mp4",
+                clip_url_expires_at=T0 + timedelta(hours=48, microseconds=7),
+                unit_price=0.6,
+            )
+        )
+        got = await store.get_job(saved.id)
+        assert got == saved and got is not None
+        assert (got.spec.ratio, got.clip_seconds, got.unit_price) == ("9:16", 3.04, 0.6)
+        unknown = await store.insert_job(record(unit_price=None))
+        fresh = await store.get_job(unknown.id)
+        assert fresh is not None and fresh.unit_price is None and fresh.spec.ratio is None
+
+
+async def test_a_clip_is_uploaded_like_audio_and_its_files_are_referenced(
+    backend: Backend,
+) -> None:
+    async with backend.open() as store:
+        never = await store.insert_job(record(next_at=T0, clip_path="/i/a.mp4"))
+        stale = await store.insert_job(
+            record(
+                next_at=T0,
+                clip_path="/i/b.mp4",
+                clip_url="oss://x/b",
+                clip_url_expires_at=T0 + timedelta(hours=1),
+            )
+        )
+        await store.insert_job(
+            record(
+                next_at=T0,
+                clip_path="/i/c.mov",
+                clip_url="oss://x/c",
+                clip_url_expires_at=T0 + timedelta(hours=40),
+                last_frame_path="/i/c-end.png",
+            )
+        )
+        due = await store.uploads_due(T0, fresh_until=T0 + timedelta(hours=2), limit=10)
+        assert sorted(j.id for j in due) == [never.id, stale.id]
+        assert await store.referenced_files() == {
+            "/i/a.mp4",
+            "/i/b.mp4",
+            "/i/c.mov",
+            "/i/c-end.png",
+        }
+
+
+async def test_the_wan_media_migration_keeps_the_price_earlier_jobs_were_quoted_at(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shipped = backend.migrations()
+    ours = next(v for v, name, _ in shipped if name.endswith("_wan_media.sql"))
+    backend.patch_migrations(monkeypatch, lambda: shipped[: ours - 1])
+    async with backend.open():
+        pass
+    when = "0" if backend.name == "sqlite" else "now()"
+    for estimate in ("1.5", "0"):  # a published price, and none (estimate 0)
+        insert = (
+            "INSERT INTO jobs (status, region, model, resolution, duration, prompt_extend, "  # noqa: S608 - the test's own literals
+            "watermark, sound, aspect, platform, user_id, channel_id, locale, created_at, "
+            "updated_at, cost_estimate, currency) VALUES ('queued', 'cn-beijing', "
+            "'wan2.6-i2v-flash', '720P', 5, TRUE, FALSE, TRUE, 'original', 'discord', 'u', "
+            f"'c', 'en-US', {when}, {when}, {estimate}, 'CNY')"
+        )
+        backend.execute(insert)
+    monkeypatch.undo()
+    async with backend.open() as store:
+        known, unknown = await store.get_job(1), await store.get_job(2)
+    assert backend.schema_version() == len(shipped)
+    assert known is not None and known.unit_price == pytest.approx(0.3)
+    assert unknown is not None and unknown.unit_price is None
+    assert known.clip_path is None and known.spec.ratio is None

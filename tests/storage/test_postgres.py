@@ -19,11 +19,12 @@ from psycopg import AsyncConnection, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import TupleRow
 
-from core.domain.jobs import ACTIVE, JobStatus
-from core.domain.policy import ActiveCap
+from core.domain.jobs import ACTIVE, ChatRef, JobStatus
+from core.domain.quota import Limits, Quota
 from storage import _pglocks
 from storage._pgmigrate import migrations
 from storage.postgres import PostgresJobStore
+from tests.core.fakes import T0
 from tests.storage.test_contract import record
 
 #: the test's own advisory lock (two-int4 form; the app's classes start at 0x616E6D01)
@@ -102,7 +103,7 @@ async def _open_and_count(url: str) -> int:
 async def test_two_processes_cannot_both_take_the_last_place(pg_url: str) -> None:
     """Both inserts are held just before their row goes in: with the per-user lock only one
     got that far (the other waits for the lock, then counts the first one's row)."""
-    cap = ActiveCap(2, ACTIVE)
+    cap = Quota("discord", "u", "g", T0, "CNY", Limits(active_jobs=2))
     async with PostgresJobStore.open(pg_url) as a, PostgresJobStore.open(pg_url) as b:
         await a.insert_job(record(status=JobStatus.RUNNING))
         async with _gate(pg_url) as gate:
@@ -117,6 +118,31 @@ async def test_two_processes_cannot_both_take_the_last_place(pg_url: str) -> Non
         results = await asyncio.gather(*racing)
         assert sum(r is not None for r in results) == 1
         assert await a.count_active("discord", "u", ACTIVE) == 2
+
+
+async def test_two_members_cannot_both_take_the_servers_last_yuan(pg_url: str) -> None:
+    """Two users of one server (different user locks) race for the budget's last place: the
+    server's lock makes the second count the first one's row."""
+    alice, bob = (ChatRef("discord", u, "c", guild="g") for u in ("alice", "bob"))
+    budget = Limits(monthly_budget=1.0)
+    async with PostgresJobStore.open(pg_url) as a, PostgresJobStore.open(pg_url) as b:
+        async with _gate(pg_url) as gate:
+            racing = [
+                asyncio.create_task(
+                    s.insert_job_within(
+                        record(chat=who, cost_estimate=0.75), Quota.of(who, budget, T0, "CNY")
+                    )
+                )
+                for s, who in ((a, alice), (b, bob))
+            ]
+
+            async def both_held() -> bool:
+                held = await _waiting(gate, *GATE) + await _waiting(gate, _pglocks.GUILD_BUDGET)
+                return held == 2
+
+            await _until("both inserts to be held", both_held)
+        results = await asyncio.gather(*racing)
+        assert sum(r is not None for r in results) == 1
 
 
 async def test_a_durable_save_commits_synchronously_even_when_the_server_does_not(

@@ -125,3 +125,94 @@ async def test_push_stacks_at_most_three_views(slack: FakeSlack, client: AsyncWe
         await client.views_push(trigger_id=slack.trigger_for(alice), view=VIEW)
     assert caught.value.response["error"] == "push_limit_reached"
     assert len(slack.view_stacks[alice.id]) == 3
+
+
+SELECTS: dict[str, Any] = {
+    **VIEW,
+    "blocks": [
+        {
+            "type": "input",
+            "block_id": "model",
+            "dispatch_action": True,
+            "label": {"type": "plain_text", "text": "Model"},
+            "element": {
+                "type": "static_select",
+                "action_id": "pick",
+                "options": [
+                    {"text": {"type": "plain_text", "text": v}, "value": v} for v in ("a", "b")
+                ],
+                "initial_option": {"text": {"type": "plain_text", "text": "a"}, "value": "a"},
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "size",
+            "label": {"type": "plain_text", "text": "Size"},
+            "element": {
+                "type": "static_select",
+                "action_id": "pick",
+                "options": [
+                    {"text": {"type": "plain_text", "text": v}, "value": v} for v in ("s", "m")
+                ],
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "prompt",
+            "label": {"type": "plain_text", "text": "Prompt"},
+            "element": {"type": "plain_text_input", "action_id": "text", "initial_value": "hi"},
+        },
+    ],
+}
+
+
+async def test_picks_in_a_modal_dispatch_only_with_dispatch_action_and_reach_the_submit(
+    slack: FakeSlack, make_bolt: Callable[..., Bolt]
+) -> None:
+    alice = slack.add_user("alice")
+    general = slack.add_channel("general", members=[alice])
+    bolt = make_bolt()
+    picked: list[dict[str, Any]] = []
+    submitted: list[dict[str, Any]] = []
+
+    @bolt.app.command("/animate")
+    async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        await client.views_open(trigger_id=body["trigger_id"], view=SELECTS)
+
+    @bolt.app.action("pick")
+    async def on_pick(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        picked.append(body)
+        size_b = {**SELECTS["blocks"][1], "block_id": "size.b"}
+        rebuilt = {**SELECTS, "blocks": [SELECTS["blocks"][0], size_b, SELECTS["blocks"][2]]}
+        view = body["view"]
+        await client.views_update(view_id=view["id"], hash=view["hash"], view=rebuilt)
+
+    @bolt.app.view("animate_modal")
+    async def on_submit(ack: AsyncAck, view: dict[str, Any]) -> None:
+        submitted.append(view["state"]["values"])
+        await ack()
+
+    await bolt.start()
+    await slack.wait_acked(await slack.command(alice, general))
+    modal = await slack.wait_for(lambda: slack.open_view(alice))
+    # no dispatch_action: the app hears nothing
+    assert await slack.choose(alice, "pick", "s", block_id="size") is None
+    env = await slack.choose(alice, "pick", "b", block_id="model")  # dispatched
+    assert env is not None
+    await slack.wait_acked(env)
+    await slack.wait_for(lambda: modal.updates == 1)
+    body = picked[0]
+    assert body["container"] == {"type": "view", "view_id": modal.id}
+    assert body["actions"][0]["selected_option"]["value"] == "b"
+    state = body["view"]["state"]["values"]
+    assert state["size"]["pick"]["selected_option"]["value"] == "s"
+    assert state["prompt"]["text"]["value"] == "hi"  # the initial value is the state
+    # "size" became "size.b": Slack drops the pick made in the old block
+    with pytest.raises(ValueError, match=r"size\.b"):
+        await slack.submit_view(alice)
+    await slack.wait_acked(await slack.submit_view(alice, {"size.b": "m"}))
+    values = submitted[0]
+    assert values["model"]["pick"]["selected_option"]["value"] == "b"
+    assert values["size.b"]["pick"]["selected_option"]["value"] == "m"

@@ -12,7 +12,7 @@ import pytest
 from core.domain.catalog import Region
 from core.domain.errors import AnimateError, Input, ValidationError
 from core.domain.jobs import ChatRef, JobStatus
-from core.domain.policy import UserLimits
+from core.domain.quota import Limits
 from core.domain.records import JobRecord
 from core.engine.reconcile import UNCONFIRMED_MESSAGE
 from storage.sqlite import SqliteJobStore
@@ -31,7 +31,7 @@ async def make(
     tmp_path: Path,
     *,
     region: Region = Region.BEIJING,
-    limits: UserLimits | None = None,
+    limits: Limits | None = None,
     intakes: int = 4,
 ) -> Rig:
     return await open_rig(
@@ -122,12 +122,12 @@ async def test_the_cap_refuses_a_fourth_unfinished_job_with_a_clear_message(
     port: RecordingPort,
     tmp_path: Path,
 ) -> None:
-    service = await make(provider, store, clock, tmp_path, limits=UserLimits(active_jobs=3))
+    service = await make(provider, store, clock, tmp_path, limits=Limits(active_jobs=3))
     ids = [(await service.submit(spec=SPEC, image=png(), chat=CHAT)).id for _ in range(3)]
-    with pytest.raises(AnimateError, match="already have 3 videos in progress") as caught:
+    with pytest.raises(AnimateError, match=r"unfinished videos per person \(3\)") as caught:
         await service.submit(spec=SPEC, image=png(), chat=CHAT)
     assert "nothing was spent" in caught.value.message
-    with pytest.raises(AnimateError, match="already have 3"):
+    with pytest.raises(AnimateError, match=r"per person \(3\)"):
         await service.regenerate(ids[0], user=CHAT.user, chat=CHAT)
     other = dataclasses.replace(CHAT, user="u2")  # someone else is not held up
     await service.submit(spec=SPEC, image=png(), chat=other)
@@ -143,7 +143,7 @@ async def test_the_cap_refuses_a_fourth_unfinished_job_with_a_clear_message(
 async def test_zero_means_no_cap(
     store: SqliteJobStore, provider: FakeVideoProvider, clock: FakeClock, tmp_path: Path
 ) -> None:
-    service = await make(provider, store, clock, tmp_path, limits=UserLimits(active_jobs=0))
+    service = await make(provider, store, clock, tmp_path, limits=Limits(active_jobs=0))
     for _ in range(5):
         await service.submit(spec=SPEC, image=png(), chat=CHAT)
     assert len(await store.jobs_with_status([JobStatus.QUEUED])) == 5
@@ -153,7 +153,7 @@ async def test_zero_means_no_cap(
 async def test_concurrent_submits_cannot_both_take_the_last_place(
     store: SqliteJobStore, provider: FakeVideoProvider, clock: FakeClock, tmp_path: Path
 ) -> None:
-    service = await make(provider, store, clock, tmp_path, limits=UserLimits(active_jobs=2))
+    service = await make(provider, store, clock, tmp_path, limits=Limits(active_jobs=2))
     results = await asyncio.gather(
         *(service.submit(spec=SPEC, image=png(), chat=CHAT) for _ in range(6)),
         return_exceptions=True,
@@ -166,16 +166,16 @@ async def test_concurrent_submits_cannot_both_take_the_last_place(
 async def test_intake_refuses_before_the_bytes_are_read(
     store: SqliteJobStore, provider: FakeVideoProvider, clock: FakeClock, tmp_path: Path
 ) -> None:
-    service = await make(provider, store, clock, tmp_path, limits=UserLimits(active_jobs=1))
+    service = await make(provider, store, clock, tmp_path, limits=Limits(active_jobs=1))
     read: list[str] = []
     async with service.intake(CHAT):
         read.append("first")
         # the same user's second request while the first still holds its bytes
-        with pytest.raises(AnimateError, match="already have 1 video in progress"):
+        with pytest.raises(AnimateError, match=r"unfinished videos per person \(1\)"):
             async with service.intake(CHAT):
                 read.append("second")
         await service.submit(spec=SPEC, image=png(), chat=CHAT)
-    with pytest.raises(AnimateError, match="already have 1"):
+    with pytest.raises(AnimateError, match=r"per person \(1\)"):
         async with service.intake(CHAT):
             read.append("third")
     assert read == ["first"]

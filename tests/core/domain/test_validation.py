@@ -38,7 +38,8 @@ def spec(model: str, **kw: object) -> JobSpec:
         ("wan2.6-i2v-flash", {"seed": -1}, False, "0 to 2147483647"),
         ("wan2.2-i2v-flash", {"prompt": "x" * 801}, False, "801 characters"),
         ("wan2.6-i2v-flash", {"negative_prompt": "n" * 501}, False, "negative prompt is 501"),
-        ("wan2.6-i2v-us", {}, False, "Unknown model"),
+        ("wan9-i2v", {}, False, "Unknown model"),
+        ("wan2.6-i2v-us", {}, False, "only in us-east-1"),
         ("wan2.6-i2v-flash", {"aspect": "2:1"}, False, "Unknown aspect '2:1'"),
         ("wan2.6-i2v-flash", {"fill": "smear"}, False, "Unknown fill 'smear'"),
         ("wan2.6-i2v-flash", {"sound": False}, True, "silent video cannot use an audio file"),
@@ -107,3 +108,73 @@ def test_media_checks_judge_the_normalised_files() -> None:
     with pytest.raises(ValidationError, match="the limit is") as caught:
         check_media(model, image, loud)
     assert caught.value.subject is Input.AUDIO
+
+
+def test_frankfurt_refuses_what_it_does_not_serve_and_names_what_it_does() -> None:
+    """Issue 14: Frankfurt serves wan2.6-i2v at 5/10/15 s and Wan 3.0 only (reference §1.1)."""
+    with pytest.raises(ValidationError) as missing:
+        validate_spec(spec("wan2.7-i2v"), Region.FRANKFURT)
+    assert missing.value.key == "request.model_region"
+    assert missing.value.params == {
+        "model": "wan2.7-i2v",
+        "region": "eu-central-1",
+        "regions": "cn-beijing, ap-southeast-1",
+    }
+    with pytest.raises(ValidationError) as seven:
+        validate_spec(spec("wan2.6-i2v", duration=7), Region.FRANKFURT)
+    assert seven.value.key == "request.duration_region"
+    assert seven.value.message == (
+        "In eu-central-1, wan2.6-i2v makes videos of 5, 10 or 15 s, not 7 s."
+    )
+    # the same request is fine in Beijing, and 10 s is fine in Frankfurt
+    assert validate_spec(spec("wan2.6-i2v", duration=7), Region.BEIJING).duration == 7
+    assert validate_spec(spec("wan2.6-i2v", duration=10), Region.FRANKFURT).duration == 10
+    with pytest.raises(ValidationError) as unknown:
+        validate_spec(spec("wan9-i2v"), Region.FRANKFURT)
+    assert unknown.value.params["known"] == "wan2.6-i2v, wan3.0-video, wan3.0-video-prime"
+
+
+def test_wan30_ratio_and_what_it_does_not_take() -> None:
+    assert validate_spec(spec("wan3.0-video", ratio="9:16"), Region.TOKYO).ratio == "9:16"
+    with pytest.raises(ValidationError) as bad:
+        validate_spec(spec("wan3.0-video", ratio="2:1"), Region.BEIJING)
+    assert bad.value.key == "request.ratio" and "adaptive, 21:9, 16:9" in bad.value.message
+    with pytest.raises(ValidationError) as elsewhere:
+        validate_spec(spec("wan2.7-i2v", ratio="16:9"), Region.BEIJING)
+    assert elsewhere.value.key == "request.ratio_model"
+    with pytest.raises(ValidationError) as negative:
+        validate_spec(spec("wan3.0-video", negative_prompt="blur"), Region.BEIJING)
+    assert negative.value.key == "request.negative_prompt_model"
+    assert validate_spec(spec("wan3.0-video", duration=30), Region.BEIJING).duration == 30
+    # sound can be switched off on Wan 3.0 (parameters.audio), not on wan2.7
+    assert validate_spec(spec("wan3.0-video", sound=False), Region.BEIJING).sound is False
+    with pytest.raises(ValidationError, match="always makes videos with sound"):
+        validate_spec(spec("wan2.7-i2v", sound=False), Region.BEIJING)
+
+
+def test_kf2v_is_five_seconds_and_its_templates_belong_to_it() -> None:
+    checked = validate_spec(spec("wan2.2-kf2v-flash"), Region.BEIJING, last_frame=True)
+    assert (checked.duration, checked.resolution) == (5, "720P")
+    with pytest.raises(ValidationError, match="exactly 5 s, not 6 s"):
+        validate_spec(spec("wan2.2-kf2v-flash", duration=6), Region.BEIJING, last_frame=True)
+    fx = validate_spec(spec("wan2.1-kf2v-plus", template="solaron"), Region.SINGAPORE)
+    assert (fx.model, fx.template) == ("wanx2.1-kf2v-plus", "solaron")
+    with pytest.raises(ValidationError, match="does not offer the effect 'solaron'"):
+        validate_spec(spec("wanx2.1-i2v-plus", template="solaron"), Region.BEIJING)
+
+
+def test_media_checks_of_an_end_image_and_a_continuation() -> None:
+    wan27 = resolve_model("wan2.7-i2v", Region.BEIJING)
+    image = MediaFile(b"\x89PNG", "image/png", "a.png")
+    check_media(wan27, image, last_frame=image)
+    with pytest.raises(ValidationError) as end:
+        check_media(wan27, image, last_frame=MediaFile(b"x", "image/gif", "b.gif"))
+    assert end.value.key == "image.format"
+    check_media(wan27, None, continuation=(Region.BEIJING, 8, 3.0))
+    with pytest.raises(ValidationError) as within:
+        check_media(wan27, None, continuation=(Region.BEIJING, 3, 3.0))
+    assert within.value.key == "clip.duration_within"
+    with pytest.raises(ValidationError, match="image is required"):
+        check_media(wan27, None)
+    # wan2.7's driving audio starts at 2 s; the legacy audio_url at 3 s (reference §5.3, §6.4)
+    assert wan27.audio_limits.min_seconds == 2.0 < AUDIO_LIMITS.min_seconds

@@ -316,7 +316,7 @@ async def test_learned_durations_cut_queries(
         view = await service.submit(spec=SPEC, image=png(), chat=CHAT)
         await run_until(service, clock, port, FINAL, [view.id], step=0.5)
         firsts.append(provider.count("get") + provider.count("list") - before)
-    stats = await service.rt.durations.expectation_for(
+    stats = await service.rt.durations.forecast_for(
         JobRecord(
             0, JobStatus.QUEUED, SPEC_1080, CHAT, "cn-beijing", clock.now(), clock.now(), "CNY"
         )

@@ -1,16 +1,23 @@
-"""The startup sweep of what a crash left behind (issue 8.8)."""
+"""After a crash: the startup sweep of leftover files (issue 8.8), and recovery that scales with
+what needs recovering, not with the table (issue 12.4)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
 
 from core.domain.jobs import JobStatus
+from core.domain.records import JobRecord
+from core.engine.config import EngineConfig
+from core.engine.recovery import resume
 from core.engine.retention import sweep_leftovers
 from core.ports import JobStore
 from storage.postgres import PostgresJobStore
-from tests.core.fakes import FakeClock, RecordingPort, png
+from tests.core.fakes import T0, FakeClock, RecordingPort, png
 from tests.core.rig import CHAT, SPEC, Rig, run_until
 
 
@@ -74,3 +81,46 @@ def test_the_sweep_spares_busy_downloads_and_inputs_being_written(tmp_path: Path
 
 def _exists(path: Path) -> bool:
     return path.exists()
+
+
+class ReadCounter:
+    """A store that counts the job rows its callers read (every other call passes through)."""
+
+    def __init__(self, inner: JobStore) -> None:
+        self.inner = inner
+        self.rows = 0
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.inner, name)
+
+        async def counted(*args: Any, **kw: Any) -> Any:
+            got = await method(*args, **kw)
+            if isinstance(got, list):
+                self.rows += sum(isinstance(r, JobRecord) for r in got)
+            elif isinstance(got, JobRecord):
+                self.rows += 1
+            return got
+
+        return counted
+
+
+async def test_recovery_reads_only_what_a_crash_leaves_behind(store: JobStore) -> None:
+    """Issue 12.4: a deep queue is not read into memory to find the few rows to fix."""
+    now = T0 + timedelta(minutes=10)
+    base = JobRecord(0, JobStatus.QUEUED, SPEC, CHAT, "cn-beijing", T0, T0, "CNY")
+    for i in range(300):
+        await store.insert_job(dataclasses.replace(base, next_at=T0 + timedelta(seconds=i)))
+    lost = await store.insert_job(base)  # its schedule was lost
+    untold = await store.insert_job(dataclasses.replace(base, status=JobStatus.FAILED))
+    cut = await store.insert_job(
+        dataclasses.replace(base, status=JobStatus.SUBMITTING, submit_started_at=T0)
+    )
+    counter = ReadCounter(store)
+    fixed = await resume(cast(JobStore, counter), EngineConfig(), now)
+    assert fixed == 2
+    # not one row read: a create cut short is ``take_over``'s, once nobody holds its lease
+    assert counter.rows == 0
+    rescheduled, told, left = [await store.get_job(j.id) for j in (lost, untold, cut)]
+    assert rescheduled is not None and rescheduled.next_at == now
+    assert told is not None and told.deliver_at == now
+    assert left is not None and left.status is JobStatus.SUBMITTING

@@ -1,4 +1,5 @@
-"""The audio upload as its own background step before the create (issue 8.5)."""
+"""The uploads (audio, and clips to continue) as their own background step before the create
+(issues 8.5 and 14)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+
+import pytest
 
 from core.domain.catalog import Model, Region
 from core.domain.errors import Kind, ProviderError
@@ -17,6 +20,7 @@ from core.media.pool import MediaPool
 from core.ports import JobStore
 from tests.core.fakes import FakeClock, FakeVideoProvider, RecordingPort, png, tone_wav
 from tests.core.rig import CHAT, SPEC, Rig, open_rig, run_until
+from tests.emulator.helpers import clip_bytes
 
 FINAL = {JobStatus.DELIVERED, JobStatus.DELIVERY_FAILED}
 #: a guard against a hanging pass, never a synchronisation point
@@ -165,6 +169,74 @@ async def test_a_refused_upload_fails_the_job_with_its_message_and_creates_nothi
         await service.drain()
     assert provider.count("upload") == 2 and provider.count("create") == 0
     assert [f.error_message for f in port.failures] == ["The audio file was refused."]
+
+
+CLIP_SPEC = dataclasses.replace(SPEC, model="wan2.7-i2v", resolution="720P", duration=7)
+
+
+async def test_a_clip_is_uploaded_then_named_by_the_create_even_across_a_restart(
+    tmp_path: Path,
+    store: JobStore,
+    clock: FakeClock,
+    port: RecordingPort,
+    provider: FakeVideoProvider,
+) -> None:
+    """Issue 14: the clip reaches the temporary storage first; a restart after the upload
+    creates with the stored URL (no second upload); the end image travels with the create."""
+    async with MediaPool(max_workers=1) as pool:
+        # no slot for the model: the upload runs, the create waits
+        first = await make_service(
+            provider, store, clock, tmp_path, pool, concurrency={"wan2.7-i2v": 0}
+        )
+        view = await first.submit(spec=CLIP_SPEC, clip=clip_bytes(3.0), last_frame=png(), chat=CHAT)
+        assert view.clip_seconds == pytest.approx(3.0, abs=0.05)
+        assert view.cost_estimate == pytest.approx(7 * 0.6)  # the whole output is billed
+        await first.poll_once()
+        await first.drain()
+        uploaded = await store.get_job(view.id)
+        assert uploaded is not None and uploaded.clip_url is not None
+        assert uploaded.status is JobStatus.QUEUED and provider.count("create") == 0
+        assert provider.count("upload") == 1 and provider.uploads[uploaded.clip_url][0] == (
+            "wan2.7-i2v"
+        )
+        await first.aclose()  # the process stops between the upload and the create
+        again = await make_service(provider, store, clock, tmp_path, pool)
+        await again.recover()
+        await run_until(again, clock, port, FINAL, [view.id])
+        await again.aclose()
+    done = await store.get_job(view.id)
+    assert done is not None and done.status is JobStatus.DELIVERED
+    assert provider.count("upload") == 1  # the stored URL was still fresh
+    task = provider.tasks[done.task_id or ""]
+    assert task.request is not None and task.request.clip_url == uploaded.clip_url
+    assert task.request.image is None and task.request.last_frame is not None
+    assert task.request.duration == 7
+
+
+async def test_regenerating_a_continuation_copies_the_clip_and_the_end_image(
+    tmp_path: Path,
+    store: JobStore,
+    clock: FakeClock,
+    port: RecordingPort,
+    provider: FakeVideoProvider,
+) -> None:
+    async with MediaPool(max_workers=1) as pool:
+        service = await make_service(provider, store, clock, tmp_path, pool)
+        view = await service.submit(
+            spec=CLIP_SPEC, clip=clip_bytes(3.0), last_frame=png(), chat=CHAT
+        )
+        await run_until(service, clock, port, FINAL, [view.id])
+        child = await service.regenerate(view.id, user=CHAT.user, chat=CHAT)
+        await run_until(service, clock, port, FINAL, [child.id])
+        await service.aclose()
+    parent, copy = await store.get_job(view.id), await store.get_job(child.id)
+    assert parent is not None and copy is not None
+    assert copy.clip_path not in (None, parent.clip_path)
+    assert copy.last_frame_path not in (None, parent.last_frame_path)
+    assert _read(copy.clip_path or "") == _read(parent.clip_path or "")
+    assert (copy.clip_seconds, copy.unit_price) == (parent.clip_seconds, 0.6)
+    assert copy.clip_url != parent.clip_url  # its own upload
+    assert copy.status is JobStatus.DELIVERED and copy.image_path is None
 
 
 def _read(path: str) -> bytes:

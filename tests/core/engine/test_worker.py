@@ -6,13 +6,13 @@ import asyncio
 import json
 import os
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from core.engine.config import PassReport
-from core.engine.worker import Worker
+from core.engine.worker import Tick, Worker
 from tests.core.fakes import FakeClock, decoded_codec
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -119,3 +119,19 @@ async def test_run_recovers_ticks_until_stopped_and_wakes_on_demand() -> None:
     worker.stop()
     await asyncio.wait_for(loop, 5)
     assert loop.done() and passes.ticks == 2
+
+
+@pytest.mark.parametrize(
+    ("ahead", "expected"),
+    [(None, 5.0), (1.3, 1.3), (0.01, 0.2), (-4.0, 0.2), (60.0, 5.0)],
+    ids=["nothing-scheduled", "a-look-soon", "floor", "overdue", "capped"],
+)
+def test_the_worker_sleeps_until_the_next_look_not_a_fixed_tick(
+    ahead: float | None, expected: float
+) -> None:
+    """Issue 12: looks are placed to the second; a fixed 5 s loop would miss them."""
+    worker = worker_of(Passes(engine_fails=False, delivery_fails=False), Beats(), interval=5.0)
+    now = worker.clock.now()
+    wakeup = None if ahead is None else now + timedelta(seconds=ahead)
+    tick = Tick(PassReport(next_wakeup=wakeup), delivered=0, ok=True)
+    assert worker._delay(tick) == pytest.approx(expected)

@@ -216,7 +216,8 @@ async def test_a_worker_counting_slots_before_another_takes_one_cannot_overfill_
     await asyncio.wait_for(later, 30)
     creates = [who for who, what in account.calls if what == "create"]
     assert creates == ["A", "A"] and account.busiest == SLOTS
-    assert (await a.rt.service.get_view(first.id)).status is JobStatus.RUNNING
+    # still on its one task (the polling policy looks at it when its forecast says)
+    assert (await a.rt.service.get_view(first.id)).status in (JobStatus.PENDING, JobStatus.RUNNING)
     assert await a.store.in_flight_counts([JobStatus.QUEUED]) == {SPEC.model: 2}
 
 

@@ -8,7 +8,14 @@ import av
 import pytest
 
 from core.domain.errors import Input, ValidationError
-from core.media.clip import CLIP_LIMITS, ClipLimits, check_clip, check_clip_file, clip_size
+from core.media.clip import (
+    CLIP_LIMITS,
+    ClipLimits,
+    check_clip,
+    check_clip_file,
+    clip_size,
+    looks_like_video,
+)
 from core.media.extend import cut_last
 from tests.core.media import corpus
 
@@ -152,3 +159,17 @@ def test_a_result_too_short_to_continue_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError) as err:
         cut_last(corpus.ramp_video(tmp_path / "r2.mp4", 320, 240, 4.0), dest, seconds=1.0)
     assert err.value.key == "clip.too_short"
+
+
+# ------------------------------------------------------------------ looks_like_video
+def test_a_video_is_told_from_a_picture_by_its_first_bytes(tmp_path: Path) -> None:
+    """Issue 14: a video given where the image goes (the CLI) is a clip to continue."""
+    for fmt in ("mp4", "mov"):
+        path = corpus.ramp_video(tmp_path / f"v.{fmt}", 320, 240, 2.0, fmt=fmt)
+        assert looks_like_video(path.read_bytes())
+    old_quicktime = b"\x00\x00\x00\x08wide" + b"\x00" * 64  # before ftyp existed
+    assert looks_like_video(old_quicktime)
+    assert not looks_like_video(corpus.heic_like())  # an ISO file, but a photo
+    assert not looks_like_video(corpus.good_image("transparent_png"))
+    assert not looks_like_video(corpus.exif_rotated_jpeg())
+    assert not looks_like_video(b"")

@@ -1,0 +1,53 @@
+"""A fake Discord (REST + gateway + CDN) on 127.0.0.1 for driving the real discord.py client."""
+
+from playground.fakediscord._interactions import Role
+from playground.fakediscord._model import (
+    ATTACH_FILES,
+    BOT_DEFAULT,
+    CREATE_PUBLIC_THREADS,
+    EMBED_LINKS,
+    MANAGE_GUILD,
+    MANAGE_MESSAGES,
+    MEMBER_DEFAULT,
+    MIB,
+    READ_MESSAGE_HISTORY,
+    SEND_MESSAGES,
+    SEND_MESSAGES_IN_THREADS,
+    ChannelType,
+    FakeAttachment,
+    FakeChannel,
+    FakeGuild,
+    FakeInteraction,
+    FakeMessage,
+    FakeUser,
+    Recorded,
+    UploadedFile,
+    pings,
+)
+from playground.fakediscord._server import FakeDiscord
+
+__all__ = [
+    "ATTACH_FILES",
+    "BOT_DEFAULT",
+    "CREATE_PUBLIC_THREADS",
+    "EMBED_LINKS",
+    "MANAGE_GUILD",
+    "MANAGE_MESSAGES",
+    "MEMBER_DEFAULT",
+    "MIB",
+    "READ_MESSAGE_HISTORY",
+    "SEND_MESSAGES",
+    "SEND_MESSAGES_IN_THREADS",
+    "ChannelType",
+    "FakeAttachment",
+    "FakeChannel",
+    "FakeDiscord",
+    "FakeGuild",
+    "FakeInteraction",
+    "FakeMessage",
+    "FakeUser",
+    "Recorded",
+    "Role",
+    "UploadedFile",
+    "pings",
+]

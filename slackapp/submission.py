@@ -1,0 +1,90 @@
+"""From a submitted modal to a recorded job and its status message.
+
+The order keeps money safe (§4, ARCHITECTURE "A request"): the facade's one validation first,
+then whether the bot can post here, then the per-user cap (``intake``) before any byte is
+read, then the picture's bytes (from Slack, bounded), then ``submit``, which judges the bytes
+(a PDF named ``cat.png`` is refused here) and records the job. Any refusal is an
+``AnimateError`` and nothing was spent. The status message is posted afterwards, in the channel
+or the shortcut's thread, tagged with the job (``metadata``), and recorded with ``attach_chat``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from core.domain.errors import Input, ValidationError
+from core.domain.jobs import ChatRef, JobView
+from slackapp import answers, form, kit
+from slackapp.api_errors import TRANSIENT, error_of
+from slackapp.deps import Deps
+
+log = logging.getLogger(__name__)
+PLATFORM = "slack"
+
+
+def no_image() -> ValidationError:
+    return ValidationError(
+        "Attach the picture to animate (JPEG, PNG, WEBP or BMP).",
+        key="slack.modal.no_image",
+        subject=Input.IMAGE,
+    )
+
+
+async def accept(
+    deps: Deps, *, user: str, team: str, values: dict[str, object], origin: form.Origin
+) -> JobView:
+    """Validate, check, read and record one modal submission; ``AnimateError`` if refused."""
+    asked = answers.read(values, deps.region)
+    checked = deps.service.validate(asked.spec)
+    await deps.places.check(origin.channel, user)
+    if origin.source is not None:
+        name, size, url = origin.source.name, origin.source.size, origin.source.url
+    elif asked.upload is not None:
+        name = str(asked.upload.get("name") or "image")
+        size = int(asked.upload.get("size") or 0)
+        url = str(asked.upload.get("url_private_download") or asked.upload.get("url_private"))
+    else:
+        raise no_image()
+    deps.reader.check_size(name, size)
+    chat = ChatRef(PLATFORM, user, origin.channel, guild=team, locale=origin.locale)
+    # the per-user cap refuses before any byte is read; few requests hold bytes at once
+    async with deps.service.intake(chat):
+        data = await deps.reader.read(url, name=name)
+        job = await deps.service.submit(spec=checked, image=data, chat=chat)
+    log.info("job %s submitted on Slack by %s (%s)", job.id, user, job.spec.model)
+    return job
+
+
+async def publish(deps: Deps, job: JobView, origin: form.Origin) -> None:
+    """Post the status message and record where it lives. The job is already recorded, so a
+    Slack hiccup here is logged, not shown: the port posts in the channel all the same."""
+    text, blocks = kit.status_message(job, job.chat.locale)
+    try:
+        answer = await deps.client.chat_postMessage(
+            channel=origin.channel,
+            thread_ts=origin.thread,
+            text=text,
+            blocks=blocks,
+            metadata=kit.metadata(job.id, "status"),
+            unfurl_links=False,
+            unfurl_media=False,
+        )
+    except SlackApiError as exc:
+        if error_of(exc) != "not_in_channel":
+            log.warning("job %s: status message not posted (%s)", job.id, error_of(exc))
+            return
+        deps.places.forget(origin.channel)
+        log.warning("job %s: not in %s; the result will say so", job.id, origin.channel)
+        return
+    except TRANSIENT as exc:
+        log.warning("job %s: status message not posted (%s)", job.id, type(exc).__name__)
+        return
+    status = str(answer["ts"])
+    try:
+        await deps.service.attach_chat(
+            job.id, thread=origin.thread or status, status_message=status
+        )
+    except Exception:
+        log.exception("job %s: could not record its status message", job.id)
