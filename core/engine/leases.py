@@ -45,7 +45,7 @@ class Leases:
         owner: str | None = None,
         seconds: float = 20.0,
         busy: Callable[[], set[int]] = _nothing_busy,
-        deliveries: int = 10,
+        deliveries: int = 3,
     ) -> None:
         if seconds <= 0:
             raise ValueError("a lease must last a positive number of seconds")
