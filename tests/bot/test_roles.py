@@ -18,12 +18,13 @@ from bot import health
 from bot.bot import ShardedAnimateBot, make_bot
 from bot.builder import build
 from bot.instance_lock import InstanceLocked
-from bot.platforms import open_ports
-from bot.runner import _one_process_per_sqlite, main_worker, run, run_worker
+from bot.platforms import configured, open_ports
+from bot.runner import _one_process_per_sqlite, http_routes, main_worker, run, run_worker
 from bot.settings import Settings, from_env
 from core.domain.catalog import Region
 from core.domain.jobs import ChatRef, JobSpec, JobStatus
 from tests.e2e.harness import API_KEY, World, png, results_in
+from tests.fakeslack import FakeSlack
 
 SPEC = JobSpec(model="wan2.6-i2v-flash", prompt="the cat waves", resolution="720P", duration=2)
 
@@ -174,3 +175,43 @@ def test_only_sqlite_holds_the_data_directory(tmp_path: Path, pg_url: str) -> No
         _one_process_per_sqlite(alone),
     ):
         pass
+
+
+async def test_a_worker_opens_the_slack_port_beside_discord_without_socket_mode(
+    world: World, tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for var in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(var, raising=False)  # slack_sdk hands these to aiohttp itself
+    async with FakeSlack() as slack:
+        env = env_of(
+            world,
+            tmp_path,
+            pg_url,
+            SLACK_BOT_TOKEN=slack.bot_token,
+            SLACK_APP_TOKEN=slack.app_token,
+            SLACK_API_URL=slack.api_url,
+        )
+        settings = from_env(env)
+        async with (
+            build(settings, clock=world.clock, session=world.session) as rt,
+            AsyncExitStack() as ports,
+        ):
+            assert configured(settings) == ["discord", "slack"]
+            assert await open_ports(settings, rt.router, ports) == ["discord", "slack"]
+            assert rt.router.port("slack") is not None
+        assert rt.router.port("slack") is None  # closed and unregistered with the stack
+        assert slack.socket.connections == []
+
+
+async def test_events_go_to_a_process_with_an_engine_only(
+    world: World, tmp_path: Path, pg_url: str
+) -> None:
+    token = "0123456789abcdef0123"
+    both = {"HTTP_PORT": "8080", "EVENTS_TOKEN": token}
+    with_engine = from_env(env_of(world, tmp_path, pg_url, **both))
+    front_only = from_env(env_of(world, tmp_path, pg_url, ENGINE="off", **both))
+    async with build(with_engine, clock=world.clock, session=world.session) as rt:
+        assert len(http_routes(with_engine, rt)) == 1
+        with logged("bot.runner", "ENGINE=off: EVENTS_TOKEN ignored") as warned:
+            assert http_routes(front_only, rt) == []
+        assert warned.is_set()

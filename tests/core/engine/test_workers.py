@@ -278,3 +278,24 @@ async def test_a_front_end_insert_wakes_a_worker_waiting_for_an_hour(
     finally:
         loop.stop()
         await asyncio.wait_for(running, 10)
+
+
+async def test_only_the_leader_looks_by_task_list(
+    stack: tuple[AsyncExitStack, str], tmp_path: Path, clock: FakeClock, account: Account
+) -> None:
+    """A list look covers every task of a model, whoever created it: one worker (the leader)
+    makes them; the others look at the tasks they claim one by one, never by list."""
+    port = RecordingPort()
+    a = await worker(stack, tmp_path, clock, Worker("A", account), port)
+    b = await worker(stack, tmp_path, clock, Worker("B", account), port)
+    ids = [(await a.submit(spec=SPEC, image=png(), chat=CHAT)).id for _ in range(4)]
+    await a.rt.worker.tick(clock.now())  # A ticks first: A takes the leader role
+    for _ in range(400):
+        await asyncio.gather(*(w.rt.worker.tick(clock.now()) for w in (b, a)))
+        if await final(a, ids):
+            break
+        clock.advance(1.0)
+    assert await final(a, ids)
+    listers = {who for who, what in account.calls if what == "list"}
+    assert listers == {"A"}
+    assert not b.rt.engine.sweeper.sweeping and a.rt.engine.sweeper.sweeping
