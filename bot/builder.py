@@ -174,6 +174,7 @@ async def build(
             fitter=fitter,
             claim=context.leases.claim_deliverable,
             queue=views.queue,
+            leading=context.leases.leads,
         )
         service: AnimateService | None = None
 

@@ -299,3 +299,25 @@ async def test_only_the_leader_looks_by_task_list(
     listers = {who for who, what in account.calls if what == "list"}
     assert listers == {"A"}
     assert not b.rt.engine.sweeper.sweeping and a.rt.engine.sweeper.sweeping
+
+
+async def test_only_the_leader_edits_the_places_of_waiting_jobs(
+    stack: tuple[AsyncExitStack, str], tmp_path: Path, clock: FakeClock, account: Account
+) -> None:
+    """Every worker would read the whole queue each pass and race the others to the same
+    status edits: the leader alone moves the places."""
+    port_a, port_b = RecordingPort(), RecordingPort()
+    a = await worker(stack, tmp_path, clock, Worker("A", account), port_a)
+    b = await worker(stack, tmp_path, clock, Worker("B", account), port_b)
+    for _ in range(SLOTS + 4):
+        view = await a.submit(spec=SPEC, image=png(), chat=CHAT)
+        await a.attach_chat(view.id, thread="t", status_message=f"m{view.id}", shown=view)
+    await a.rt.worker.tick(clock.now())  # A leads; both slots taken, the rest move up
+    shown_by_a = [i for i, s in port_a.progress if s == "queued"]
+    for _ in range(15):  # B alone, within A's leader lease: B starts the next jobs
+        clock.advance(1.0)
+        await b.rt.worker.tick(clock.now())
+    assert [i for i, s in port_b.progress if s == "pending"] != []  # B did start jobs
+    assert [s for _, s in port_b.progress if s == "queued"] == []  # and moved no place
+    await a.rt.worker.tick(clock.now())
+    assert len([i for i, s in port_a.progress if s == "queued"]) > len(shown_by_a)
