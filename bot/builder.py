@@ -194,7 +194,7 @@ async def build(
                 settled_before=None if exclusive else time.time() - SHARED_GRACE,
             )
             now = clock.now()
-            await resume(store, config, now)
+            await resume(store, now)
             await take_over(context, now, always=True)
 
         worker = Worker(

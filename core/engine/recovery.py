@@ -19,7 +19,6 @@ from datetime import datetime, timedelta
 
 from core.domain.jobs import JobStatus
 from core.domain.records import Change, transition
-from core.engine.config import EngineConfig
 from core.engine.context import EngineContext
 from core.ports import JobStore
 
@@ -28,7 +27,7 @@ log = logging.getLogger(__name__)
 _S = JobStatus
 
 
-async def resume(store: JobStore, config: EngineConfig, now: datetime) -> int:
+async def resume(store: JobStore, now: datetime) -> int:
     """Pick every unfinished job up again; returns the number of rows that needed it.
 
     Scales with what needs recovering, not with the table: the rows whose schedule was lost
@@ -36,7 +35,6 @@ async def resume(store: JobStore, config: EngineConfig, now: datetime) -> int:
     A row left SUBMITTING is not touched here: ``take_over`` sends it to reconciliation once
     nobody holds its lease.
     """
-    del config  # kept for the call sites: recovery of a create is ``take_over``'s
     return await store.schedule_unscheduled(
         now,
         due=[s for s in _S if s.active and s is not _S.SUBMITTING],

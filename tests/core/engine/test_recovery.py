@@ -12,7 +12,6 @@ from typing import Any, cast
 
 from core.domain.jobs import JobStatus
 from core.domain.records import JobRecord
-from core.engine.config import EngineConfig
 from core.engine.recovery import resume
 from core.engine.retention import sweep_leftovers
 from core.ports import JobStore
@@ -116,7 +115,7 @@ async def test_recovery_reads_only_what_a_crash_leaves_behind(store: JobStore) -
         dataclasses.replace(base, status=JobStatus.SUBMITTING, submit_started_at=T0)
     )
     counter = ReadCounter(store)
-    fixed = await resume(cast(JobStore, counter), EngineConfig(), now)
+    fixed = await resume(cast(JobStore, counter), now)
     assert fixed == 2
     # not one row read: a create cut short is ``take_over``'s, once nobody holds its lease
     assert counter.rows == 0
