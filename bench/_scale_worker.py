@@ -3,8 +3,9 @@
 What ``animate-bot worker`` runs (``bot.builder`` on PostgreSQL, ``Worker.run``: the real loop,
 its LISTEN wakeups and lease keeper, the system clock), with a chat port whose result posts take
 ``POST_SECONDS`` each (uploading a video to a chat takes about that), against the emulator at
-``BASE_URL``. It runs until SIGTERM, then prints one JSON line: the calls it made and the 429s
-it met.
+``BASE_URL``. It prints ``ready`` once built (so the benchmark's clock starts with every worker
+up, not while some are still importing), runs until SIGTERM, then prints one JSON line: the
+calls it made and the 429s it met.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ async def main(env: dict[str, str]) -> None:
     chat = SlowChat(float(env["POST_SECONDS"]))
     async with build(settings(env), wrap_provider=count) as rt:
         rt.router.register("discord", chat)
+        print("ready", flush=True)
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, rt.worker.stop)
         with contextlib.suppress(asyncio.CancelledError):

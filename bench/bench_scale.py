@@ -10,10 +10,11 @@ baseline measured in the same run:
    tasks at a time; 20 task queries per second; a create beyond a model's slots is refused
    with 429) and short tasks (8 s, against 60-180 s for real ones). Posting a result takes
    each worker ``--post`` seconds (an upload to the chat), which caps what one worker
-   delivers. A run queues ``--jobs`` jobs at once and counts from the first create to the last
-   post. Baseline: the account's own ceiling, measured as one worker whose posts take no time.
-   Throughput should rise with workers until the account caps it, then stay flat, with no 429
-   at all (the workers count the 429s they meet).
+   delivers. A run starts the workers, then a front-end queues ``--jobs`` jobs at once (LISTEN/
+   NOTIFY wakes the workers); it counts from the first create to the last post. Baseline: the
+   account's own ceiling, measured as one worker whose posts take no time. Throughput should
+   rise with workers until the account caps it, then stay flat, with no 429 at all (the
+   workers count the 429s they meet).
 2. **The due-job claim at 100 000 rows** (1 % in flight, the rest history) on SQLite and on
    PostgreSQL, each against a full scan of the same table on the same backend (the claim with
    the indexes on the status dropped).
@@ -86,7 +87,6 @@ async def throughput(
                 "MEDIA_DIR": str(tmp / name / "media"),
                 "POST_SECONDS": str(post),
             }
-            await queue_jobs(env, jobs)
             procs = [
                 await asyncio.create_subprocess_exec(
                     sys.executable,
@@ -98,6 +98,12 @@ async def throughput(
                 for _ in range(workers)
             ]
             try:
+                for proc in procs:  # every worker up (and listening) before the jobs arrive
+                    assert proc.stdout is not None  # noqa: S101 - PIPE above
+                    line = await asyncio.wait_for(proc.stdout.readline(), limit)
+                    if line.strip() != b"ready":
+                        raise SystemExit(f"a worker failed to start: {line!r}")
+                await queue_jobs(env, jobs)
                 async with PostgresJobStore.open(url) as store:
                     deadline = time.monotonic() + limit
                     while time.monotonic() < deadline:
@@ -109,7 +115,9 @@ async def throughput(
             finally:
                 for proc in procs:
                     proc.terminate()
-                outs = [json.loads((await proc.communicate())[0]) for proc in procs]
+                outs = [
+                    json.loads((await proc.communicate())[0].splitlines()[-1]) for proc in procs
+                ]
     finally:
         await emu.close()
     if len(done) < jobs:
