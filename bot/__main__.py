@@ -1,6 +1,7 @@
 """Entry point: ``animate-bot [run]`` starts the chat bot (Discord and/or Slack; unless
 ``ENGINE=off``, the job engine beside it), ``animate-bot worker`` the job engine alone,
-``animate-bot animate …`` is the CLI, ``animate-bot health`` is the container health check.
+``animate-bot animate …`` is the CLI, ``animate-bot health`` is the container health check,
+``animate-bot demo`` a local playground.
 
 ``python -m bot`` behaves like ``animate-bot``.
 """
@@ -11,12 +12,15 @@ import sys
 
 USAGE = (
     "usage: animate-bot [run [--sync]] | animate-bot worker"
-    " | animate-bot animate IMAGE PROMPT [options] | animate-bot health\n"
+    " | animate-bot animate IMAGE PROMPT [options] | animate-bot health"
+    " | animate-bot demo [--port 8080]\n"
     "  run      start the bot on Discord and/or Slack (settings from the environment / .env);\n"
     "           ENGINE=off: without the job engine (workers run it; needs DATABASE_URL)\n"
     "  worker   run the job engine alone: no gateway, results posted through REST\n"
     "  animate  make one video from the command line (see animate-bot animate --help)\n"
-    "  health   exit 0 if the running bot's delivery loop and database are healthy, else 1"
+    "  health   exit 0 if the running bot's delivery loop and database are healthy, else 1\n"
+    "  demo     a local playground in the browser: no tokens or accounts needed"
+    " (see animate-bot demo --help)"
 )
 
 
@@ -26,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli import main as cli_main
 
         return cli_main(args[1:])
+    if args and args[0] == "demo":
+        from bot.demo import main as demo_main
+
+        return demo_main(args[1:])
     if args and args[0] == "health":
         if args[1:] and args[1] in {"-h", "--help"}:
             print(USAGE)  # noqa: T201 - command-line help goes to stdout

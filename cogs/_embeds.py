@@ -96,12 +96,22 @@ def settings_line(job: JobView, locale: str | None) -> str:
     return " · ".join(parts)
 
 
+def _price_unknown(job: JobView) -> bool:
+    """No published price and none from the operator (Wan 3.0); a job recorded before prices
+    were kept on the row has its estimate, so it is known."""
+    return not job.price_known and not job.cost_estimate
+
+
 def cost_field(job: JobView, locale: str | None) -> tuple[str, str]:
     """The money line of a job: reserved estimate, billed cost, or the refund."""
     charge = charge_of(job)
     if charge.state is ChargeState.BILLED:
+        if job.cost is None and _price_unknown(job):  # billed at a price nobody published
+            return say(locale, "field.cost"), say(locale, "price.unknown_status")
         return say(locale, "field.cost"), money(charge.money, job.currency)
     if charge.state is ChargeState.RESERVED:
+        if _price_unknown(job):
+            return say(locale, "field.estimated_cost"), say(locale, "price.unknown_status")
         return say(locale, "field.estimated_cost"), money(job.cost_estimate, job.currency)
     return say(locale, "field.refunded"), say(
         locale, "charge.refunded", amount=money(job.cost_estimate, job.currency)
@@ -121,12 +131,20 @@ def status_embed(job: JobView, *, thumbnail: str | None = None) -> discord.Embed
         if job.starts_at is not None:
             place = say(loc, "status.queue_place", place=job.queue_position, starts=job.starts_at)
         else:
-            place = f"#{job.queue_position}"
+            place = say(loc, "status.queue_next", place=job.queue_position)
         embed.add_field(name=say(loc, "field.queue"), value=place)
     if job.eta is not None and job.status.active:
         embed.add_field(name=say(loc, "field.ready"), value=say(loc, "status.ready", eta=job.eta))
     name, value = cost_field(job, loc)
     embed.add_field(name=name, value=value)
+    if job.clip_seconds is not None:  # a continuation: DashScope bills the clip again
+        embed.add_field(
+            name=say(loc, "field.billing"),
+            value=say(
+                loc, "status.bills_whole", total=job.spec.duration, clip=round(job.clip_seconds, 1)
+            ),
+            inline=False,
+        )
     if job.status in (JobStatus.FAILED, JobStatus.EXPIRED) and job.error_message:
         embed.add_field(
             name=say(loc, "field.why"), value=clean(job_error(loc, job), 1000), inline=False

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import discord
 
-from core.domain.catalog import Model, Region
+from core.domain.catalog import Model, Region, end_frame_model
 from core.domain.errors import Input, ValidationError
 from core.domain.jobs import ChatRef
 from core.domain.policy import Member
@@ -17,6 +17,8 @@ MIB = 1024 * 1024
 #: the largest image any model accepts; the media pipeline shrinks anything inside it
 MAX_IMAGE_BYTES = 20 * MIB
 MAX_AUDIO_BYTES = 15 * MIB
+#: DashScope's ``first_clip`` limit (decimal megabytes, ``core.media.clip``)
+MAX_CLIP_BYTES = 100 * 1000 * 1000
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".avif", ".tif", ".tiff")
 #: what Discord says about a file it could not identify (or says nothing): the bytes decide
 UNKNOWN_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream"})
@@ -82,6 +84,46 @@ def check_audio(att: discord.Attachment) -> None:
             params={"size_mb": round(att.size / MIB, 1), "limit_mb": MAX_AUDIO_BYTES // MIB},
             subject=Input.AUDIO,
         )
+
+
+def check_clip(att: discord.Attachment) -> None:
+    """Refuse a video to continue that metadata proves too big (its bytes decide the rest:
+    MP4/MOV, 2–10 s, sides 240–4096 px)."""
+    if att.size > MAX_CLIP_BYTES:
+        raise ValidationError(
+            f"The video {_name(att)} is {att.size / 1e6:.1f} MB; up to 100 MB is accepted. "
+            "Send a shorter or more compressed clip.",
+            key="clip.too_big",
+            params={"size_mb": round(att.size / 1e6, 1), "limit_mb": 100},
+            subject=Input.CLIP,
+        )
+
+
+async def read(att: discord.Attachment | None) -> bytes | None:
+    """An attachment's bytes (None: not given), or a refusal when Discord dropped the upload."""
+    if att is None:
+        return None
+    try:
+        return await att.read()
+    except discord.HTTPException as exc:
+        # slash-command uploads are ephemeral; Discord may already have dropped the file
+        raise ValidationError(
+            "Discord no longer has that upload (it answered "
+            f"{exc.status}). Attach the file again and retry; nothing was spent.",
+            key="image.upload_gone",
+            params={"status": exc.status},
+            subject=Input.IMAGE,
+        ) from exc
+
+
+def end_frame_choice(model_name: str, region: Region) -> tuple[Model, Model] | None:
+    """(chosen, used) when an end image sends the model the user named to its first-and-last-
+    frame counterpart (kf2v); None when the named model (or the server's choice) is kept."""
+    if not model_name:
+        return None
+    chosen = resolve_model(model_name, region)
+    used = end_frame_model(chosen, region)
+    return None if used is chosen else (chosen, used)
 
 
 def model_for(name: str, region: Region) -> Model:

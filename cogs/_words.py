@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from discord import app_commands
 
+from core.domain.combinations import MediaWords
 from core.domain.errors import AnimateError
 from core.domain.jobs import JobView
 from core.domain.ledger import Money
@@ -46,8 +47,19 @@ def rel(when: datetime) -> str:
     return f"<t:{int(when.timestamp())}:R>"
 
 
-def show(value: object) -> object:
-    """One message parameter as Discord shows it."""
+def media_words(locale: str | None, words: MediaWords) -> str:
+    """Media combinations in the reader's language (``图片 + 尾帧图片；续写视频``)."""
+    plus, sep = t(locale, "media.word.plus"), t(locale, "media.word.separator")
+    return sep.join(
+        plus.join(t(locale, f"media.word.{m.value}") for m in combo) or t(locale, "media.word.none")
+        for combo in words.sets
+    )
+
+
+def show(value: object, locale: str | None = None) -> object:
+    """One message parameter as Discord shows it (in ``locale`` where it has words)."""
+    if isinstance(value, MediaWords):
+        return media_words(locale, value)
     if isinstance(value, datetime):
         return rel(value)
     if isinstance(value, Money):
@@ -60,18 +72,18 @@ def show(value: object) -> object:
     return value
 
 
-def _shown(params: Mapping[str, object]) -> dict[str, object]:
-    return {name: show(value) for name, value in params.items()}
+def _shown(params: Mapping[str, object], locale: str | None) -> dict[str, object]:
+    return {name: show(value, locale) for name, value in params.items()}
 
 
 def say(locale: str | None, key: str, /, **params: object) -> str:
     """The catalog message ``key`` in ``locale``, its parameters in Discord's forms."""
-    return t(locale, key, **_shown(params))
+    return t(locale, key, **_shown(params, locale))
 
 
 def error_message(locale: str | None, error: AnimateError) -> str:
     """An error in the reader's language, from its key and parameters."""
-    return error_text(locale, error.key, _shown(error.params), error.message)
+    return error_text(locale, error.key, _shown(error.params, locale), error.message)
 
 
 def job_error(locale: str | None, job: JobView) -> str:
@@ -79,7 +91,7 @@ def job_error(locale: str | None, job: JobView) -> str:
     english = job.error_message or ""
     if not job.error_key:
         return english
-    return error_text(locale, job.error_key, _shown(job.error_params), english)
+    return error_text(locale, job.error_key, _shown(job.error_params, locale), english)
 
 
 def seconds(locale: str | None, n: float | str) -> str:

@@ -17,11 +17,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs import _embeds, _inputs
-from cogs._words import N_, ls, option_names, say, seconds
-from cogs.buttons import publish
+from cogs import _inputs
+from cogs._choices import attached_models, effect_choices, model_choices
+from cogs._words import ls, option_names, say
+from cogs.buttons import answer_extend_form, publish
 from core.app.service import AnimateService
-from core.domain.catalog import EFFECTS, Region, models_in
+from core.domain.catalog import EFFECTS, Region
 from core.domain.errors import Input, ValidationError
 from core.domain.jobs import JobSpec, JobView
 
@@ -38,12 +39,6 @@ FILLS = [
     Choice(name=ls("choice.fill.crop"), value="crop"),
     Choice(name=ls("choice.fill.blur"), value="blur"),
 ]
-_CATEGORIES = {
-    "general": N_("effect.general"),
-    "single person": N_("effect.single_person"),
-    "person or animal": N_("effect.person_or_animal"),
-    "two people": N_("effect.two_people"),
-}
 SOUNDS = [
     Choice(name=ls("choice.sound.auto"), value="auto"),
     Choice(name=ls("choice.sound.silent"), value="silent"),
@@ -95,6 +90,11 @@ class AnimateCog(commands.Cog, name="Animate"):
     async def cog_unload(self) -> None:
         self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
 
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Filled-in Extend forms, answered from the interaction alone (restart-proof)."""
+        await answer_extend_form(interaction)
+
     # ------------------------------------------------------------------ building a job
     def spec_for(self, model_name: str, **fields: object) -> JobSpec:
         """What the user asked for; an empty model, resolution or duration leaves the choice
@@ -106,44 +106,60 @@ class AnimateCog(commands.Cog, name="Animate"):
     async def start_job(
         self,
         interaction: discord.Interaction,
-        image: discord.Attachment,
+        image: discord.Attachment | None,
         spec: JobSpec,
         audio: discord.Attachment | None = None,
+        *,
+        end_image: discord.Attachment | None = None,
+        clip: discord.Attachment | None = None,
     ) -> JobView:
-        """The shared flow after the defer: check, read, submit, publish."""
+        """The shared flow after the defer: check, read, submit, publish. An end image given
+        to a model whose first-and-last-frame version is another model (kf2v) goes to that
+        model, and the status message says so."""
         _inputs.check_can_deliver(interaction)
-        _inputs.check_image(image)
+        for picture in (image, end_image):
+            if picture is not None:
+                _inputs.check_image(picture)
+        if clip is not None:
+            _inputs.check_clip(clip)
         if audio is not None:
             _inputs.check_audio(audio)
+        note = None
+        switch = _inputs.end_frame_choice(spec.model, self.region) if end_image else None
+        if switch is not None:
+            chosen, used = switch
+            spec = replace(spec, model=used.id)
+            locale = str(interaction.locale)
+            note = say(locale, "animate.end_frame_model", chosen=chosen.id, used=used.id)
         chat = _inputs.chat_ref(interaction)
         member = _inputs.member_of(interaction)
         # the server's policy, the quotas and the rules, before any byte is read; submit
         # trusts the result (and checks the quotas again, atomically)
-        checked = await self.service.check(spec, chat=chat, member=member, audio=audio is not None)
+        checked = await self.service.check(
+            spec,
+            chat=chat,
+            member=member,
+            audio=audio is not None,
+            last_frame=end_image is not None,
+            clip=clip is not None,
+            image=image is not None,
+        )
         # few requests hold attachment bytes at once
         async with self.service.intake(chat, checked):
-            try:
-                data = await image.read()
-                audio_data = await audio.read() if audio is not None else None
-            except discord.HTTPException as exc:
-                # slash-command uploads are ephemeral; Discord may already have dropped the file
-                raise ValidationError(
-                    "Discord no longer has that upload (it answered "
-                    f"{exc.status}). Attach the file again and retry; nothing was spent.",
-                    key="image.upload_gone",
-                    params={"status": exc.status},
-                    subject=Input.IMAGE,
-                ) from exc
+            data = await _inputs.read(image)
             job = await self.service.submit(
                 spec=checked,
                 image=data,
                 chat=chat,
                 member=member,
-                audio=audio_data,
+                audio=await _inputs.read(audio),
                 audio_filename=audio.filename if audio is not None else None,
+                last_frame=await _inputs.read(end_image),
+                clip=await _inputs.read(clip),
             )
         log.info("job %s submitted by %s (%s)", job.id, interaction.user.id, job.spec.model)
-        await publish(interaction, self.service, job, _inputs.thumbnail_for(data, interaction))
+        thumb = _inputs.thumbnail_for(data, interaction) if data is not None else None
+        await publish(interaction, self.service, job, thumb, note=note)
         return job
 
     # ------------------------------------------------------------------ commands
@@ -162,20 +178,22 @@ class AnimateCog(commands.Cog, name="Animate"):
         audio=ls("cmd.animate.audio"),
         aspect=ls("cmd.animate.aspect"),
         fill=ls("cmd.animate.fill"),
+        end_image=ls("cmd.animate.end_image"),
+        clip=ls("cmd.animate.clip"),
     )
     @option_names(
         "image", "prompt", "model", "resolution", "duration", "negative_prompt", "seed",
-        "prompt_rewrite", "watermark", "sound", "audio", "aspect", "fill",
+        "prompt_rewrite", "watermark", "sound", "audio", "aspect", "fill", "end_image", "clip",
     )  # fmt: skip
     @app_commands.choices(aspect=ASPECTS, fill=FILLS, sound=SOUNDS)
     async def animate(
         self,
         interaction: discord.Interaction,
-        image: discord.Attachment,
         prompt: app_commands.Range[str, 1, PROMPT_MAX],
+        image: discord.Attachment | None = None,
         model: str | None = None,
         resolution: Resolution | None = None,
-        duration: app_commands.Range[int, 1, 15] | None = None,
+        duration: app_commands.Range[int, 1, 30] | None = None,
         negative_prompt: app_commands.Range[str, 1, 500] | None = None,
         seed: app_commands.Range[int, 0, 2_147_483_647] | None = None,
         prompt_rewrite: bool | None = None,
@@ -184,8 +202,16 @@ class AnimateCog(commands.Cog, name="Animate"):
         audio: discord.Attachment | None = None,
         aspect: str | None = None,
         fill: str | None = None,
+        end_image: discord.Attachment | None = None,
+        clip: discord.Attachment | None = None,
     ) -> None:
         await interaction.response.defer(thinking=True)
+        if image is None and clip is None:
+            raise ValidationError(
+                "Attach an image (it becomes the first frame), or a video to continue (clip).",
+                key="animate.image_or_clip",
+                subject=Input.IMAGE,
+            )
         spec = self.spec_for(
             model or "",
             prompt=prompt,
@@ -199,13 +225,16 @@ class AnimateCog(commands.Cog, name="Animate"):
             aspect=aspect,
             fill=fill,
         )
-        await self.start_job(interaction, image, spec, audio)
+        await self.start_job(interaction, image, spec, audio, end_image=end_image, clip=clip)
 
     @animate.autocomplete("model")
     async def model_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        return model_choices(self.region, current, str(interaction.locale), effect=None)
+        """The models that can take what is attached so far."""
+        models = attached_models(interaction.namespace, self.region)
+        locale = str(interaction.locale)
+        return model_choices(self.region, current, locale, effect=None, models=models)
 
     @app_commands.command(name="animate-effect", description=ls("cmd.animate-effect"))
     @app_commands.describe(
@@ -244,20 +273,8 @@ class AnimateCog(commands.Cog, name="Animate"):
     async def effect_autocomplete(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        needle = current.strip().lower()
         chosen = getattr(interaction.namespace, "model", None)
-        supported = {
-            e for m in models_in(self.region) for e in m.effects if not chosen or m.id == chosen
-        }
-        out = []
-        for e in EFFECTS.values():
-            if e.name not in supported:
-                continue
-            if needle and not any(needle in s.lower() for s in (e.name, e.zh, e.en)):
-                continue
-            category = say(str(interaction.locale), _CATEGORIES.get(e.category, "effect.general"))
-            out.append(app_commands.Choice(name=f"{e.zh} · {e.en} ({category})", value=e.name))
-        return out[:25]
+        return effect_choices(self.region, current, chosen, str(interaction.locale))
 
     @animate_effect.autocomplete("model")
     async def effect_model_autocomplete(
@@ -285,22 +302,3 @@ class AnimateCog(commands.Cog, name="Animate"):
                 subject=Input.IMAGE,
             )
         await interaction.response.send_modal(PromptModal(self, image, str(interaction.locale)))
-
-
-def model_choices(
-    region: Region, current: str, locale: str, *, effect: str | None
-) -> list[app_commands.Choice[str]]:
-    """Models of the region matching what was typed: label, price, resolutions, lengths."""
-    needle = current.strip().lower()
-    out = []
-    for m in models_in(region):
-        if effect is not None and effect not in m.effects:
-            continue
-        if needle and needle not in m.id and needle not in m.label.lower():
-            continue
-        d = m.durations
-        durations = seconds(locale, f"{d[0]}-{d[-1]}" if len(d) > 1 else d[0])
-        price = _embeds.price_hint(m, region, locale)
-        name = f"{m.label} — {price} · {'/'.join(m.resolutions)} · {durations}"
-        out.append(app_commands.Choice(name=name[:100], value=m.id))
-    return out[:25]

@@ -21,10 +21,13 @@ from typing import Any
 import discord
 
 from cogs import _embeds, _inputs
+from cogs._extend_form import ExtendForm, submitted, total
 from cogs._words import N_, say
 from cogs.boundary import report_error
 from cogs.history import show_again
 from core.app.service import AnimateService
+from core.domain.catalog import Region, find_model
+from core.domain.combinations import continuation_model
 from core.domain.errors import AnimateError, Kind
 from core.domain.jobs import JobView, require_requester
 
@@ -168,13 +171,74 @@ class ShowAgainButton(_JobButton, template=r"animate:show:(?P<job>[0-9]+)"):
         await show_again(interaction, service_of(interaction), self.job_id)
 
 
+class ExtendButton(_JobButton, template=r"animate:extend:(?P<job>[0-9]+)"):
+    """Continue the delivered video (wan2.7 ``first_clip``): a form asks for the prompt and
+    the total length; the continuation is posted in the same thread."""
+
+    action, label = "extend", N_("button.extend")
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        # a form must be the first answer: only quick reads (the job row) before it
+        await job_for_click(interaction, self.job_id, acting="extend")
+        durations = await service_of(interaction).extend_options(
+            self.job_id,
+            user=str(interaction.user.id),
+            moderator=interaction.permissions.manage_messages,
+        )
+        form = ExtendForm(self.job_id, durations, str(interaction.locale))
+        await interaction.response.send_modal(form)
+
+
+async def answer_extend_form(interaction: discord.Interaction) -> bool:
+    """Answer a filled-in Extend form (also one opened before a restart); False when the
+    interaction is something else. The totals are worked out again from the job."""
+    form = submitted(interaction)
+    if form is None:
+        return False
+    job_id, prompt, typed = form
+    try:
+        durations = await service_of(interaction).extend_options(
+            job_id,
+            user=str(interaction.user.id),
+            moderator=interaction.permissions.manage_messages,
+        )
+        await extend_job(interaction, job_id, prompt, total(typed, durations))
+    except Exception as exc:  # noqa: BLE001 - the error boundary for the form
+        await report_error(interaction, exc)
+    return True
+
+
+async def extend_job(
+    interaction: discord.Interaction, job_id: int, prompt: str, total: int
+) -> None:
+    """The form was filled in: continue the video and post the new status in this thread."""
+    await interaction.response.defer(thinking=True)
+    _inputs.check_can_deliver(interaction)
+    service = service_of(interaction)
+    job = await service.extend(
+        job_id,
+        prompt=prompt,
+        duration=total,
+        user=str(interaction.user.id),
+        chat=_inputs.chat_ref(interaction),
+        moderator=interaction.permissions.manage_messages,
+        member=_inputs.member_of(interaction),
+    )
+    log.info("job %s extended as %s by %s", job_id, job.id, interaction.user.id)
+    await publish(interaction, service, job)
+
+
 async def publish(
     interaction: discord.Interaction,
     service: AnimateService,
     job: JobView,
     thumbnail: _inputs.Thumbnail | None = None,
+    *,
+    note: str | None = None,
 ) -> None:
     """Turn the deferred reply into the status message; open a thread on it if allowed.
+    ``note``: a line above it that stays (edits change the embed only), e.g. which model an
+    end image was sent to.
 
     The job is already recorded, so a Discord hiccup here is logged, not shown as a failure:
     the delivery loop still posts the result in the channel.
@@ -183,7 +247,7 @@ async def publish(
     files = [thumbnail.file()] if thumbnail else []
     try:
         message = await interaction.edit_original_response(
-            content=None, embed=embed, attachments=files, view=status_view(job)
+            content=note, embed=embed, attachments=files, view=status_view(job)
         )
     except discord.HTTPException:
         log.exception("job %s: could not post its status message", job.id)
@@ -203,7 +267,12 @@ async def publish(
         log.exception("job %s: could not record its status message", job.id)
 
 
-BUTTONS: tuple[type[_JobButton], ...] = (CancelButton, RegenerateButton, ShowAgainButton)
+BUTTONS: tuple[type[_JobButton], ...] = (
+    CancelButton,
+    RegenerateButton,
+    ShowAgainButton,
+    ExtendButton,
+)
 
 
 def status_view(job: JobView) -> discord.ui.View:
@@ -217,7 +286,17 @@ def result_view(job: JobView) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     view.add_item(RegenerateButton(job.id, job.chat.locale))
     view.add_item(ShowAgainButton(job.id, job.chat.locale))
+    if extendable(job):
+        view.add_item(ExtendButton(job.id, job.chat.locale))
     return view
+
+
+def extendable(job: JobView) -> bool:
+    """A delivered video its model can continue in the job's region (wan2.7)."""
+    model = find_model(job.spec.model)
+    if job.video_path is None or model is None or job.region not in set(Region):
+        return False  # a row from a release whose catalog or regions differ: no Extend
+    return continuation_model(model, Region(job.region)) is not None
 
 
 def failure_view(job: JobView) -> discord.ui.View:

@@ -16,8 +16,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from cogs import _inputs, _panels
+from cogs._choices import model_choices
 from cogs._words import ls, option_names, say
-from cogs.animate import model_choices
 from core.app.controls import Edit, SettingsReport, add_item, remove_item, set_to
 from core.app.service import AnimateService
 from core.domain.catalog import Region

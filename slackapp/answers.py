@@ -13,7 +13,7 @@ from core.domain.catalog import DEFAULT_MODEL, Model, Region
 from core.domain.errors import AnimateError, Input
 from core.domain.jobs import JobSpec
 from core.domain.validation import resolve_model
-from slackapp.form import ASPECT, FILL, IMAGE, MODEL, PROMPT
+from slackapp.form import ASPECT, END_IMAGE, FILL, IMAGE, MODEL, PROMPT
 
 Json = dict[str, Any]
 
@@ -24,6 +24,8 @@ class Submission:
     #: the file object a ``file_input`` handed over (None when the origin names the picture)
     upload: Json | None
     model: Model
+    #: the end image's file object, when the model offers one and the user gave it
+    end_upload: Json | None = None
 
 
 def _picked(values: Json, prefix: str) -> str | None:
@@ -65,8 +67,17 @@ def read(values: Json, region: Region) -> Submission:
         aspect=picks.get(ASPECT) or "original",
         fill=picks.get(FILL) or "crop",
     )
-    files = ((values.get(IMAGE) or {}).get("file") or {}).get("files") or []
-    return Submission(spec, files[0] if files else None, model)
+    return Submission(spec, _file(values, IMAGE), model, _file(values, END_IMAGE))
+
+
+def _file(values: Json, prefix: str) -> Json | None:
+    """The first file of the ``file_input`` block ``prefix`` (or ``prefix.<model>``)."""
+    for block_id, actions in values.items():
+        if block_id == prefix or block_id.startswith(prefix + "."):
+            files = (actions.get("file") or {}).get("files") or []
+            if files:
+                return dict(files[0])
+    return None
 
 
 _BLOCK_OF_KEY = {

@@ -1,7 +1,8 @@
 """The ``/animate`` modal: building it, reading a submission, placing errors (no I/O here).
 
-One ``file_input`` for the picture (absent when a message shortcut already names it), the
-prompt, and selects for model, resolution, duration, sound and shape. The model select has
+One ``file_input`` for the picture (absent when a message shortcut already names it), an
+optional one for an end image on models that can end on one (wan2.7, Wan 3.0), the prompt, and
+selects for model, resolution, duration, sound and shape. The model select has
 ``dispatch_action`` set: choosing another model rebuilds the modal (``views.update``) with only
 what that model allows. The selects that depend on the model carry the model in their
 ``block_id`` (``resolution.wan2.6-i2v-flash``), so Slack cannot carry a choice the new model does
@@ -22,6 +23,7 @@ from core.domain.catalog import (
     DEFAULT_MODEL,
     FILLS,
     AudioMode,
+    Media,
     Model,
     Region,
     first_frame_models,
@@ -35,6 +37,7 @@ Json = dict[str, Any]
 CALLBACK = "animate_modal"
 ACTION_MODEL = "animate:model"
 IMAGE, PROMPT, MODEL, ASPECT, FILL = "image", "prompt", "model", "aspect", "fill"
+END_IMAGE = "end_image"
 PROMPT_MAX = 1500  # the longest any model reads; each model's own limit is the facade's check
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]  # "for convenience only" (§4)
 METADATA_MAX = 3000
@@ -205,6 +208,23 @@ def build(
             str(model.default_duration),
         )
     )
+    if model.takes(Media.LAST_FRAME):
+        # the block id names the model: the input goes away with a model that cannot use it
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": f"{END_IMAGE}.{model.id}",
+                "optional": True,
+                "label": {"type": "plain_text", "text": t(loc, "slack.modal.end_image")},
+                "hint": {"type": "plain_text", "text": t(loc, "slack.modal.end_image_hint")},
+                "element": {
+                    "type": "file_input",
+                    "action_id": "file",
+                    "filetypes": IMAGE_TYPES,
+                    "max_files": 1,
+                },
+            }
+        )
     if model.audio is AudioMode.OPTIONAL:
         sounds = [
             _option(t(loc, "slack.modal.sound_on"), "on"),

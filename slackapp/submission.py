@@ -37,24 +37,35 @@ async def accept(
 ) -> JobView:
     """Validate, check, read and record one modal submission; ``AnimateError`` if refused."""
     asked = answers.read(values, deps.region)
-    checked = deps.service.validate(asked.spec)
+    end = asked.end_upload
+    checked = deps.service.validate(asked.spec, last_frame=end is not None)
     await deps.places.check(origin.channel, user)
     if origin.source is not None:
         name, size, url = origin.source.name, origin.source.size, origin.source.url
     elif asked.upload is not None:
-        name = str(asked.upload.get("name") or "image")
-        size = int(asked.upload.get("size") or 0)
-        url = str(asked.upload.get("url_private_download") or asked.upload.get("url_private"))
+        upload = asked.upload
+        name, size, url = _name(upload), int(str(upload.get("size") or 0)), _url(upload)
     else:
         raise no_image()
     deps.reader.check_size(name, size)
+    if end is not None:
+        deps.reader.check_size(_name(end), int(str(end.get("size") or 0)))
     chat = ChatRef(PLATFORM, user, origin.channel, guild=team, locale=origin.locale)
     # the per-user cap refuses before any byte is read; few requests hold bytes at once
     async with deps.service.intake(chat):
         data = await deps.reader.read(url, name=name)
-        job = await deps.service.submit(spec=checked, image=data, chat=chat)
+        last = await deps.reader.read(_url(end), name=_name(end)) if end is not None else None
+        job = await deps.service.submit(spec=checked, image=data, chat=chat, last_frame=last)
     log.info("job %s submitted on Slack by %s (%s)", job.id, user, job.spec.model)
     return job
+
+
+def _name(upload: dict[str, object]) -> str:
+    return str(upload.get("name") or "image")
+
+
+def _url(upload: dict[str, object]) -> str:
+    return str(upload.get("url_private_download") or upload.get("url_private"))
 
 
 async def publish(deps: Deps, job: JobView, origin: form.Origin) -> None:

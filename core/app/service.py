@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from core.app import extend
 from core.app.cancel import cancel_job, no_such_job
 from core.app.checks import Checks, ValidSpec
 from core.app.controls import Controls, Edit, SettingsReport
@@ -329,6 +330,37 @@ class AnimateService:
             ) from exc
         self._notify()
         return await self.views.view(child, self.clock.now())
+
+    async def extend_options(self, job_id: int, *, user: str, moderator: bool) -> tuple[int, ...]:
+        """The totals (seconds, the clip included) ``user`` may extend ``job_id``'s video to;
+        a refusal when they may not (not theirs, no model to continue it, video deleted)."""
+        job = await self._must(job_id)
+        return extend.plan(job, self.region, user=user, moderator=moderator).durations
+
+    async def extend(
+        self,
+        job_id: int,
+        *,
+        prompt: str,
+        duration: int,
+        user: str,
+        chat: ChatRef,
+        moderator: bool = False,
+        member: Member | None = None,
+    ) -> JobView:
+        """Continue ``job_id``'s delivered video (wan2.7 ``first_clip``): its last ≤ 10 s as
+        the clip, ``duration`` the whole output's length (billed whole). The server's policy
+        and quotas apply where the button was clicked; nothing is cut before they pass."""
+        job = await self._must(job_id)
+        plan = extend.plan(job, self.region, user=user, moderator=moderator)
+        chat = dataclasses.replace(chat, user=user)
+        spec = extend.spec_for(plan, prompt=prompt, duration=duration)
+        checked = await self.check(spec, chat=chat, member=member, clip=True)
+        async with self.intake(chat, checked):
+            clip = await extend.cut(self.media, job)
+            return await self.submit(
+                spec=checked, clip=clip, chat=chat, member=member, parent_job_id=job.id
+            )
 
     # ------------------------------------------------------------------ settings and usage
     async def settings(self, chat: ChatRef, member: Member) -> SettingsReport:

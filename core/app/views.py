@@ -51,9 +51,9 @@ class Views:
                 position_for_eta = position + min(busy, slots)
         mean = await self.durations.expected_seconds(job)
         eta = estimate_eta(job, now, position=position_for_eta, slots=slots, mean_seconds=mean)
-        starts = None
-        if job.status is _S.QUEUED and eta is not None:
-            starts = max(now, eta - timedelta(seconds=mean))
+        starts = None  # unknown, or about to start: "starts a few seconds ago" helps nobody
+        if job.status is _S.QUEUED and eta is not None and eta - timedelta(seconds=mean) > now:
+            starts = eta - timedelta(seconds=mean)
         return to_view(job, position=position, eta=eta, starts_at=starts)
 
     async def position(self, job: JobRecord, now: datetime) -> int | None:

@@ -42,6 +42,7 @@ __all__ = [
     "DEFAULT_EFFECT_MODEL",
     "DEFAULT_MODEL",
     "EFFECTS",
+    "END_FRAME_VARIANTS",
     "FILLS",
     "MODELS",
     "REGIONS",
@@ -57,7 +58,9 @@ __all__ = [
     "Region",
     "RegionInfo",
     "effect_model",
+    "end_frame_model",
     "find_model",
+    "first_frame_models",
     "models_for_effect",
     "models_in",
     "models_taking",
@@ -370,6 +373,25 @@ def effect_model(effect: str, region: Region) -> Model | None:
         if model.id == DEFAULT_EFFECT_MODEL:
             return model
     return able[0] if able else None
+
+
+#: A first-frame model's first-and-last-frame counterpart of the same generation and tier
+#: (reference §5.4): the model an end image given to it goes to, said so to the user.
+END_FRAME_VARIANTS: Mapping[str, str] = MappingProxyType(
+    {"wan2.2-i2v-flash": "wan2.2-kf2v-flash", "wanx2.1-i2v-plus": "wanx2.1-kf2v-plus"}
+)
+
+
+def end_frame_model(model: Model, region: Region) -> Model:
+    """The model that makes ``model``'s video end on an end image in ``region``: ``model``
+    itself when it takes one (wan2.7, Wan 3.0, kf2v), else its kf2v counterpart where the
+    region offers it, else ``model`` (the validation then refuses, naming the models that can)."""
+    if model.takes(Media.LAST_FRAME):
+        return model
+    variant = MODELS.get(END_FRAME_VARIANTS.get(model.id, ""))
+    if variant is not None and variant.available_in(region) and variant.takes(Media.LAST_FRAME):
+        return variant
+    return model
 
 
 def models_taking(media: Media, region: Region) -> tuple[Model, ...]:

@@ -15,6 +15,7 @@ refused (what it would do is undocumented).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.domain.capabilities import TEMPLATE_MEDIA, Combination, Media, Model
@@ -51,15 +52,30 @@ class Inputs:
         return frozenset(m for m, present in given.items() if present)
 
 
-def describe(combo: Combination) -> str:
-    """``image + end image``: a combination in words (English; keys carry it to catalogs)."""
-    return " + ".join(_WORDS[m] for m in _ORDER if m in combo) or "nothing"
+class MediaWords(str):
+    """Media combinations in English words (``image + end image; clip``) that remember which
+    media they name, so a front-end can say them in the reader's language (``media.word.*``
+    catalog keys). A plain string everywhere else (stored, logged, compared)."""
+
+    sets: tuple[tuple[Media, ...], ...]
+
+    def __new__(cls, sets: Iterable[Combination]) -> MediaWords:
+        ordered = tuple(tuple(m for m in _ORDER if m in combo) for combo in sets)
+        english = "; ".join(" + ".join(_WORDS[m] for m in c) or "nothing" for c in ordered)
+        words = super().__new__(cls, english)
+        words.sets = ordered
+        return words
 
 
-def legal_text(model: Model) -> str:
+def describe(combo: Combination) -> MediaWords:
+    """``image + end image``: a combination in words."""
+    return MediaWords([combo])
+
+
+def legal_text(model: Model) -> MediaWords:
     """Every combination ``model`` takes, e.g. ``image; image + end image; clip``."""
     ordered = sorted(model.combinations, key=lambda c: (Media.CLIP in c, len(c), describe(c)))
-    return "; ".join(describe(c) for c in ordered)
+    return MediaWords(ordered)
 
 
 def _ids(models: tuple[Model, ...]) -> str:

@@ -132,10 +132,18 @@ class ChatRef:
 
 def require_requester(chat: ChatRef, user: str, *, moderator: bool, action: str) -> None:
     """Only the person who started a job (or a moderator) may spend or stop it: ``action`` is
-    ``"cancel"`` or ``"regenerate"``. One rule for the facade and for a front-end that must
-    answer a click before the job's message is recorded."""
+    ``"cancel"``, ``"regenerate"`` or ``"extend"`` (continuing its video spends like a
+    regeneration). One rule for the facade and for a front-end that must answer a click
+    before the job's message is recorded."""
     if chat.user == user or moderator:
         return
+    if action == "extend":
+        raise AnimateError(
+            "Only the person who started this job (or a moderator) can extend its video; "
+            "use /animate with the clip option to continue a video of your own.",
+            key="extend.not_yours",
+            kind=Kind.PERMISSION,
+        )
     if action == "cancel":
         raise AnimateError(
             "Only the person who started this job (or a moderator) can cancel it.",

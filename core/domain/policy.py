@@ -20,6 +20,7 @@ from core.domain.catalog import (
     AudioMode,
     Model,
     Region,
+    effect_model,
     find_model,
 )
 from core.domain.errors import AnimateError, Input, Kind
@@ -173,7 +174,9 @@ def _model(spec: JobSpec, policy: Policy, region: Region) -> Model:
             )
         return model
     if spec.template:
-        preferred = [DEFAULT_EFFECT_MODEL]
+        # the first-and-last-frame templates run on kf2v: the effect picks its model
+        found_for = effect_model(spec.template, region)
+        preferred = [found_for.id if found_for else DEFAULT_EFFECT_MODEL]
     else:
         preferred = [m for m in (policy.default_model, DEFAULT_MODEL) if m]
     candidates = [*preferred, *allowed]
@@ -186,7 +189,16 @@ def _model(spec: JobSpec, policy: Policy, region: Region) -> Model:
         if spec.template and spec.template not in found.effects:
             continue
         return found
-    return resolve_model(candidates[0], region)  # the refusal that explains it
+    fallback = resolve_model(candidates[0], region)  # the refusal that explains it
+    if allowed and fallback.id not in allowed:
+        # e.g. an effect none of the allowed models offers: never past the server's list
+        raise _refuse(
+            f"This server does not allow {fallback.id}; allowed: {', '.join(allowed)}.",
+            "policy.model",
+            model=fallback.id,
+            models=", ".join(allowed),
+        )
+    return fallback
 
 
 def _resolution(spec: JobSpec, policy: Policy, model: Model) -> str:

@@ -63,10 +63,12 @@ def resolve_model(name: str, region: Region) -> Model:
         )
     if not model.available_in(region):
         where = ", ".join(r.value for r in model.region_ids)
+        here = ", ".join(m.id for m in models_in(region))
         raise ValidationError(
-            f"Model {model.id} is not available in region {region.value} (only in {where}).",
-            key="request.model_region",
-            params={"model": model.id, "region": region.value, "regions": where},
+            f"Model {model.id} is not available in region {region.value} (only in {where}); "
+            f"models in {region.value}: {here}.",
+            key="request.model_region_here",
+            params={"model": model.id, "region": region.value, "regions": where, "known": here},
         )
     return model
 

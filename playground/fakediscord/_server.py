@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import mimetypes
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -58,6 +59,15 @@ def J(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> web
     )
 
 
+def _labelled(upload: UploadedFile) -> str:
+    """The ``content_type`` Discord gives an uploaded file: what the client said, or what the
+    file name says when the client sent none or the generic octet-stream (discord.py does)."""
+    said = (upload.content_type or "").split(";")[0].strip()
+    if said and said != "application/octet-stream":
+        return said
+    return mimetypes.guess_type(upload.filename)[0] or "application/octet-stream"
+
+
 def error(status: int, code: int, message: str) -> web.Response:
     return J({"message": message, "code": code}, status)
 
@@ -77,6 +87,9 @@ class FakeDiscord(InteractionsMixin):
         self.log: list[Recorded] = []
         self.faults: list[Fault] = []
         self.synced: dict[str, list[Json]] = {}  # "global" or guild id -> last PUT body
+        #: called with each request once the fake has applied it (a viewer records every state
+        #: a message passes through, however quickly the next edit follows)
+        self.observers: list[Callable[[Recorded], None]] = []
         self.gateway = Gateway(self)
         #: fake seconds; interaction windows (3 s, 15 min) are measured on this clock
         self.clock = 0.0
@@ -308,9 +321,11 @@ class FakeDiscord(InteractionsMixin):
         self.log.append(rec)
         try:
             response = await self._route(request, rec)
+            rec.status = response.status
+            for observe in self.observers:
+                observe(rec)
         finally:
             await self._notify()
-        rec.status = response.status
         return response
 
     def _fault_for(self, rec: Recorded) -> web.Response | None:
@@ -434,12 +449,7 @@ class FakeDiscord(InteractionsMixin):
         if files:
             kept = [a for a in msg.attachments if any(
                 str(a.id) == str(x.get("id")) for x in body.get("attachments") or [])]  # fmt: skip
-            new = [
-                self.add_attachment(
-                    f.data, f.filename, f.content_type or "application/octet-stream"
-                )
-                for f in files
-            ]
+            new = [self.add_attachment(f.data, f.filename, _labelled(f)) for f in files]
             msg.attachments = kept + new
         elif "attachments" in body and body["attachments"] is not None:
             keep = {str(x.get("id")) for x in body["attachments"]}

@@ -128,3 +128,39 @@ def test_the_queue_place_and_start_are_shown() -> None:
     )
     fields = {f.name: f.value for f in embed.fields}
     assert fields["Queue"] == f"#3 · starts <t:{int(starts.timestamp())}:R>"
+
+
+def test_the_next_job_to_start_says_so_not_a_start_in_the_past() -> None:
+    embed = _embeds.status_embed(
+        job(status=JobStatus.QUEUED, queue_position=1, starts_at=None, error_message=None)
+    )
+    fields = {f.name: f.value for f in embed.fields}
+    assert fields["Queue"] == "#1 · next to start"
+
+
+def test_an_unknown_price_is_said_not_shown_as_zero() -> None:
+    wan30 = JobSpec(model="wan3.0-video", prompt="p", resolution="720P", duration=5)
+    waiting = job(status=JobStatus.QUEUED, spec=wan30, unit_price=None, cost_estimate=0.0)
+    unknown = "unknown: DashScope has not published this model's price yet"
+    assert _embeds.cost_field(waiting, "en-US") == ("Estimated cost", unknown)
+    assert _embeds.cost_field(waiting, "zh-CN")[1] == "未知：阿里云百炼尚未公布该模型的价格"
+    billed = job(status=JobStatus.DELIVERED, spec=wan30, usage_seconds=5.0, cost=None)
+    assert _embeds.cost_field(billed, "en-US") == ("Cost", unknown)
+    priced = job(status=JobStatus.QUEUED, spec=wan30, unit_price=0.5, cost_estimate=2.5)
+    assert _embeds.cost_field(priced, "en-US") == ("Estimated cost", "¥2.50")  # PRICE_OVERRIDES
+
+
+def test_a_continuation_says_the_whole_output_is_billed() -> None:
+    spec = JobSpec(model="wan2.7-i2v", prompt="p", resolution="720P", duration=12)
+    view = job(status=JobStatus.QUEUED, spec=spec, clip_seconds=10.0, cost_estimate=7.2)
+    shown = {f.name: f.value for f in _embeds.status_embed(view).fields}
+    assert shown["Billing"] == (
+        "DashScope bills the whole output: 12 s, the 10 s clip it continues included."
+    )
+    assert shown["Estimated cost"] == "¥7.20"
+    zh = _embeds.status_embed(
+        _replace(view, {"chat": dataclasses.replace(view.chat, locale="zh-CN")})
+    )
+    assert "阿里云百炼按整段输出计费：共 12 秒" in str([f.value for f in zh.fields])
+    plain = {f.name for f in _embeds.status_embed(job(status=JobStatus.QUEUED)).fields}
+    assert "Billing" not in plain

@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from cogs._words import error_message, job_error, say, show
+from core.domain.catalog import Region
+from core.domain.errors import ValidationError
+from core.domain.jobs import JobSpec
 from core.domain.ledger import Money
 from core.domain.policy import Refs
 from core.domain.quota import over_daily_seconds
+from core.domain.validation import validate_spec
 from tests.cogs.test_embeds import job
 
 WHEN = datetime(2026, 1, 2, tzinfo=UTC)
@@ -43,3 +49,24 @@ def test_a_stored_job_error_is_said_from_its_key_or_kept_in_english() -> None:
     assert job_error("zh-CN", old) == "stored English"
     assert job_error("zh-CN", job(error_message="no key at all")) == "no key at all"
     assert say("zh-CN", "unit.seconds", n=5) == "5 秒"
+
+
+def test_media_combinations_are_said_in_the_readers_language() -> None:
+    with pytest.raises(ValidationError) as caught:
+        validate_spec(
+            JobSpec(model="wan2.7-i2v", prompt="p", resolution="", duration=0),
+            Region.BEIJING,
+            clip=True,
+            audio=True,
+            image=False,
+        )
+    error = caught.value
+    assert error.key == "media.combination"
+    assert error.params["given"] == "clip + audio"  # stored and logged in English
+    zh = error_message("zh-CN", error)
+    assert "续写视频 + 音频" in zh
+    assert (
+        "图片；图片 + 音频；图片 + 尾帧图片；图片 + 尾帧图片 + 音频；续写视频；续写视频 + 尾帧图片"
+        in zh
+    )
+    assert "it takes: image; image + audio;" in error_message("en-US", error)

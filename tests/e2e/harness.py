@@ -101,6 +101,8 @@ class World:
     limits: Limits | None = None
     #: environment variables to read the settings from instead (``bot.settings.from_env``)
     env: dict[str, str] | None = None
+    #: the DashScope region the bot runs against (``DASHSCOPE_REGION``)
+    region: Region = Region.BEIJING
 
     @property
     def db(self) -> Path:
@@ -125,7 +127,9 @@ class World:
             self.settings_from_env()
             if self.env is not None
             else Settings(
-                dashscope=DashScopeSettings(api_key=API_KEY, base_url_override=self.emu.base_url),
+                dashscope=DashScopeSettings(
+                    api_key=API_KEY, base_url_override=self.emu.base_url, region=self.region
+                ),
                 database_path=self.db,
                 media_dir=self.tmp / "data" / "media",
                 limit_user_active_jobs=limits.active_jobs,
@@ -149,7 +153,7 @@ class World:
         bot = AnimateBot(
             service=rt.service,
             router=rt.router,
-            region=Region.BEIJING,
+            region=self.region,
             state_dir=self.db.parent,
             guild_ready_timeout=0.1,
             **bot_options,

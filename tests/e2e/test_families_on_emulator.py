@@ -185,7 +185,7 @@ async def test_frankfurt_refuses_a_model_it_lacks_before_anything(tmp_path: Path
             await stack.service.submit(
                 spec=spec("wan2.7-i2v"), image=solid_png(RED), last_frame=solid_png(BLUE), chat=CHAT
             )
-        assert caught.value.key == "request.model_region"
+        assert caught.value.key == "request.model_region_here"
         assert caught.value.params["region"] == "eu-central-1"
         with pytest.raises(ValidationError) as seven:
             await stack.service.submit(

@@ -35,7 +35,7 @@ async def test_a_chinese_user_sees_chinese_from_command_to_result(world: World) 
     assert status is not None and status.embeds
     assert status.embeds[0]["title"] == "⏳ 排队中"
     assert {"设置", "排队", "预计完成", "预估费用"} <= set(fields(status))
-    assert fields(status)["排队"].startswith("第 1 位 · 预计<t:")
+    assert fields(status)["排队"] == "第 1 位 · 即将开始"  # a free slot: no start in the past
     assert status.embeds[0]["footer"]["text"] == f"任务 #{_job_of(status)}"
     assert labels(status) == ["取消"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 
 from core.domain.jobs import JobStatus
@@ -50,6 +51,13 @@ async def test_a_click_before_the_status_message_is_recorded_is_refused_for_the_
     stranger = w.slack.add_user("mallory")
     status = await w.animate("first")
     assert w.rt is not None
+    for _ in range(1000):  # the front-end records the ts it was given after the post
+        job = await w.rt.service.get(job_of(status))
+        if job is not None and job.chat.status_message == status.ts:
+            break
+        await asyncio.sleep(0)  # a turn of the loop for the handler, not a timer
+    else:
+        raise AssertionError("the status message was never recorded")
     with sqlite3.connect(w.settings.database_path) as db:  # reopen the window on purpose
         db.execute("UPDATE jobs SET status_message_id = NULL WHERE id = ?", (job_of(status),))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.e2e.harness import png
 from tests.e2e.slack_world import SlackWorld, decode, job_of, status_messages, videos_in
 from tests.fakeslack import pings
 
@@ -101,3 +102,35 @@ async def test_mention_laden_prompts_never_ping(slack_world: SlackWorld) -> None
     await w.slack.wait_acked(await w.slack.click(w.alice, status, "animate:show"))
     (copy,) = await w.slack.wait_for(lambda: w.slack.ephemerals_for(w.alice))
     assert pings(copy.text, copy.blocks) == set()
+
+
+async def test_an_end_image_from_the_modal_is_the_videos_last_frame(
+    slack_world: SlackWorld,
+) -> None:
+    """wan2.7 offers an optional end image; a model that cannot end on one shows no input."""
+    w = slack_world
+    await w.start()
+    await w.open_form(text="day turns to night")
+    modal = w.slack.open_view(w.alice)
+    assert modal is not None
+    assert not [b for b in modal.body["blocks"] if b.get("block_id", "").startswith("end_image")]
+    env = await w.slack.choose(w.alice, "animate:model", "wan2.7-i2v")
+    assert env is not None
+    await w.slack.wait_acked(env)
+    await w.slack.wait_for(lambda: modal.updates == 1)
+    (end,) = [b for b in modal.body["blocks"] if b.get("block_id") == "end_image.wan2.7-i2v"]
+    assert end["optional"] is True and end["element"]["type"] == "file_input"
+
+    last = w.picture(png(320, 240, (0, 0, 255)), "night.png")
+    await w.submit(
+        {"end_image.wan2.7-i2v": [last], "duration.wan2.7-i2v": "3"}, image=[w.picture()]
+    )
+    (status,) = await w.slack.wait_for(lambda: status_messages(w.slack, w.general))
+    await w.drive(lambda: videos_in(w.slack, w.general, status.ts))
+    (body,) = [
+        r.json
+        for r in w.emu.request_log
+        if r.method == "POST" and r.path.endswith("/video-synthesis")
+    ]
+    assert [m["type"] for m in body["input"]["media"]] == ["first_frame", "last_frame"]
+    assert body["parameters"]["duration"] == 3

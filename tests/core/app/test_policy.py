@@ -111,3 +111,27 @@ async def test_regenerate_is_held_to_todays_policy(
     await service.configure(CHAT, ADMIN, "blocked_words", set_to(None))
     again = await service.regenerate(view.id, user=CHAT.user, chat=CHAT)
     assert again.parent_job_id == view.id
+
+
+async def test_an_effect_picks_the_model_that_offers_it_kf2v_included(service: Rig) -> None:
+    kf2v = dataclasses.replace(ANY, template="solaron", prompt=None)  # first-and-last-frame
+    assert (await service.submit(spec=kf2v, image=png(), chat=CHAT)).spec.model == (
+        "wanx2.1-kf2v-plus"
+    )
+    first = dataclasses.replace(ANY, template="flying", prompt=None)
+    assert (await service.submit(spec=first, image=png(), chat=CHAT)).spec.model == (
+        "wanx2.1-i2v-plus"
+    )
+    await service.configure(CHAT, ADMIN, "models", add_item("wanx2.1-i2v-plus"))
+    error = await refusal(service, kf2v)  # the server does not allow the model it needs
+    assert (error.key, error.params["model"]) == ("policy.model", "wanx2.1-kf2v-plus")
+
+
+async def test_an_effect_no_allowed_model_offers_is_refused_not_run_elsewhere(
+    service: Rig, provider: FakeVideoProvider
+) -> None:
+    await service.configure(CHAT, ADMIN, "models", add_item("wanx2.1-i2v-turbo"))
+    mermaid = dataclasses.replace(ANY, template="mermaid", prompt=None)  # not on turbo
+    error = await refusal(service, mermaid)
+    assert (error.key, error.params["model"]) == ("policy.model", "wanx2.1-i2v-plus")
+    assert await service.store.jobs_with_status(list(JobStatus)) == [] and provider.calls == []

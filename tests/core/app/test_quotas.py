@@ -14,9 +14,10 @@ import pytest
 from core.app.controls import set_to
 from core.domain.errors import AnimateError
 from core.domain.guild_settings import Source
-from core.domain.jobs import ChatRef, JobStatus
+from core.domain.jobs import ChatRef, JobSpec, JobStatus
 from core.domain.ledger import Money
 from core.domain.policy import Member
+from core.domain.pricing import PriceOverrides
 from core.domain.quota import Limits
 from storage.sqlite import SqliteJobStore
 from tests.core.fakes import FakeClock, FakeVideoProvider, png
@@ -178,3 +179,61 @@ async def test_each_value_says_where_it_comes_from(
     assert report.values["daily_seconds"].source is Source.OPERATOR
     await rig.submit(spec=SPEC, image=png(), chat=CHAT)
     await rig.aclose()
+
+
+#: Wan 3.0: no published price (reference §5.5)
+WAN30 = JobSpec(model="wan3.0-video", prompt="a cat surfing", resolution="720P", duration=4)
+
+
+async def test_a_budget_refuses_a_model_whose_price_is_unknown_before_anything(
+    tmp_path: Path, store: SqliteJobStore, clock: FakeClock, provider: FakeVideoProvider
+) -> None:
+    rig = await make(tmp_path, store, clock, provider, monthly_budget=100.0)
+    with pytest.raises(AnimateError) as checked:
+        await rig.check(WAN30, chat=CHAT)
+    assert (checked.value.key, checked.value.params) == (
+        "limit.price_unknown",
+        {"model": "wan3.0-video"},
+    )
+    with pytest.raises(AnimateError) as submitted:
+        await rig.submit(spec=WAN30, image=png(), chat=CHAT)
+    assert submitted.value.key == "limit.price_unknown"
+    assert await count(store) == 0 and provider.calls == []  # nothing recorded, nothing sent
+    await rig.submit(spec=SPEC, image=png(), chat=CHAT)  # a model with a price still passes
+    await rig.aclose()
+
+
+async def test_an_unknown_price_without_a_budget_is_accepted_and_reserves_nothing(
+    tmp_path: Path, store: SqliteJobStore, clock: FakeClock, provider: FakeVideoProvider
+) -> None:
+    rig = await make(tmp_path, store, clock, provider, daily_seconds=60)
+    view = await rig.submit(spec=WAN30, image=png(), chat=CHAT)
+    assert (view.price_known, view.unit_price, view.cost_estimate) == (False, None, 0.0)
+    await rig.aclose()
+
+
+async def test_an_operator_price_lets_the_budget_count_the_model_at_that_price(
+    tmp_path: Path, store: SqliteJobStore, clock: FakeClock, provider: FakeVideoProvider
+) -> None:
+    rig = await open_rig(
+        tmp_path,
+        provider=provider,
+        store=store,
+        clock=clock,
+        limits=Limits(monthly_budget=4.0),
+        price_overrides=PriceOverrides.parse({"wan3.0-video": {"720P": 0.5}}),
+    )
+    first = await rig.submit(spec=WAN30, image=png(), chat=CHAT)  # 4 s × 0.5 = 2.0
+    assert (first.unit_price, first.cost_estimate) == (0.5, pytest.approx(2.0))
+    await rig.submit(spec=WAN30, image=png(), chat=BOB)
+    error = await refused_spec(rig, WAN30)
+    assert error.key == "limit.monthly_budget"
+    assert (error.params["used"], error.params["need"]) == (Money(4.0, "CNY"), Money(2.0, "CNY"))
+    assert await count(store) == 2 and provider.calls == []
+    await rig.aclose()
+
+
+async def refused_spec(rig: Rig, spec: JobSpec) -> AnimateError:
+    with pytest.raises(AnimateError) as caught:
+        await rig.submit(spec=spec, image=png(), chat=dataclasses.replace(CHAT, user="u3"))
+    return caught.value

@@ -6,6 +6,7 @@ from core.domain.catalog import (
     BASE_URLS,
     CURRENCY,
     EFFECTS,
+    END_FRAME_VARIANTS,
     MODELS,
     REGIONS,
     AudioMode,
@@ -14,6 +15,7 @@ from core.domain.catalog import (
     Model,
     Region,
     effect_model,
+    end_frame_model,
     find_model,
     models_for_effect,
     models_in,
@@ -176,3 +178,19 @@ def test_first_frame_models_leave_out_the_ones_that_need_an_end_image() -> None:
     ids = {m.id for m in first_frame_models(Region.BEIJING)}
     assert "wan2.6-i2v-flash" in ids and "wan2.7-i2v" in ids and "wan3.0-video" in ids
     assert not ids & {"wan2.2-kf2v-flash", "wanx2.1-kf2v-plus"}
+
+
+def test_an_end_image_goes_to_the_kf2v_counterpart_where_the_region_has_one() -> None:
+    def used(model: str, region: Region) -> str:
+        return end_frame_model(MODELS[model], region).id
+
+    assert used("wan2.2-i2v-flash", Region.BEIJING) == "wan2.2-kf2v-flash"
+    assert used("wanx2.1-i2v-plus", Region.BEIJING) == "wanx2.1-kf2v-plus"
+    assert used("wanx2.1-i2v-plus", Region.SINGAPORE) == "wanx2.1-kf2v-plus"
+    # Singapore has no wan2.2-kf2v-flash: the model is kept and the validation refuses it
+    assert used("wan2.2-i2v-flash", Region.SINGAPORE) == "wan2.2-i2v-flash"
+    for keeps in ("wan2.7-i2v", "wan3.0-video", "wan2.2-kf2v-flash", "wan2.6-i2v-flash"):
+        assert used(keeps, Region.BEIJING) == keeps
+    for chosen, variant in END_FRAME_VARIANTS.items():  # same generation, takes an end image
+        assert MODELS[chosen].label.split(" (")[0] == MODELS[variant].label.split(" (")[0]
+        assert MODELS[variant].takes(Media.LAST_FRAME)

@@ -114,11 +114,12 @@ def test_frankfurt_refuses_what_it_does_not_serve_and_names_what_it_does() -> No
     """Issue 14: Frankfurt serves wan2.6-i2v at 5/10/15 s and Wan 3.0 only (reference §1.1)."""
     with pytest.raises(ValidationError) as missing:
         validate_spec(spec("wan2.7-i2v"), Region.FRANKFURT)
-    assert missing.value.key == "request.model_region"
+    assert missing.value.key == "request.model_region_here"
     assert missing.value.params == {
         "model": "wan2.7-i2v",
         "region": "eu-central-1",
         "regions": "cn-beijing, ap-southeast-1",
+        "known": "wan2.6-i2v, wan3.0-video, wan3.0-video-prime",  # what Frankfurt can do
     }
     with pytest.raises(ValidationError) as seven:
         validate_spec(spec("wan2.6-i2v", duration=7), Region.FRANKFURT)

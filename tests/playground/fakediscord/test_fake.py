@@ -82,3 +82,20 @@ async def test_threads_only_from_text_channels(fake: FakeDiscord) -> None:
         url = f"{fake.api_base}/channels/{voice.id}/messages/{msg['id']}/threads"
         status, body = await post(s, url, {"name": "t"})
     assert (status, body["code"]) == (400, 50024)
+
+
+async def test_an_upload_without_a_type_is_labelled_by_its_name_as_discord_does(
+    fake: FakeDiscord,
+) -> None:
+    channel = fake.add_channel(fake.add_guild())
+    form = aiohttp.FormData()
+    form.add_field("payload_json", '{"content": "x"}', content_type="application/json")
+    form.add_field("files[0]", b"mp4", filename="clip.mp4", content_type="application/octet-stream")
+    headers = {"Authorization": f"Bot {fake.token}"}
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(f"{fake.api_base}/channels/{channel.id}/messages", data=form, headers=headers) as r,
+    ):
+        assert r.status == 200
+    (posted,) = fake.messages_in(channel)
+    assert posted.attachments[0].content_type == "video/mp4"
