@@ -107,9 +107,6 @@ def test_per_user_cap_defaults_to_3_and_0_means_unlimited() -> None:
         from_env({**env, "LIMIT_USER_ACTIVE_JOBS": "-1"})
 
 
-BASE = {"DISCORD_TOKEN": "t", "DASHSCOPE_API_KEY": "k"}
-
-
 def test_database_url_selects_postgres_and_never_shows_its_password() -> None:
     url = "postgresql://bot:s3cret-pw@db.internal:5432/animate"
     s = from_env({**BASE, "DATABASE_URL": url})
