@@ -16,9 +16,13 @@ typecheck:
 test:
 	$(PY) -m pytest -q
 
-# every bench/bench_*.py, one after the other (each prints its figures and their baselines)
+# every bench/bench_*.py (or BENCH=bench/bench_scale.py), one after the other (each prints its
+# figures and their baselines); the PostgreSQL ones get a throwaway cluster (BENCH_DATABASE_URL)
+BENCH ?= bench/bench_*.py
 bench:
-	@set -e; for b in bench/bench_*.py; do m=$${b%.py}; echo "== $${m#bench/}"; \
+	@set -e; pg=$$(mktemp -d); trap '$(PY) -m tests.pgserver stop '$$pg EXIT; \
+		export BENCH_DATABASE_URL=$$($(PY) -m tests.pgserver start $$pg); \
+		for b in $(BENCH); do m=$${b%.py}; echo "== $${m#bench/}"; \
 		$(PY) -m $$(echo $$m | tr / .); done
 
 # Pinned, hashed dependency sets compiled from pyproject.toml: requirements.lock (runtime, what

@@ -43,7 +43,8 @@ from core.domain.jobs import ChatRef, JobStatus
 from core.media import FitResult, fit_video
 from emulator import Emulator, EmulatorConfig
 from playground.fakediscord import ChannelType, FakeChannel, FakeDiscord, FakeInteraction
-from storage.sqlite import SqliteJobStore, to_row
+from storage._sqliterows import to_row
+from storage.sqlite import SqliteJobStore
 
 KEY = "sk-bench-front-door"
 MODEL = "wan2.6-i2v-flash"

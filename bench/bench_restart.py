@@ -34,7 +34,8 @@ from bot.settings import DashScopeSettings, Settings
 from core.domain.jobs import ChatRef, JobSpec, JobStatus, JobView
 from core.domain.records import JobRecord
 from emulator import Emulator, EmulatorConfig
-from storage.sqlite import SqliteJobStore, to_row
+from storage._sqliterows import to_row
+from storage.sqlite import SqliteJobStore
 
 KEY = "sk-bench-restart"
 MODEL = "wan2.6-i2v-flash"

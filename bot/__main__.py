@@ -1,5 +1,7 @@
-"""Entry point: ``animate-bot [run]`` starts the chat bot (Discord and/or Slack),
-``animate-bot animate …`` is the CLI, ``animate-bot health`` is the container health check.
+"""Entry point: ``animate-bot [run]`` starts the chat bot (Discord and/or Slack; unless
+``ENGINE=off``, the job engine beside it), ``animate-bot worker`` the job engine alone,
+``animate-bot animate …`` is the CLI, ``animate-bot health`` is the container health check,
+``animate-bot demo`` a local playground.
 
 ``python -m bot`` behaves like ``animate-bot``.
 """
@@ -9,9 +11,12 @@ from __future__ import annotations
 import sys
 
 USAGE = (
-    "usage: animate-bot [run [--sync]] | animate-bot animate IMAGE PROMPT [options]"
-    " | animate-bot health | animate-bot doctor [--online] | animate-bot demo [--port 8080]\n"
-    "  run      start the bot on Discord and/or Slack (settings from the environment / .env)\n"
+    "usage: animate-bot [run [--sync]] | animate-bot worker"
+    " | animate-bot animate IMAGE PROMPT [options] | animate-bot health"
+    " | animate-bot doctor [--online] | animate-bot demo [--port 8080]\n"
+    "  run      start the bot on Discord and/or Slack (settings from the environment / .env);\n"
+    "           ENGINE=off: without the job engine (workers run it; needs DATABASE_URL)\n"
+    "  worker   run the job engine alone: no gateway, results posted through REST\n"
     "  animate  make one video from the command line (see animate-bot animate --help)\n"
     "  health   exit 0 if the running bot's delivery loop and database are healthy, else 1\n"
     "  doctor   check the settings and what they point at, one line per problem\n"
@@ -44,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.health import main as health_main
 
         return health_main()
+    if args and args[0] == "worker":
+        from bot.runner import main_worker
+
+        return main_worker(args[1:])
     if args and args[0] in {"-h", "--help"}:
         print(USAGE)  # noqa: T201 - same
         return 0

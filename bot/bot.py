@@ -3,6 +3,12 @@
 It adds the cogs, registers the restart-proof buttons, and registers its ``DiscordPort`` in the
 engine's ``DeliveryRouter`` (ready once the client is): the worker delivers through it, the bot
 never drives the engine.
+
+Sharding (``ShardedAnimateBot``, discord.py's ``AutoShardedBot`` under the same class): one
+process runs ``shard_ids`` of ``shard_count`` shards (``DISCORD_SHARD_COUNT`` /
+``DISCORD_SHARD_IDS``; all of them when no ids are given). Several processes share the jobs
+through PostgreSQL, and only the process running shard 0 syncs the application commands (they
+are global: one sync serves every shard).
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +61,8 @@ class AnimateBot(commands.Bot):
         dev_guild_id: int | None = None,
         force_sync: bool = False,
         guild_ready_timeout: float = 2.0,
+        shard_count: int | None = None,
+        shard_ids: Sequence[int] | None = None,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -62,7 +71,10 @@ class AnimateBot(commands.Bot):
             tree_cls=AnimateTree,
             help_command=None,
             guild_ready_timeout=guild_ready_timeout,
+            **_sharding(shard_count, shard_ids),
         )
+        #: this process syncs the commands (the one running shard 0, or the only one)
+        self.syncs_commands = shard_ids is None or 0 in shard_ids
         self.service = service
         self.router = router
         self.port = DiscordPort(self)
@@ -87,7 +99,8 @@ class AnimateBot(commands.Bot):
         # posting needs a logged-in client and the guild cache (upload limits, permissions):
         # until the client is ready, the router leaves Discord jobs due
         self.router.register(PLATFORM, self.port, ready=self.is_ready)
-        await self.sync_commands(force=self.force_sync)
+        if self.syncs_commands:
+            await self.sync_commands(force=self.force_sync)
 
     async def close(self) -> None:
         self.router.unregister(PLATFORM)
@@ -154,3 +167,22 @@ class AnimateBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))
+
+
+class ShardedAnimateBot(AnimateBot, commands.AutoShardedBot):
+    """``AnimateBot`` running ``shard_ids`` of ``shard_count`` shards in this process.
+
+    Still an ``AnimateBot`` (and a ``commands.Bot``) for everything that holds one; the method
+    order puts ``AutoShardedClient``'s connection handling ahead of ``Client``'s."""
+
+
+def _sharding(count: int | None, ids: Sequence[int] | None) -> dict[str, Any]:
+    if count is None:
+        return {}
+    return {"shard_count": count, "shard_ids": list(ids) if ids is not None else None}
+
+
+def make_bot(*, shard_count: int | None, **options: Any) -> AnimateBot:
+    """A ``ShardedAnimateBot`` when a shard count is set, else a plain ``AnimateBot``."""
+    cls = AnimateBot if shard_count is None else ShardedAnimateBot
+    return cls(shard_count=shard_count, **options)

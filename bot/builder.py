@@ -1,5 +1,10 @@
 """The one builder: settings → provider, store, media pool, engine, router, worker, service.
 
+The store is PostgreSQL when ``DATABASE_URL`` is set (any number of processes share it: the
+account's limits live in it, the worker leases jobs and listens for new ones), else SQLite at
+``DATABASE_PATH`` (one process: ``exclusive``, limits in memory, a dead predecessor's leases
+dropped at startup).
+
 The runner, the CLI, the tests and ``bench/`` all assemble the runtime here, so they run the same
 thing. ``build`` opens every resource it creates with ``async with`` and closes them in reverse
 order (background work first, so a download never outlives its session or database); what the
@@ -12,6 +17,10 @@ around the real DashScope client, the client's retries.
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -28,16 +37,25 @@ from core.engine.context import EngineContext
 from core.engine.delivery import Deliverer
 from core.engine.engine import Engine
 from core.engine.fitting import Fitter, fit_in
-from core.engine.recovery import resume
+from core.engine.recovery import resume, take_over
 from core.engine.retention import sweep_leftovers
 from core.engine.router import DeliveryRouter
 from core.engine.worker import Worker
 from core.estimates import Durations
 from core.media.pool import MediaPool
-from core.ports import Clock, JobStore, SystemClock, VideoProvider
+from core.ports import AccountLimits, Clock, JobStore, Listen, SystemClock, VideoProvider
 from providers.dashscope import DashScopeClient
 from slackapp.frontend import SlackFrontEnd
+from storage.postgres import PostgresJobStore
 from storage.sqlite import SqliteJobStore
+
+#: a file another process may still be writing in a shared media directory is not a leftover
+SHARED_GRACE = 3600.0
+
+
+def worker_id() -> str:
+    """This process's lease owner: unique, and telling an operator which host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,20 +97,35 @@ async def build(
     media_workers: int = 2,
     intakes: int = 4,
     metrics: BotMetrics | None = None,
+    lease_seconds: float = 20.0,
+    exclusive: bool | None = None,
+    owner: str | None = None,
 ) -> AsyncIterator[Runtime]:
     """Assemble the runtime for ``settings``; everything it opened is closed on exit.
 
     ``provider`` replaces the DashScope client (tests' scripted fakes); ``wrap_provider`` wraps
     the real one (counting, crash points). ``attempts``: the client's own retries of idempotent
     calls (1 in production: the engine does its own backoff inside its query budget, which
-    client-side retries would spend unseen). ``metrics``: count and time what passes through
+    client-side retries would spend unseen). ``lease_seconds``: how long a dead worker's jobs
+    wait before another takes them. ``exclusive``: no other process uses the store (default:
+    SQLite yes, PostgreSQL no). ``metrics``: count and time what passes through
     the provider, the delivery ports and the video fit (``bot.metrics``).
     """
     clock = clock or SystemClock()
     config = config or EngineConfig(media_retention_days=settings.media_retention_days)
     async with AsyncExitStack() as stack:
         if store is None:
-            store = await stack.enter_async_context(SqliteJobStore.open(settings.database_path))
+            if settings.database_url is not None:
+                store = await stack.enter_async_context(
+                    PostgresJobStore.open(settings.database_url)
+                )
+            else:
+                store = await stack.enter_async_context(SqliteJobStore.open(settings.database_path))
+        limits: AccountLimits | None = None
+        listen: Listen | None = None
+        if isinstance(store, PostgresJobStore):
+            limits, listen = store.limits, store.listen
+        exclusive = not isinstance(store, PostgresJobStore) if exclusive is None else exclusive
         if media is None:
             media = await stack.enter_async_context(MediaPool(max_workers=media_workers))
         if provider is None:
@@ -122,6 +155,10 @@ async def build(
             config=config,
             media_dir=settings.media_dir,
             region=region,
+            limits=limits,
+            owner=owner or worker_id(),
+            lease_seconds=lease_seconds,
+            exclusive=exclusive,
         )
         durations = Durations(store)
         # completion push: events come in only through the HTTP endpoint the token guards
@@ -141,22 +178,30 @@ async def build(
             router=router,
             view=views.view,
             fitter=fitter,
+            claim=context.leases.claim_deliverable,
             queue=views.queue,
+            leading=context.leases.leads,
         )
         service: AnimateService | None = None
 
         async def recover() -> None:
             """A restart changes nothing: leftovers of a crash are deleted, every unfinished
-            job is picked up again, a create cut short goes to reconciliation."""
+            job is picked up again, a create cut short goes to reconciliation (once nobody
+            holds it: alone on SQLite at once, on a shared store when its lease expires)."""
             assert store is not None  # noqa: S101 - bound above
+            if exclusive:
+                await store.clear_leases()  # the instance lock proves their holder is dead
             await asyncio.to_thread(
                 sweep_leftovers,
                 settings.media_dir,
                 referenced=await store.referenced_files(),
                 busy_jobs=context.background.busy_jobs(),
                 writing=service.writing if service is not None else set(),
+                settled_before=None if exclusive else time.time() - SHARED_GRACE,
             )
-            await resume(store, config, clock.now())
+            now = clock.now()
+            await resume(store, now)
+            await take_over(context, now, always=True)
 
         worker = Worker(
             engine=engine,
@@ -165,6 +210,8 @@ async def build(
             recover=recover,
             heartbeat=heartbeat,
             interval=interval,
+            leases=context.leases,
+            listen=listen,
         )
         service = AnimateService(
             store=store,

@@ -1,8 +1,12 @@
-"""The composition root: settings → the runtime (``bot.builder``) → the chat front-ends (the
-Discord client, the Slack app, or both) and the worker, side by side over one engine.
+"""The composition root: settings → the runtime (``bot.builder``) → the process's roles.
 
-``animate-bot run`` / ``python -m bot`` land in :func:`main`. The process needs nothing but its
-environment variables (or a ``.env`` file in the working directory).
+``animate-bot run`` / ``python -m bot`` land in :func:`main`: the chat front-ends (the Discord
+client, the Slack app, or both), the worker and the HTTP server side by side over one engine
+(``ENGINE=off``: the front-ends alone, whose jobs workers elsewhere run). ``animate-bot worker``
+lands in :func:`main_worker`: the engine alone, no gateway, posting through the platforms' REST
+APIs (``bot.platforms``). With SQLite one process serves the data directory (its instance lock);
+with PostgreSQL (``DATABASE_URL``) any number of each role share the jobs. The process needs
+nothing but its environment variables (or a ``.env`` file in the working directory).
 """
 
 from __future__ import annotations
@@ -14,17 +18,19 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
+from typing import Any
 
 import discord
 import yarl
 from dotenv import find_dotenv, load_dotenv
 
 from bot import health, instance_lock
-from bot.bot import AnimateBot
+from bot.bot import AnimateBot, make_bot
 from bot.builder import Runtime, build, slack_frontend
 from bot.log import configure_logging
 from bot.metrics import BotMetrics
+from bot.platforms import configured, open_ports
 from bot.probes import Pulse, probe_routes
 from bot.settings import Settings, from_env
 from bot.stopping import finish_in_flight
@@ -50,12 +56,28 @@ def use_dev_endpoints(env: Mapping[str, str]) -> None:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
 
 
-async def run(settings: Settings, *, force_sync: bool = False) -> None:
-    """Run the bot until closed or SIGTERM; ``InstanceLocked`` if another process runs it."""
-    # SQLite serves one process: a second one would "recover" this one's in-flight jobs.
-    # Taken before anything is opened; a multi-process store (PostgreSQL) would skip it.
-    with instance_lock.exclusive(settings.database_path.parent):
-        await _serve(settings, force_sync=force_sync)
+@contextlib.contextmanager
+def _one_process_per_sqlite(settings: Settings) -> Iterator[None]:
+    """SQLite serves one process: a second one would "recover" this one's in-flight jobs.
+    Taken before anything is opened. PostgreSQL allows any number (leases keep them apart)."""
+    if settings.database_url is not None:
+        yield
+        return
+    with instance_lock.exclusive(settings.state_dir):
+        yield
+
+
+def _heartbeat(settings: Settings, pulse: Pulse) -> Callable[[], None]:
+    def beat() -> None:
+        pulse.beat()
+        health.touch(settings.database_path)
+
+    return beat
+
+
+def _metrics(settings: Settings) -> BotMetrics | None:
+    # the numbers are served on the HTTP server only: without it, nothing is counted
+    return BotMetrics(settings.dashscope.region) if settings.http_port is not None else None
 
 
 def http_routes(
@@ -63,18 +85,26 @@ def http_routes(
     rt: Runtime,
     pulse: Pulse | None = None,
     metrics: BotMetrics | None = None,
+    *,
+    engine: bool | None = None,
 ) -> list[Route]:
-    """What the bot's HTTP server answers (more routes plug in here)."""
+    """What the bot's HTTP server answers (more routes plug in here). ``engine``: whether this
+    process runs one (default: ``settings.engine``; a worker process always does)."""
+    engine = settings.engine if engine is None else engine
     routes: list[Route] = []
     if pulse is not None:
         routes += probe_routes(pulse, rt.store, rt.router)
     if metrics is not None:
         routes.append(metrics.route(rt.store, rt.clock.now, rt.context.slots_of))
     if settings.events_token is not None:
-        offer: Callable[[TaskEvent], bool] = rt.engine.pushes.offer
-        if metrics is not None:
-            offer = metrics.push(offer)
-        routes.append(events_route(settings.events_token, offer, rt.worker.wake))
+        if engine:
+            offer: Callable[[TaskEvent], bool] = rt.engine.pushes.offer
+            if metrics is not None:
+                offer = metrics.push(offer)
+            routes.append(events_route(settings.events_token, offer, rt.worker.wake))
+        else:
+            # events go to the engine in memory: a front-end alone has none to hand them to
+            log.warning("ENGINE=off: EVENTS_TOKEN ignored; point EventBridge at a worker")
     return routes
 
 
@@ -84,29 +114,33 @@ async def http_server(
     rt: Runtime,
     pulse: Pulse | None = None,
     metrics: BotMetrics | None = None,
+    *,
+    engine: bool | None = None,
 ) -> AsyncIterator[WebServer | None]:
     """The HTTP server while the block runs, when ``HTTP_PORT`` is set."""
     if settings.http_port is None:
         yield None
         return
-    routes = http_routes(settings, rt, pulse, metrics)
+    routes = http_routes(settings, rt, pulse, metrics, engine=engine)
     async with serve(settings.http_host, settings.http_port, routes) as web:
         yield web
 
 
+async def run(settings: Settings, *, force_sync: bool = False) -> None:
+    """Run the bot until closed or SIGTERM; ``InstanceLocked`` if another process runs it."""
+    with _one_process_per_sqlite(settings):
+        await _serve(settings, force_sync=force_sync)
+
+
 async def _serve(settings: Settings, *, force_sync: bool) -> None:
-    """Build the runtime, then run the front-ends, the worker and the HTTP server side by side
-    until SIGTERM (or, with Discord, until its client closes)."""
-    pulse = Pulse(settings.health_max_age)
-    # the numbers are served on the HTTP server only: without it, nothing is counted
-    metrics = BotMetrics(settings.dashscope.region) if settings.http_port is not None else None
-
-    def heartbeat() -> None:
-        pulse.beat()
-        health.touch(settings.database_path)
-
+    """Build the runtime, then run the front-ends, the worker (unless ``ENGINE=off``) and the
+    HTTP server side by side until SIGTERM (or, with Discord, until its client closes)."""
+    # a front-end alone has no passes whose lateness /healthz could report
+    pulse = Pulse(settings.health_max_age, engine=settings.engine)
+    beat = _heartbeat(settings, pulse) if settings.engine else None
+    metrics = _metrics(settings)
     async with (
-        build(settings, heartbeat=heartbeat, metrics=metrics) as rt,
+        build(settings, heartbeat=beat, metrics=metrics) as rt,
         http_server(settings, rt, pulse, metrics),
         contextlib.AsyncExitStack() as fronts,
     ):
@@ -114,26 +148,33 @@ async def _serve(settings: Settings, *, force_sync: bool) -> None:
             await fronts.enter_async_context(slack_frontend(rt, settings.slack))
         bot: AnimateBot | None = None
         if settings.discord_token is not None:
-            bot = AnimateBot(
+            bot = make_bot(
                 service=rt.service,
                 router=rt.router,
                 region=settings.dashscope.region,
-                state_dir=settings.database_path.parent,
+                state_dir=settings.state_dir,
                 dev_guild_id=settings.dev_guild_id,
                 force_sync=force_sync,
+                shard_count=settings.shard_count,
+                shard_ids=settings.shard_ids,
             )
             await fronts.enter_async_context(bot)
         loop = asyncio.get_running_loop()
         stopping = asyncio.Event()
         closing: set[asyncio.Task[None]] = set()
-        worker = asyncio.create_task(rt.worker.run(), name="worker")
+        worker: asyncio.Task[None] | None = None
+        if settings.engine:
+            worker = asyncio.create_task(rt.worker.run(), name="worker")
+        else:
+            log.info("ENGINE=off: front-end only; worker processes run the jobs")
         grace = settings.stop_grace_seconds
 
         async def stop() -> None:
             # no new work; the pass in flight (its writes, its posts) and the background
             # downloads finish within the grace; only then do the front-ends disconnect
-            done = await finish_in_flight(rt.worker, worker, rt.engine.drain, grace)
-            log.info("stop: work in flight %s", "finished" if done else "cut short")
+            if worker is not None:
+                done = await finish_in_flight(rt.worker, worker, rt.engine.drain, grace)
+                log.info("stop: work in flight %s", "finished" if done else "cut short")
             stopping.set()
             if bot is not None:
                 await bot.close()
@@ -142,8 +183,7 @@ async def _serve(settings: Settings, *, force_sync: bool) -> None:
             if closing or stopping.is_set():
                 return
             log.info("SIGTERM: closing (work in flight gets up to %g s)", grace)
-            task = loop.create_task(stop())
-            closing.add(task)
+            closing.add(loop.create_task(stop()))
 
         with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
             loop.add_signal_handler(signal.SIGTERM, on_sigterm)
@@ -160,39 +200,71 @@ async def _serve(settings: Settings, *, force_sync: bool) -> None:
             # the worker finishes its tick; the builder then cancels background downloads
             # before the session and database close under them (they resume next start)
             rt.worker.stop()
-            if not worker.cancelled():
+            if worker is not None and not worker.cancelled():
                 await worker
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="animate-bot run", description="Run the chat bot (Discord, Slack, or both)."
-    )
-    parser.add_argument(
-        "--sync", action="store_true", help="push the application commands to Discord now"
-    )
-    args = parser.parse_args(argv)
+async def run_worker(settings: Settings) -> None:
+    """Run the engine alone until SIGTERM: no gateway, results posted through the REST APIs of
+    every platform whose token is set (and the HTTP server, for pushed completions, when
+    ``HTTP_PORT`` is set). ``InstanceLocked`` (SQLite) as ``run``."""
+    if not configured(settings):
+        raise ConfigError(
+            "a worker posts results, and no platform is configured: set DISCORD_TOKEN "
+            "and/or SLACK_BOT_TOKEN + SLACK_APP_TOKEN."
+        )
+    pulse = Pulse(settings.health_max_age)
+    metrics = _metrics(settings)
+    with _one_process_per_sqlite(settings):
+        async with (
+            build(settings, heartbeat=_heartbeat(settings, pulse), metrics=metrics) as rt,
+            contextlib.AsyncExitStack() as ports,
+            http_server(settings, rt, pulse, metrics, engine=True),
+        ):
+            await open_ports(settings, rt.router, ports)
+            loop = asyncio.get_running_loop()
+            worker = asyncio.create_task(rt.worker.run(), name="worker")
+            closing: set[asyncio.Task[bool]] = set()
+            grace = settings.stop_grace_seconds
+
+            def on_sigterm() -> None:
+                # as `run`: the pass in flight and the background work finish within the
+                # grace, then the REST sessions close
+                if not closing:
+                    log.info("SIGTERM: closing (work in flight gets up to %g s)", grace)
+                    stop = finish_in_flight(rt.worker, worker, rt.engine.drain, grace)
+                    closing.add(loop.create_task(stop))
+
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+            try:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.shield(worker)
+                for task in list(closing):
+                    await task
+            finally:
+                with contextlib.suppress(NotImplementedError):
+                    loop.remove_signal_handler(signal.SIGTERM)
+                rt.worker.stop()
+                if not worker.done():
+                    await worker
+
+
+def _settings_or_exit(*, need_frontend: bool) -> Settings | int:
     load_dotenv(find_dotenv(usecwd=True))  # the working directory's .env, as documented
     try:
-        settings = from_env()
+        settings = from_env(need_frontend=need_frontend)
     except ConfigError as exc:
         sys.stderr.write(f"animate-bot: {exc.message}\n")
         return EXIT_CONFIG
-    slack = settings.slack
-    configure_logging(
-        settings.log_level,
-        secrets=(
-            settings.discord_token,
-            settings.dashscope.api_key,
-            settings.events_token,
-            slack.bot_token if slack else None,
-            slack.app_token if slack else None,
-        ),
-        log_format=settings.log_format,
-    )
+    configure_logging(settings.log_level, secrets=settings.secrets, log_format=settings.log_format)
     use_dev_endpoints(os.environ)
+    return settings
+
+
+def _run_until_done(main: Callable[[], Coroutine[Any, Any, None]]) -> int:
     try:
-        asyncio.run(run(settings, force_sync=args.sync))
+        asyncio.run(main())
     except KeyboardInterrupt:
         pass
     except instance_lock.InstanceLocked as exc:
@@ -204,4 +276,33 @@ def main(argv: list[str] | None = None) -> int:
     except SlackStartError as exc:
         sys.stderr.write(f"animate-bot: {exc}\n")
         return EXIT_CONFIG
+    except ConfigError as exc:
+        sys.stderr.write(f"animate-bot: {exc.message}\n")
+        return EXIT_CONFIG
     return 0
+
+
+def main_worker(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="animate-bot worker",
+        description="Run the job engine alone (no gateway); results go out through REST.",
+    )
+    parser.parse_args(argv)
+    settings = _settings_or_exit(need_frontend=False)
+    if isinstance(settings, int):
+        return settings
+    return _run_until_done(lambda: run_worker(settings))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="animate-bot run", description="Run the chat bot (Discord, Slack, or both)."
+    )
+    parser.add_argument(
+        "--sync", action="store_true", help="push the application commands to Discord now"
+    )
+    args = parser.parse_args(argv)
+    settings = _settings_or_exit(need_frontend=True)
+    if isinstance(settings, int):
+        return settings
+    return _run_until_done(lambda: run(settings, force_sync=args.sync))

@@ -82,6 +82,15 @@ class Settings:
     #: None: no Slack front-end in this process
     slack: SlackSettings | None = None
     database_path: Path = Path("data/animate.db")
+    #: a PostgreSQL URL: jobs live there and any number of processes share them (SQLite at
+    #: ``database_path`` otherwise, one process). May hold a password: never in ``repr``.
+    database_url: str | None = field(repr=False, default=None)
+    #: False (``ENGINE=off``): ``animate-bot run`` is a front-end only; workers run elsewhere
+    engine: bool = True
+    #: Discord sharding (``DISCORD_SHARD_COUNT`` / ``DISCORD_SHARD_IDS``): this process runs
+    #: ``shard_ids`` (all when None) of ``shard_count`` (Discord's recommendation when None)
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
     media_dir: Path = Path("data/media")
     dev_guild_id: int | None = None
     media_retention_days: float = 7.0
@@ -117,6 +126,85 @@ class Settings:
     health_max_age: float = 180.0
     stop_grace_seconds: float = 20.0
     log_format: str = "text"
+
+    @property
+    def state_dir(self) -> Path:
+        """Where this process keeps its own files (heartbeat, command-sync state): next to the
+        SQLite file, which with PostgreSQL only names this directory."""
+        return self.database_path.parent
+
+    @property
+    def secrets(self) -> tuple[str | None, ...]:
+        """Everything the logs must never show."""
+        password = urlsplit(self.database_url).password if self.database_url else None
+        slack = self.slack
+        return (
+            self.discord_token,
+            self.dashscope.api_key,
+            password,
+            self.events_token,
+            slack.bot_token if slack else None,
+            slack.app_token if slack else None,
+        )
+
+
+_PG_SCHEMES = ("postgresql://", "postgres://")
+_SWITCH = {"on": True, "true": True, "1": True, "yes": True}
+_SWITCH |= {"off": False, "false": False, "0": False, "no": False}
+#: far beyond any bot's need (Discord recommends one shard per 1000 guilds)
+MAX_SHARDS = 10_000
+
+
+def database_url(env: Mapping[str, str], problems: list[str]) -> str | None:
+    url = (env.get("DATABASE_URL") or "").strip()
+    if not url:
+        return None
+    if not url.startswith(_PG_SCHEMES):
+        # the URL itself may hold a password: never repeat it
+        problems.append(
+            "DATABASE_URL is not a PostgreSQL URL (postgresql://user:password@host:5432/dbname)"
+        )
+        return None
+    return url
+
+
+def engine_switch(env: Mapping[str, str], problems: list[str]) -> bool:
+    raw = (env.get("ENGINE") or "on").strip()
+    if raw.lower() not in _SWITCH:
+        problems.append(f"ENGINE={raw!r} is not on or off")
+        return True
+    return _SWITCH[raw.lower()]
+
+
+def _shards(
+    env: Mapping[str, str], problems: list[str]
+) -> tuple[int | None, tuple[int, ...] | None]:
+    raw_count = (env.get("DISCORD_SHARD_COUNT") or "").strip()
+    raw_ids = (env.get("DISCORD_SHARD_IDS") or "").strip()
+    count: int | None = None
+    if raw_count:
+        if not (raw_count.isascii() and raw_count.isdigit() and 1 <= int(raw_count) <= MAX_SHARDS):
+            problems.append(
+                f"DISCORD_SHARD_COUNT={raw_count!r} is not a whole number from 1 to {MAX_SHARDS}"
+            )
+            return None, None
+        count = int(raw_count)
+    if not raw_ids:
+        return count, None
+    if count is None:
+        problems.append(
+            "DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT (the total over all processes)"
+        )
+        return None, None
+    parts = [p.strip() for p in raw_ids.split(",")]
+    if not all(p.isascii() and p.isdigit() and int(p) < count for p in parts):
+        problems.append(
+            f"DISCORD_SHARD_IDS={raw_ids!r} is not a comma-separated list of shard numbers "
+            f"from 0 to {count - 1}"
+        )
+        return count, None
+    ids = tuple(sorted({int(p) for p in parts}))
+    return count, ids
 
 
 def _region(value: str | None) -> Region:
@@ -339,6 +427,14 @@ def from_env(env: Mapping[str, str] | None = None, *, need_frontend: bool = True
     if log_level not in LOG_LEVELS:
         problems.append(f"LOG_LEVEL={log_level!r} is not one of {', '.join(LOG_LEVELS)}")
     active_cap = whole(env, "LIMIT_USER_ACTIVE_JOBS", 3, high=10_000, problems=problems)
+    db_url = database_url(env, problems)
+    engine = engine_switch(env, problems)
+    if not engine and db_url is None and "DATABASE_URL" not in " ".join(problems):
+        problems.append(
+            "ENGINE=off needs DATABASE_URL: a front-end alone needs a worker process elsewhere "
+            "sharing its PostgreSQL database (SQLite serves one process)"
+        )
+    shard_count, shard_ids = _shards(env, problems)
     overrides = price_overrides_from_env(env, problems)
     daily = whole(env, "LIMIT_USER_DAILY_SECONDS", 0, high=MAX_WHOLE, problems=problems)
     budget = number(
@@ -364,6 +460,10 @@ def from_env(env: Mapping[str, str] | None = None, *, need_frontend: bool = True
         limit_guild_monthly_budget=budget,
         limit_cooldown_seconds=cooldown,
         log_level=log_level,
+        database_url=db_url,
+        engine=engine,
+        shard_count=shard_count,
+        shard_ids=shard_ids,
         price_overrides=overrides,
         http_port=http_port,
         http_host=http_host,

@@ -86,7 +86,27 @@ SETTINGS: tuple[SettingDoc, ...] = (
         "a PostgreSQL URL instead of SQLite, shared by several processes (see Scaling out)",
     ),
     SettingDoc(
-        "MEDIA_DIR", "", "where inputs and videos go (default: `media/` next to the database)"
+        "MEDIA_DIR",
+        "",
+        "where inputs and videos go (default: `media/` next to the database); shared by every "
+        "process with PostgreSQL",
+    ),
+    # ---- process roles (PostgreSQL)
+    SettingDoc(
+        "ENGINE",
+        "on",
+        "`off` makes `animate-bot run` a front-end only, whose jobs `animate-bot worker` "
+        "processes run (needs `DATABASE_URL`)",
+    ),
+    SettingDoc(
+        "DISCORD_SHARD_COUNT",
+        "",
+        "Discord sharding: the total number of shards over all processes (1–10000)",
+    ),
+    SettingDoc(
+        "DISCORD_SHARD_IDS",
+        "",
+        "the comma-separated shard ids this process runs (all when unset; needs the count)",
     ),
     SettingDoc("MEDIA_RETENTION_DAYS", "7", "days a delivered video is kept on disk (0–36500)"),
     # ---- limits

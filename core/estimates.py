@@ -5,11 +5,16 @@ facade's views (a job's ETA), so both read the same belief. The math is in ``cor
 a :class:`~core.polling.Belief` per (model, resolution, duration), persisted as the store's
 three-number ``DurationStats`` (count, mean and variance of log-seconds), and the hedged
 :class:`~core.polling.Forecast` derived from it and the catalog's prior.
+
+The statistics live in the store, shared by every process: learning re-reads them first, and a
+cached belief is read again after ``refresh`` seconds, so a process that never learns (a
+front-end alone) follows what the workers learn.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from datetime import datetime
 
 from core.domain.catalog import find_model
@@ -42,13 +47,18 @@ def _belief(stats: DurationStats | None) -> Belief | None:
 
 
 class Durations:
-    def __init__(self, store: JobStore) -> None:
+    def __init__(self, store: JobStore, *, refresh: float = 300.0) -> None:
         self.store = store
+        self.refresh = refresh
         self._beliefs: dict[DurationKey, Belief | None] = {}
+        #: when each key was read (monotonic seconds: a cache age, not a time of the engine)
+        self._read_at: dict[DurationKey, float] = {}
 
     async def _belief_of(self, key: DurationKey) -> Belief | None:
-        if key not in self._beliefs:
+        read_at = self._read_at.get(key)
+        if read_at is None or time.monotonic() - read_at > self.refresh:
             self._beliefs[key] = _belief(await self.store.get_duration_stats(key))
+            self._read_at[key] = time.monotonic()
         return self._beliefs[key]
 
     async def forecast_for(self, job: JobRecord) -> Forecast:
@@ -71,7 +81,10 @@ class Durations:
         if took is None or not 0 < took < _PLAUSIBLE:
             return
         key = key_of(job)
-        belief = observe(await self._belief_of(key), took, prior_of(job))
+        # re-read: other workers learn into the same row (fold into theirs, never over it)
+        stored = _belief(await self.store.get_duration_stats(key))
+        belief = observe(stored, took, prior_of(job))
         self._beliefs[key] = belief
+        self._read_at[key] = time.monotonic()
         stats = DurationStats(belief.samples, belief.log_mean, belief.log_var)
         await self.store.save_duration_stats(key, stats, now)

@@ -1,16 +1,23 @@
 """The ports of the core, in one place: what it needs from the outside world.
 
-``VideoProvider`` (``providers.dashscope`` implements it), ``JobStore`` (``storage.sqlite``; a
-PostgreSQL store later), ``DeliveryPort`` (one per chat front-end, registered in the engine's
+``VideoProvider`` (``providers.dashscope`` implements it), ``JobStore`` (``storage.sqlite`` and
+``storage.postgres``), ``AccountLimits`` (the account's rate windows, shared by every process
+that calls DashScope), ``DeliveryPort`` (one per chat front-end, registered in the engine's
 ``DeliveryRouter`` under its ``ChatRef.platform``) and ``Clock``.
+
+Several worker processes may share one store (PostgreSQL): a worker advances a job only while it
+holds the job's *lease* (``Lease``: an owner and an expiry on the engine's clock), taken by the
+``claim_*`` methods, renewed while it works and released after its tick. A worker that dies
+simply stops renewing: its jobs are claimable again once the lease expires.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Coroutine, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from core.domain.catalog import Model
 from core.domain.durations import DurationKey, DurationStats
@@ -41,6 +48,33 @@ class DeliveryError(Exception):
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+
+
+class TaskTakenError(Exception):
+    """A write would give a job a task id another job already holds (``task_id`` is unique):
+    nothing was written. Both stores raise this one type, whatever their driver raised."""
+
+    def __init__(self, task_id: str | None) -> None:
+        super().__init__(f"task {task_id} already belongs to another job")
+        self.task_id = task_id
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """One worker's claim on the jobs it works on: ``owner`` (unique per process) until
+    ``until`` (the engine's clock, never the database server's, so fake clocks work)."""
+
+    owner: str
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SlotCap:
+    """At most ``limit`` jobs of ``model`` in ``statuses``: the account's concurrent tasks."""
+
+    model: str
+    limit: int
+    statuses: frozenset[JobStatus]
 
 
 class DeliveryPort(Protocol):
@@ -150,7 +184,8 @@ class JobStore(Protocol):
         ``old.version``, and bump the version; return the row as written, or None (nothing
         written) when someone else wrote it first. Use ``core.rows.update`` to re-read
         and re-apply a change instead of losing it. ``durable``: the write survives a power
-        cut once this returns (used for the marker written before a create leaves)."""
+        cut once this returns (used for the marker written before a create leaves).
+        ``TaskTakenError`` when ``new.task_id`` belongs to another job."""
         ...
 
     async def due_jobs(
@@ -159,8 +194,75 @@ class JobStore(Protocol):
         """Jobs in ``statuses`` whose ``next_at`` is due, oldest first (indexed)."""
         ...
 
-    async def next_due(self, statuses: Iterable[JobStatus]) -> datetime | None:
-        """The earliest ``next_at`` among jobs in ``statuses``."""
+    async def next_due(
+        self, statuses: Iterable[JobStatus], *, owner: str | None = None
+    ) -> datetime | None:
+        """The earliest ``next_at`` among jobs in ``statuses``; given ``owner``, a job another
+        owner holds counts from when its lease ends (``owner`` cannot claim it before)."""
+        ...
+
+    # ------------------------------------------------------------------ leases (issue 13)
+    async def claim_due(
+        self, now: datetime, statuses: Iterable[JobStatus], *, lease: Lease, limit: int
+    ) -> list[JobRecord]:
+        """``due_jobs``, taking the lease of every row returned: only rows nobody else holds
+        (no lease, an expired one, or ``lease.owner``'s own), oldest first. Rows another
+        transaction is claiming at this very moment are skipped, never waited for."""
+        ...
+
+    async def claim_deliverable(
+        self, now: datetime, *, lease: Lease, limit: int
+    ) -> list[JobRecord]:
+        """``deliverable_jobs``, claimed the same way."""
+        ...
+
+    async def claim_uploads(
+        self, now: datetime, *, fresh_until: datetime, lease: Lease, limit: int
+    ) -> list[JobRecord]:
+        """``uploads_due``, claimed the same way."""
+        ...
+
+    async def claim_stale(
+        self, now: datetime, statuses: Iterable[JobStatus], *, lease: Lease, limit: int
+    ) -> list[JobRecord]:
+        """Jobs in ``statuses`` whose lease is missing or expired (due or not): work a dead
+        worker left half done (a create it was sending). Never ``lease.owner``'s live ones."""
+        ...
+
+    async def renew_leases(self, owner: str, until: datetime) -> int:
+        """Extend every lease ``owner`` holds to ``until``; how many."""
+        ...
+
+    async def release_leases(self, owner: str, *, keep: Collection[int] = ()) -> int:
+        """Let go of every lease ``owner`` holds except on ``keep``; how many."""
+        ...
+
+    async def clear_leases(self) -> int:
+        """Drop every lease and role; how many leases (only when every other holder is known
+        dead: SQLite's one process at startup, under its instance lock)."""
+        ...
+
+    async def save_within(
+        self,
+        old: JobRecord,
+        new: JobRecord,
+        cap: SlotCap,
+        *,
+        lease: Lease,
+        now: datetime,
+        durable: bool = False,
+    ) -> JobRecord | None:
+        """``save`` taking one of ``cap``'s slots and the row's lease, as one atomic step:
+        written only if the row is still at ``old.version``, nobody else holds its lease at
+        ``now`` and
+        fewer than ``cap.limit`` jobs of ``cap.model`` are in ``cap.statuses`` (counted under a
+        lock every process takes, so two workers cannot both take the last slot). None when
+        refused; the caller re-reads the row to tell a conflict from full slots."""
+        ...
+
+    async def take_role(self, role: str, lease: Lease, now: datetime) -> bool:
+        """Hold ``role`` (e.g. the one worker that sweeps the task list) until
+        ``lease.until``: True when ``lease.owner`` holds it now (taken, or renewed)."""
         ...
 
     async def submitted_since(self, since: datetime) -> list[JobRecord]:
@@ -241,3 +343,30 @@ class JobStore(Protocol):
         stored value is still ``expected`` (None: not set). False when someone changed it
         first (the caller re-reads and re-applies its edit)."""
         ...
+
+
+class AccountLimits(Protocol):
+    """The account's rolling rate windows (task queries, submits per model) and throttling
+    pauses, shared by every process that talks to DashScope for the account.
+
+    One process alone keeps them in memory (``core.engine.limits.LocalLimits``); several keep
+    them in the database (``storage.postgres``). Times are the engine's clock.
+    """
+
+    async def take(self, key: str, now: datetime, *, limit: int, window: float) -> datetime | None:
+        """Count one event in ``key``'s window if fewer than ``limit`` happened in the last
+        ``window`` seconds: None when counted, else the earliest time one would be."""
+        ...
+
+    async def pause(self, key: str, until: datetime) -> None:
+        """Hold ``key`` until ``until`` (DashScope throttled it); a later pause never shortens
+        an earlier one."""
+        ...
+
+    async def pauses(self, now: datetime) -> dict[str, datetime]:
+        """Every key held beyond ``now``, with the end of its pause."""
+        ...
+
+
+#: ``listen(wake)`` calls ``wake()`` whenever another process records new work, until canceled
+Listen = Callable[[Callable[[], None]], Coroutine[Any, Any, None]]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from core.domain.records import Change, JobRecord
-from core.ports import JobStore
+from core.ports import JobStore, TaskTakenError
 
 log = logging.getLogger(__name__)
 
@@ -24,15 +24,20 @@ async def update(
     ``deliver_at`` are recomputed from the fresh copy), or returns None to give up. A change is
     re-applied only while the row is still in the status the writer started from: a step that
     finds its job moved on (canceled, failed, already downloaded) gives up rather than act on
-    a state it did not see. Returns the row as written, or None. ``durable``: see
-    ``JobStore.save``.
+    a state it did not see. Returns the row as written, or None (also when the change would
+    give the job a task another job holds). ``durable``: see ``JobStore.save``.
     """
     expected = job.status
     for _ in range(tries):
         new = change(job)
         if new is None:
             return None
-        saved = await store.save(job, new, durable=durable)
+        try:
+            saved = await store.save(job, new, durable=durable)
+        except TaskTakenError as exc:
+            # two jobs can never share a task (the key refused it): this change cannot be made
+            log.error("job %d: %s; change dropped", job.id, exc)
+            return None
         if saved is not None:
             return saved
         fresh = await store.get_job(job.id)

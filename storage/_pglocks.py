@@ -17,3 +17,7 @@ USER_CAP = _BASE + 2
 #: per-server monthly budget: (GUILD_BUDGET, hashtext(platform || ':' || guild)), guild '' for
 #: direct messages; always taken after USER_CAP, held for one insert
 GUILD_BUDGET = _BASE + 3
+#: per-model concurrency slots: (SLOTS, hashtext(model)), held while a create takes a slot
+SLOTS = _BASE + 4
+#: the account's rate windows: (LIMITER, hashtext(key)), held while one event is counted
+LIMITER = _BASE + 5

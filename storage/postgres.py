@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -36,14 +36,26 @@ from core.domain.durations import DurationKey, DurationStats
 from core.domain.jobs import JobStatus
 from core.domain.quota import Quota
 from core.domain.records import JobRecord
-from storage import _charges, _pglocks
-from storage._columns import COLUMNS, from_values, to_values, utc
+from storage import _charges, _pglocks, _pgnotify
+from storage._columns import to_values, utc
+from storage._pgleases import PgLeases
+from storage._pglimits import PostgresLimits
 from storage._pgmigrate import migrate
+from storage._pgrows import (
+    COLS,
+    DURABLE,
+    SELECT,
+    VALUES,
+    Pool,
+    assignments,
+    changes,
+    record,
+    status_values,
+    task_id_checked,
+)
 from storage.postgres_controls import PostgresControls, ledger_query, ledger_sql
 
 log = logging.getLogger(__name__)
-
-Pool = AsyncConnectionPool[AsyncConnection[TupleRow]]
 
 
 async def _configure(conn: AsyncConnection[TupleRow]) -> None:
@@ -51,18 +63,15 @@ async def _configure(conn: AsyncConnection[TupleRow]) -> None:
     conn.adapters.register_dumper(dict, JsonbDumper)
 
 
-_COLS = sql.SQL(", ").join(sql.Identifier(c) for c in COLUMNS)
-_VALUES = sql.SQL(", ").join(sql.Placeholder() for _ in COLUMNS)
-_SELECT = sql.SQL("SELECT id, {} FROM jobs ").format(_COLS)
-_INSERT = sql.SQL("INSERT INTO jobs ({}) VALUES ({}) RETURNING id").format(_COLS, _VALUES)
+_INSERT = sql.SQL("INSERT INTO jobs ({}) VALUES ({}) RETURNING id").format(COLS, VALUES)
 # INSERT … SELECT … WHERE: the row goes in only if the sums (taken under the locks) fit
-_INSERT_WITHIN = sql.SQL("INSERT INTO jobs ({}) SELECT {} WHERE ").format(_COLS, _VALUES)
+_INSERT_WITHIN = sql.SQL("INSERT INTO jobs ({}) SELECT {} WHERE ").format(COLS, VALUES)
 # two users (or servers) whose keys hash alike merely queue behind each other: harmless
 _LOCK = "SELECT pg_advisory_xact_lock(%s, hashtext(%s::text || ':' || %s::text))"
-# 'off' is the only setting under which a commit returns before its WAL is flushed locally
-_DURABLE = (
-    "SELECT set_config('synchronous_commit', 'on', true) "
-    "WHERE current_setting('synchronous_commit') = 'off'"
+# a job another owner holds is claimable only once its lease ends: that is when it is due for us
+_NEXT_DUE = (
+    "SELECT min(CASE WHEN lease_owner IS NOT NULL AND lease_owner <> %s AND lease_until > next_at "
+    "THEN lease_until ELSE next_at END) FROM jobs WHERE next_at IS NOT NULL AND status = ANY(%s)"
 )
 
 # one statement, whatever the number of rows; each CASE repeats its WHERE half
@@ -75,19 +84,22 @@ _SCHEDULE_UNSCHEDULED = (
 )
 
 
-def _record(row: TupleRow) -> JobRecord:
-    return from_values(int(row[0]), dict(zip(COLUMNS, row[1:], strict=True)))
+class PostgresJobStore(PgLeases, PostgresControls):
+    """``JobStore`` over a connection pool; ``async with PostgresJobStore.open(url)``.
 
+    ``limits`` are the account's rate windows in the same database (``core.ports.AccountLimits``)
+    and ``listen`` wakes a worker when any process records a job."""
 
-def _statuses(statuses: Iterable[JobStatus]) -> list[str]:
-    return [s.value for s in statuses]
-
-
-class PostgresJobStore(PostgresControls):
-    """``JobStore`` over a connection pool; ``async with PostgresJobStore.open(url)``."""
-
-    def __init__(self, pool: Pool) -> None:
+    def __init__(self, pool: Pool, url: str = "") -> None:
         self._pool = pool
+        self._url = url
+        self.limits = PostgresLimits(pool)
+
+    async def listen(
+        self, wake: Callable[[], None], *, listening: Callable[[], None] | None = None
+    ) -> None:
+        """Call ``wake()`` whenever a job is inserted, by any process; runs until canceled."""
+        await _pgnotify.listen(self._url, wake, listening=listening)
 
     @classmethod
     @asynccontextmanager
@@ -120,14 +132,14 @@ class PostgresJobStore(PostgresControls):
         )
         try:
             await pool.open(wait=True, timeout=pool_timeout)
-            yield cls(pool)
+            yield cls(pool, url)
         finally:
             await pool.close()
 
     async def _fetch(self, query: sql.Composed, params: Sequence[Any] = ()) -> list[JobRecord]:
         async with self._pool.connection() as conn:
             cur = await conn.execute(query, params)
-            return [_record(r) for r in await cur.fetchall()]
+            return [record(r) for r in await cur.fetchall()]
 
     async def _one(self, query: sql.Composed | str, params: Sequence[Any] = ()) -> Any:
         """The first column of the first row (None when there is none)."""
@@ -137,7 +149,8 @@ class PostgresJobStore(PostgresControls):
         return None if row is None else row[0]
 
     async def insert_job(self, job: JobRecord) -> JobRecord:
-        new_id = await self._one(_INSERT, list(to_values(job).values()))
+        async with task_id_checked(job.task_id):
+            new_id = await self._one(_INSERT, list(to_values(job).values()))
         return dataclasses.replace(job, id=int(new_id))
 
     async def insert_job_within(self, job: JobRecord, quota: Quota) -> JobRecord | None:
@@ -146,7 +159,11 @@ class PostgresJobStore(PostgresControls):
         )
         query = _INSERT_WITHIN + ledger_query(where) + sql.SQL(" RETURNING id")
         lim = quota.limits
-        async with self._pool.connection() as conn, conn.transaction():
+        async with (
+            task_id_checked(job.task_id),
+            self._pool.connection() as conn,
+            conn.transaction(),
+        ):
             # Under READ COMMITTED two inserts could each count before the other commits: the
             # requester's lock (then the server's, always in this order: no deadlock) makes
             # them take turns, and each counts what the previous one committed.
@@ -162,31 +179,28 @@ class PostgresJobStore(PostgresControls):
     async def count_active(self, platform: str, user: str, statuses: Iterable[JobStatus]) -> int:
         found = await self._one(
             "SELECT count(*) FROM jobs WHERE platform = %s AND user_id = %s AND status = ANY(%s)",
-            (platform, user, _statuses(statuses)),
+            (platform, user, status_values(statuses)),
         )
         return int(found)
 
     async def get_job(self, job_id: int) -> JobRecord | None:
-        rows = await self._fetch(_SELECT + sql.SQL("WHERE id = %s"), (job_id,))
+        rows = await self._fetch(SELECT + sql.SQL("WHERE id = %s"), (job_id,))
         return rows[0] if rows else None
 
     async def save(
         self, old: JobRecord, new: JobRecord, *, durable: bool = False
     ) -> JobRecord | None:
-        if old.id != new.id:
-            raise ValueError("save() compares two versions of the same job")
-        before, after = to_values(old), to_values(new)
-        changed = {k: v for k, v in after.items() if k != "version" and before[k] != v}
+        changed = changes(old, new)
         if not changed:
             return dataclasses.replace(new, version=old.version)
         query = sql.SQL(
             "UPDATE jobs SET {}, version = version + 1 WHERE id = %s AND version = %s"
-        ).format(sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(k)) for k in changed))
+        ).format(assignments(changed))
         params = [*changed.values(), new.id, old.version]
-        async with self._pool.connection() as conn:
+        async with task_id_checked(new.task_id), self._pool.connection() as conn:
             if durable:
                 async with conn.transaction():
-                    await conn.execute(_DURABLE)
+                    await conn.execute(DURABLE)
                     cur = await conn.execute(query, params)
             else:
                 cur = await conn.execute(query, params)
@@ -197,30 +211,35 @@ class PostgresJobStore(PostgresControls):
         self, now: datetime, statuses: Iterable[JobStatus], *, limit: int
     ) -> list[JobRecord]:
         return await self._fetch(
-            _SELECT
+            SELECT
             + sql.SQL(
                 "WHERE next_at IS NOT NULL AND next_at <= %s AND status = ANY(%s) "
                 "ORDER BY next_at LIMIT %s"
             ),
-            (now, _statuses(statuses), limit),
+            (now, status_values(statuses), limit),
         )
 
-    async def next_due(self, statuses: Iterable[JobStatus]) -> datetime | None:
-        found = await self._one(
-            "SELECT min(next_at) FROM jobs WHERE next_at IS NOT NULL AND status = ANY(%s)",
-            (_statuses(statuses),),
-        )
+    async def next_due(
+        self, statuses: Iterable[JobStatus], *, owner: str | None = None
+    ) -> datetime | None:
+        if owner is None:
+            found = await self._one(
+                "SELECT min(next_at) FROM jobs WHERE next_at IS NOT NULL AND status = ANY(%s)",
+                (status_values(statuses),),
+            )
+        else:
+            found = await self._one(_NEXT_DUE, (owner, status_values(statuses)))
         return utc(found)
 
     async def submitted_since(self, since: datetime) -> list[JobRecord]:
         return await self._fetch(
-            _SELECT + sql.SQL("WHERE submit_started_at IS NOT NULL AND submit_started_at >= %s"),
+            SELECT + sql.SQL("WHERE submit_started_at IS NOT NULL AND submit_started_at >= %s"),
             (since,),
         )
 
     async def deliverable_jobs(self, now: datetime, *, limit: int) -> list[JobRecord]:
         return await self._fetch(
-            _SELECT
+            SELECT
             + sql.SQL(
                 "WHERE deliver_at IS NOT NULL AND deliver_at <= %s ORDER BY deliver_at LIMIT %s"
             ),
@@ -229,12 +248,12 @@ class PostgresJobStore(PostgresControls):
 
     async def jobs_with_status(self, statuses: Iterable[JobStatus]) -> list[JobRecord]:
         return await self._fetch(
-            _SELECT + sql.SQL("WHERE status = ANY(%s) ORDER BY id"), (_statuses(statuses),)
+            SELECT + sql.SQL("WHERE status = ANY(%s) ORDER BY id"), (status_values(statuses),)
         )
 
     async def job_for_task(self, task_id: str) -> JobRecord | None:
         rows = await self._fetch(
-            _SELECT + sql.SQL("WHERE task_id = %s ORDER BY id LIMIT 1"), (task_id,)
+            SELECT + sql.SQL("WHERE task_id = %s ORDER BY id LIMIT 1"), (task_id,)
         )
         return rows[0] if rows else None
 
@@ -246,7 +265,7 @@ class PostgresJobStore(PostgresControls):
         deliverable: Iterable[JobStatus],
     ) -> int:
         # one statement, whatever the number of rows (see the SQLite store)
-        params = {"active": _statuses(due), "waiting": _statuses(deliverable), "now": now}
+        params = {"active": status_values(due), "waiting": status_values(deliverable), "now": now}
         async with self._pool.connection() as conn:
             cur = await conn.execute(_SCHEDULE_UNSCHEDULED, params)
             return int(cur.rowcount)
@@ -255,7 +274,7 @@ class PostgresJobStore(PostgresControls):
         self, now: datetime, *, fresh_until: datetime, limit: int
     ) -> list[JobRecord]:
         return await self._fetch(
-            _SELECT
+            SELECT
             + sql.SQL(
                 "WHERE status = %s AND next_at IS NOT NULL AND next_at <= %s AND ("
                 "(audio_path IS NOT NULL AND (audio_url IS NULL OR audio_url_expires_at IS NULL "
@@ -278,7 +297,7 @@ class PostgresJobStore(PostgresControls):
         async with self._pool.connection() as conn:
             cur = await conn.execute(
                 "SELECT model, count(*) FROM jobs WHERE status = ANY(%s) GROUP BY model",
-                (_statuses(statuses),),
+                (status_values(statuses),),
             )
             return {str(r[0]): int(r[1]) for r in await cur.fetchall()}
 
@@ -293,13 +312,13 @@ class PostgresJobStore(PostgresControls):
 
     async def recent_jobs(self, platform: str, user: str, limit: int) -> list[JobRecord]:
         return await self._fetch(
-            _SELECT + sql.SQL("WHERE platform = %s AND user_id = %s ORDER BY id DESC LIMIT %s"),
+            SELECT + sql.SQL("WHERE platform = %s AND user_id = %s ORDER BY id DESC LIMIT %s"),
             (platform, user, limit),
         )
 
     async def purgeable_jobs(self, before: datetime, *, limit: int) -> list[JobRecord]:
         return await self._fetch(
-            _SELECT
+            SELECT
             + sql.SQL(
                 "WHERE NOT media_purged AND delivered_at IS NOT NULL AND delivered_at < %s "
                 "ORDER BY delivered_at LIMIT %s"

@@ -14,110 +14,35 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import aiosqlite
 
 from core.domain.durations import DurationKey, DurationStats
-from core.domain.jobs import ChatRef, JobSpec, JobStatus
+from core.domain.jobs import JobStatus
 from core.domain.quota import Quota
 from core.domain.records import JobRecord
 from storage import _charges
+from storage._sqliteleases import SqliteLeases
+from storage._sqliterows import SELECT, dt, from_row, task_id_checked, to_row
 from storage.migrate import migrate
 from storage.sqlite_controls import SqliteControls, ledger_sql
 
 log = logging.getLogger(__name__)
 
-_SPEC = {f.name: f.name for f in dataclasses.fields(JobSpec)}
-_CHAT = {
-    "platform": "platform",
-    "user": "user_id",
-    "channel": "channel_id",
-    "guild": "guild_id",
-    "thread": "thread_id",
-    "status_message": "status_message_id",
-    "locale": "locale",
-}
-_BOOL_SPEC = {"prompt_extend", "watermark", "sound"}
-_PLAIN = [
-    f.name
-    for f in dataclasses.fields(JobRecord)
-    if f.name not in {"id", "spec", "chat", "status", "media_purged", "error_params"}
-]
-_TIMES = {
-    f.name
-    for f in dataclasses.fields(JobRecord)
-    if f.name.endswith("_at") and f.name not in {"attempts", "delivery_attempts"}
-}
-#: every column of ``jobs`` except ``id``
-COLUMNS: tuple[str, ...] = (
-    "status",
-    *_SPEC.values(),
-    *_CHAT.values(),
-    *_PLAIN,
-    "media_purged",
-    "error_params",
+# a job another owner holds is claimable only once its lease ends: that is when it is due for us
+_HELD_UNTIL = (
+    "CASE WHEN lease_owner IS NOT NULL AND lease_owner <> ? AND lease_until > next_at "
+    "THEN lease_until ELSE next_at END"
 )
-_SELECT = "SELECT id, " + ", ".join(COLUMNS) + " FROM jobs"  # noqa: S608 - fixed column names
 
 
-def _ts(value: datetime | None) -> float | None:
-    return None if value is None else value.timestamp()
-
-
-def _dt(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
-
-
-def to_row(job: JobRecord) -> dict[str, Any]:
-    """Column → SQL value for every column except ``id``."""
-    row: dict[str, Any] = {
-        "status": job.status.value,
-        "media_purged": int(job.media_purged),
-        # sorted keys: the same parameters always give the same text (``save`` compares rows)
-        "error_params": json.dumps(dict(job.error_params), sort_keys=True, default=str)
-        if job.error_params
-        else None,
-    }
-    for name, col in _SPEC.items():
-        value = getattr(job.spec, name)
-        row[col] = int(value) if name in _BOOL_SPEC else value
-    for name, col in _CHAT.items():
-        row[col] = getattr(job.chat, name)
-    for name in _PLAIN:
-        value = getattr(job, name)
-        row[name] = _ts(value) if name in _TIMES else value
-    return row
-
-
-def from_row(row: aiosqlite.Row) -> JobRecord:
-    spec_kw: dict[str, Any] = {
-        name: (bool(row[col]) if name in _BOOL_SPEC else row[col]) for name, col in _SPEC.items()
-    }
-    chat_kw: dict[str, Any] = {name: row[col] for name, col in _CHAT.items()}
-    plain: dict[str, Any] = {
-        name: (_dt(row[name]) if name in _TIMES else row[name]) for name in _PLAIN
-    }
-    params = json.loads(row["error_params"]) if row["error_params"] else {}
-    return JobRecord(
-        id=int(row["id"]),
-        status=JobStatus(row["status"]),
-        spec=JobSpec(**spec_kw),
-        chat=ChatRef(**chat_kw),
-        media_purged=bool(row["media_purged"]),
-        error_params=MappingProxyType(params),
-        **plain,
-    )
-
-
-class SqliteJobStore(SqliteControls):
+class SqliteJobStore(SqliteLeases, SqliteControls):
     """``JobStore`` over one aiosqlite connection; ``async with SqliteJobStore.open(path)``."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:
@@ -159,7 +84,7 @@ class SqliteJobStore(SqliteControls):
             f"INSERT INTO jobs ({', '.join(row)}) VALUES ({', '.join('?' for _ in row)}) "  # noqa: S608 - column names come from COLUMNS, values are bound
             "RETURNING id"
         )
-        async with self._db.execute(sql, list(row.values())) as cur:
+        async with task_id_checked(job.task_id), self._db.execute(sql, list(row.values())) as cur:
             got = await cur.fetchone()
         assert got is not None  # noqa: S101 - RETURNING always yields the new row
         return dataclasses.replace(job, id=int(got[0]))
@@ -176,7 +101,8 @@ class SqliteJobStore(SqliteControls):
             f"INSERT INTO jobs ({', '.join(row)}) SELECT {', '.join('?' for _ in row)} "
             f"WHERE {where.sql()} RETURNING id"
         )
-        async with self._db.execute(sql, [*row.values(), *where.params]) as cur:
+        params = [*row.values(), *where.params]
+        async with task_id_checked(job.task_id), self._db.execute(sql, params) as cur:
             got = await cur.fetchone()
         return None if got is None else dataclasses.replace(job, id=int(got[0]))
 
@@ -190,7 +116,7 @@ class SqliteJobStore(SqliteControls):
         return int(row[0]) if row else 0
 
     async def get_job(self, job_id: int) -> JobRecord | None:
-        rows = await self._fetch(_SELECT + " WHERE id = ?", (job_id,))
+        rows = await self._fetch(SELECT + " WHERE id = ?", (job_id,))
         return rows[0] if rows else None
 
     async def save(
@@ -205,15 +131,16 @@ class SqliteJobStore(SqliteControls):
         sets = ", ".join(f"{k} = ?" for k in changed)
         sql = f"UPDATE jobs SET {sets}, version = version + 1 WHERE id = ? AND version = ?"  # noqa: S608 - column names come from COLUMNS, values are bound
         params = [*changed.values(), new.id, old.version]
-        if durable:
-            async with self._durable:
-                await self._db.execute("PRAGMA synchronous = FULL")
-                try:
-                    written = await self._update(sql, params)
-                finally:
-                    await self._db.execute("PRAGMA synchronous = NORMAL")
-        else:
-            written = await self._update(sql, params)
+        async with task_id_checked(new.task_id):
+            if durable:
+                async with self._durable:
+                    await self._db.execute("PRAGMA synchronous = FULL")
+                    try:
+                        written = await self._update(sql, params)
+                    finally:
+                        await self._db.execute("PRAGMA synchronous = NORMAL")
+            else:
+                written = await self._update(sql, params)
         return dataclasses.replace(new, version=old.version + 1) if written else None
 
     async def _update(self, sql: str, params: Sequence[Any]) -> bool:
@@ -226,28 +153,32 @@ class SqliteJobStore(SqliteControls):
         wanted = [s.value for s in statuses]
         marks = ", ".join("?" for _ in wanted)
         return await self._fetch(
-            f"{_SELECT} WHERE next_at IS NOT NULL AND next_at <= ? AND status IN ({marks}) "
+            f"{SELECT} WHERE next_at IS NOT NULL AND next_at <= ? AND status IN ({marks}) "
             "ORDER BY next_at LIMIT ?",
             (now.timestamp(), *wanted, limit),
         )
 
-    async def next_due(self, statuses: Iterable[JobStatus]) -> datetime | None:
+    async def next_due(
+        self, statuses: Iterable[JobStatus], *, owner: str | None = None
+    ) -> datetime | None:
         wanted = [s.value for s in statuses]
         marks = ", ".join("?" for _ in wanted)
-        sql = f"SELECT MIN(next_at) FROM jobs WHERE next_at IS NOT NULL AND status IN ({marks})"  # noqa: S608 - only placeholders are interpolated
-        async with self._db.execute(sql, wanted) as cur:
+        when = "next_at" if owner is None else _HELD_UNTIL
+        lead = [] if owner is None else [owner]
+        sql = f"SELECT MIN({when}) FROM jobs WHERE next_at IS NOT NULL AND status IN ({marks})"  # noqa: S608 - only placeholders and a constant are interpolated
+        async with self._db.execute(sql, [*lead, *wanted]) as cur:
             row = await cur.fetchone()
-        return _dt(row[0]) if row and row[0] is not None else None
+        return dt(row[0]) if row and row[0] is not None else None
 
     async def submitted_since(self, since: datetime) -> list[JobRecord]:
         return await self._fetch(
-            f"{_SELECT} WHERE submit_started_at IS NOT NULL AND submit_started_at >= ?",
+            f"{SELECT} WHERE submit_started_at IS NOT NULL AND submit_started_at >= ?",
             (since.timestamp(),),
         )
 
     async def deliverable_jobs(self, now: datetime, *, limit: int) -> list[JobRecord]:
         return await self._fetch(
-            f"{_SELECT} WHERE deliver_at IS NOT NULL AND deliver_at <= ? "
+            f"{SELECT} WHERE deliver_at IS NOT NULL AND deliver_at <= ? "
             "ORDER BY deliver_at LIMIT ?",
             (now.timestamp(), limit),
         )
@@ -255,10 +186,10 @@ class SqliteJobStore(SqliteControls):
     async def jobs_with_status(self, statuses: Iterable[JobStatus]) -> list[JobRecord]:
         wanted = [s.value for s in statuses]
         marks = ", ".join("?" for _ in wanted)
-        return await self._fetch(f"{_SELECT} WHERE status IN ({marks}) ORDER BY id", wanted)
+        return await self._fetch(f"{SELECT} WHERE status IN ({marks}) ORDER BY id", wanted)
 
     async def job_for_task(self, task_id: str) -> JobRecord | None:
-        rows = await self._fetch(_SELECT + " WHERE task_id = ? ORDER BY id LIMIT 1", (task_id,))
+        rows = await self._fetch(SELECT + " WHERE task_id = ? ORDER BY id LIMIT 1", (task_id,))
         return rows[0] if rows else None
 
     async def schedule_unscheduled(
@@ -288,7 +219,7 @@ class SqliteJobStore(SqliteControls):
         self, now: datetime, *, fresh_until: datetime, limit: int
     ) -> list[JobRecord]:
         return await self._fetch(
-            f"{_SELECT} WHERE status = ? AND next_at IS NOT NULL AND next_at <= ? AND ("
+            f"{SELECT} WHERE status = ? AND next_at IS NOT NULL AND next_at <= ? AND ("
             "(audio_path IS NOT NULL AND (audio_url IS NULL OR audio_url_expires_at IS NULL "
             "OR audio_url_expires_at < ?)) OR (clip_path IS NOT NULL AND (clip_url IS NULL "
             "OR clip_url_expires_at IS NULL OR clip_url_expires_at < ?))) "
@@ -329,13 +260,13 @@ class SqliteJobStore(SqliteControls):
 
     async def recent_jobs(self, platform: str, user: str, limit: int) -> list[JobRecord]:
         return await self._fetch(
-            f"{_SELECT} WHERE platform = ? AND user_id = ? ORDER BY id DESC LIMIT ?",
+            f"{SELECT} WHERE platform = ? AND user_id = ? ORDER BY id DESC LIMIT ?",
             (platform, user, limit),
         )
 
     async def purgeable_jobs(self, before: datetime, *, limit: int) -> list[JobRecord]:
         return await self._fetch(
-            f"{_SELECT} WHERE media_purged = 0 AND delivered_at IS NOT NULL "
+            f"{SELECT} WHERE media_purged = 0 AND delivered_at IS NOT NULL "
             "AND delivered_at < ? ORDER BY delivered_at LIMIT ?",
             (before.timestamp(), limit),
         )

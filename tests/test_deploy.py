@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.__main__ import USAGE
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,10 +90,6 @@ def test_every_command_it_runs_works_here(command: tuple[str, ...]) -> None:
     assert done.returncode == 0, done.stderr
     assert "usage:" in done.stdout
     if command[0] == "animate-bot" and command[1] in ("run", "worker"):
-        if command[1] == "worker" and "animate-bot worker" not in USAGE:
-            # `animate-bot worker` arrives with the scale-out branch (issue 13); until it is
-            # merged here, its --help falls through to the run parser. Remove this branch then.
-            return
         assert f"usage: animate-bot {command[1]}" in done.stdout
 
 

@@ -1,9 +1,14 @@
 """Admission: which queued jobs get a slot now, and the create call itself.
 
 Per-model concurrency slots (``Model.concurrency``, overridable) and submit rate windows
-(``Model.submit_rps``), in the fair order of ``core.domain.fairness.fair_order``. A 429 puts the
-job back in the queue with a next-attempt time and pauses the whole model; a lost answer goes to
-reconciliation; nothing is ever sent twice.
+(``Model.submit_rps``), in the fair order of ``core.domain.fairness.fair_order``. Both belong to
+the DashScope account, not to a process: the submit windows and pauses are the context's
+``AccountLimits`` (in the database when several workers share it), and a slot is taken by the
+very write that marks the job SUBMITTING (``JobStore.save_within``: the count of the model's
+busy jobs and the write are one atomic step, so two workers cannot both take the last slot).
+That write also takes the job's lease, renewed while the create is out. A 429 puts the job back
+in the queue with a next-attempt time and pauses the whole model for every worker; a lost answer
+goes to reconciliation; nothing is ever sent twice.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from core.domain.errors import AnimateError, Kind, OutcomeUnknownError, ProviderError
@@ -24,6 +29,7 @@ from core.engine.sweeps import Sweeper
 from core.engine.tracking import Tracker
 from core.engine.uploads import uploads_ready
 from core.estimates import Durations
+from core.ports import SlotCap
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +54,9 @@ class Admission:
         counts = defaultdict(int, await ctx.store.in_flight_counts(SLOT_STATUSES))
         if all(counts[m] >= ctx.slots_of(m) for m in waiting):
             return 0  # every slot is busy: a finishing task (seen by a poll) wakes us
+        paused = await ctx.pauses(now)
+        #: models whose submit window is full this pass, and when it frees
+        full: dict[str, datetime] = {}
         chosen: list[JobRecord] = []
         for job in await self.fair_queue(now):
             try:
@@ -62,18 +71,17 @@ class Admission:
             if job.next_at is not None and job.next_at > now:
                 ctx.wake(job.next_at)  # backing off after a 429 / 5xx
                 continue
-            paused = ctx.paused_until(model.id, now)
-            if paused is not None:
-                ctx.wake(paused)
-                continue
-            window = ctx.submit_window(model)
-            if not window.take(now.timestamp()):
-                ctx.wake(datetime.fromtimestamp(window.next_free(now.timestamp()), UTC))
+            held = paused.get(model.id) or full.get(model.id)
+            if held is None and (free_at := await ctx.take_submit(model, now)) is not None:
+                held = full[model.id] = free_at
+            if held is not None:
+                ctx.wake(held)
                 continue
             counts[model.id] += 1
             chosen.append(job)
-        # One create at a time: after a crash at most one row per process is SUBMITTING, so
-        # its submit window holds at most one unclaimed task and reconciliation stays unambiguous.
+        # One create at a time per worker: after a crash at most one row per process is
+        # SUBMITTING, so its submit window holds few unclaimed tasks and reconciliation (which
+        # counts the other workers' creates in flight as competitors) stays unambiguous.
         for job in chosen:
             await ctx.guarded(job, now, self.submit)
         return len(chosen)
@@ -138,16 +146,7 @@ class Admission:
             )
             await ctx.save(job, failing(now, error))
             return
-        # The row says SUBMITTING before the create leaves: a crash now is visible and reconciled.
-        # Durable (synced to disk): after a power cut a lost marker would make the restart send
-        # the create again, and a second billed task.
-        sending = await ctx.save(
-            job,
-            lambda j: transition(
-                j, _S.SUBMITTING, now, submit_started_at=now, submit_ended_at=None, next_at=None
-            ),
-            durable=True,
-        )
+        sending = await self._sending(job, now)
         if sending is None:
             return
         try:
@@ -169,6 +168,35 @@ class Admission:
             await self._unknown(sending, exc, max(now, ctx.clock.now()))
             return
         await self._accepted(sending, info, max(now, ctx.clock.now()))
+
+    async def _sending(self, job: JobRecord, now: datetime) -> JobRecord | None:
+        """Mark ``job`` SUBMITTING, taking a slot of its model and its lease; None when the
+        slots are full (it stays queued) or the job moved on meanwhile.
+
+        The row says SUBMITTING before the create leaves: a crash now is visible and reconciled.
+        Durable (synced to disk): after a power cut a lost marker would make the restart send
+        the create again, and a second billed task."""
+        ctx = self.ctx
+        model = job.spec.catalog_model
+        cap = SlotCap(model.id, ctx.slots(model), SLOT_STATUSES)
+        for _ in range(5):
+            new = transition(
+                job, _S.SUBMITTING, now, submit_started_at=now, submit_ended_at=None, next_at=None
+            )
+            lease = ctx.leases.lease(now)
+            saved = await ctx.store.save_within(job, new, cap, lease=lease, now=now, durable=True)
+            if saved is not None:
+                return saved
+            fresh = await ctx.store.get_job(job.id)
+            if fresh is None or fresh.status is not _S.QUEUED:
+                return None  # canceled, or another worker took it
+            if fresh.version == job.version:
+                # the row is as we saw it: the model's slots are full (another worker took the
+                # last one), or another worker holds the job; it stays queued
+                log.info("job %d: no free slot for %s after all; stays queued", job.id, model.id)
+                return None
+            job = fresh  # someone wrote something else meanwhile (the chat location)
+        return None
 
     async def _accepted(self, job: JobRecord, info: TaskInfo, now: datetime) -> None:
         ctx = self.ctx
@@ -216,7 +244,7 @@ class Admission:
             if exc.retry_after:
                 delay = max(delay, timedelta(seconds=exc.retry_after))
             if exc.kind is Kind.RATE_LIMITED:
-                ctx.pause(job.spec.model, now + delay)
+                await ctx.pause(job.spec.model, now + delay)
             log.info(
                 "job %d: create refused (%r); back in the queue for %.1f s",
                 job.id,

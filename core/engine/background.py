@@ -23,6 +23,9 @@ class Background:
     def running(self, kind: str, job_id: int) -> bool:
         return (kind, job_id) in self._tasks
 
+    def count(self, kind: str) -> int:
+        return sum(1 for k, _ in self._tasks if k == kind)
+
     def busy_jobs(self) -> set[int]:
         """Jobs with background work in flight (their partial files are in use)."""
         return {job_id for _, job_id in self._tasks}

@@ -2,9 +2,14 @@
 
 Admission, tracking, sweeps, uploads, downloads, reconciliation and retention all receive one
 ``EngineContext``: the store and provider, the clock and knobs, the checked save (which also
-collects the pass's wakeups), the query window shared by every task query, the per-model submit
-windows and pauses, the backoff, the per-job guard (at most one external call per job in flight)
-and the registry of background work.
+collects the pass's wakeups), the account's limits (the query window shared by every task query,
+the per-model submit windows and pauses: in memory for one process, in the database for several,
+see ``core.ports.AccountLimits``), the backoff, this worker's leases (which job it may advance,
+across processes) with the per-job guard (at most one step per job in flight within it) and the
+registry of background work.
+
+``exclusive``: this process is the only one on its store (SQLite, under the instance lock), so a
+job it finds half done at startup was left by a dead process for sure.
 """
 
 from __future__ import annotations
@@ -21,14 +26,18 @@ from core.domain.errors import ProviderError
 from core.domain.records import Change, JobRecord, transition
 from core.engine.background import Background
 from core.engine.config import EngineConfig
-from core.engine.scheduler import RateWindow, backoff
+from core.engine.leases import Leases
+from core.engine.limits import LocalLimits
+from core.engine.scheduler import backoff
 from core.log_context import about
-from core.ports import Clock, JobStore, VideoProvider
+from core.ports import AccountLimits, Clock, JobStore, VideoProvider
 from core.rows import update
 
 log = logging.getLogger(__name__)
 
 Step = Callable[[JobRecord, datetime], Awaitable[None]]
+#: limiter keys of the per-model submit windows and pauses
+_SUBMIT = "submit:"
 
 
 class EngineContext:
@@ -42,6 +51,10 @@ class EngineContext:
         media_dir: Path,
         region: Region,
         rng: random.Random | None = None,
+        limits: AccountLimits | None = None,
+        owner: str | None = None,
+        lease_seconds: float = 20.0,
+        exclusive: bool = True,
     ) -> None:
         self.provider = provider
         self.store = store
@@ -50,12 +63,16 @@ class EngineContext:
         self.media_dir = media_dir
         self.region = region
         self.rng = rng or random.Random()  # noqa: S311 - jitter only
-        #: the task query/list/cancel budget every part of the engine draws from
-        self.queries = RateWindow(config.query_limit, config.rate_window)
+        #: the account's query budget, submit windows and pauses, shared with every process
+        #: that calls DashScope for the account
+        self.limits: AccountLimits = limits or LocalLimits()
         #: downloads, uploads and re-encodes still running after their pass returned
         self.background = Background()
-        self._submit_windows: dict[str, RateWindow] = {}
-        self._paused_until: dict[str, datetime] = {}
+        #: which jobs this worker may advance (claims, renewal, release)
+        self.leases = Leases(
+            store, clock, owner=owner, seconds=lease_seconds, busy=self.background.busy_jobs
+        )
+        self.exclusive = exclusive
         self._in_flight: set[int] = set()
         self._wakeups: list[datetime] = []
         self.errors = 0
@@ -79,8 +96,13 @@ class EngineContext:
             seconds=backoff(attempt, base=cfg.backoff_base, cap=cfg.backoff_cap, rng=self.rng)
         )
 
-    def take_query(self, now: datetime) -> bool:
-        return self.queries.take(now.timestamp())
+    async def take_query(self, now: datetime) -> bool:
+        """One task query/list/cancel from the account's budget (DashScope allows 20 per
+        second for the whole account); False: none left this window, leave the work due."""
+        taken = await self.limits.take(
+            "queries", now, limit=self.config.query_limit, window=self.config.rate_window
+        )
+        return taken is None
 
     def slots(self, model: Model) -> int:
         return int(self.config.concurrency.get(model.id, model.concurrency))
@@ -89,20 +111,22 @@ class EngineContext:
         model = find_model(model_id)
         return self.slots(model) if model else 0
 
-    def submit_window(self, model: Model) -> RateWindow:
-        window = self._submit_windows.get(model.id)
-        if window is None:
-            rps = int(self.config.submit_rps.get(model.id, model.submit_rps))
-            window = self._submit_windows[model.id] = RateWindow(rps, self.config.rate_window)
-        return window
+    async def take_submit(self, model: Model, now: datetime) -> datetime | None:
+        """One create from ``model``'s submit window: None when taken, else when one frees."""
+        rps = int(self.config.submit_rps.get(model.id, model.submit_rps))
+        return await self.limits.take(
+            _SUBMIT + model.id, now, limit=rps, window=self.config.rate_window
+        )
 
-    def pause(self, model_id: str, until: datetime) -> None:
-        """The whole model is throttled (a 429): hold every queued job of it until ``until``."""
-        self._paused_until[model_id] = until
+    async def pause(self, model_id: str, until: datetime) -> None:
+        """The whole model is throttled (a 429): every worker holds its queued jobs until
+        ``until``."""
+        await self.limits.pause(_SUBMIT + model_id, until)
 
-    def paused_until(self, model_id: str, now: datetime) -> datetime | None:
-        until = self._paused_until.get(model_id)
-        return until if until is not None and until > now else None
+    async def pauses(self, now: datetime) -> dict[str, datetime]:
+        """Model id → the end of its pause, for every model paused beyond ``now``."""
+        held = await self.limits.pauses(now)
+        return {key.removeprefix(_SUBMIT): u for key, u in held.items() if key.startswith(_SUBMIT)}
 
     # ------------------------------------------------------------------ writing
     async def save(

@@ -44,6 +44,11 @@ from core.rows import update
 log = logging.getLogger(__name__)
 
 ViewFn = Callable[[JobRecord, datetime], Awaitable[JobView]]
+#: the deliverable jobs this worker may post, ``(now, limit)`` (a lease claim, see
+#: ``core.engine.leases``); without one, every deliverable job (a store read)
+ClaimFn = Callable[[datetime, int], Awaitable[list[JobRecord]]]
+#: whether this worker holds the leader role now (``core.engine.leases.Leases.leads``)
+LeadFn = Callable[[datetime], Awaitable[bool]]
 #: every queued job with its place in the queue (``core.app.views.Views.queue``)
 QueueFn = Callable[[datetime], Awaitable[list[tuple[JobRecord, int]]]]
 #: status messages of waiting jobs edited per pass at most (the rest move on the next pass)
@@ -59,7 +64,9 @@ class Deliverer:
         router: DeliveryRouter,
         view: ViewFn,
         fitter: Fitter,
+        claim: ClaimFn | None = None,
         queue: QueueFn | None = None,
+        leading: LeadFn | None = None,
     ) -> None:
         self.store = store
         self.config = config
@@ -67,12 +74,16 @@ class Deliverer:
         #: the one record → view mapping (``core.app.views``), handed in by the builder
         self.view = view
         self.fitter = fitter
+        self._claim = claim or (lambda now, limit: store.deliverable_jobs(now, limit=limit))
         self.queue = queue
+        #: whether this worker edits the queue places (the leader alone, when several share
+        #: a store: each would read the whole queue and race the others to the same edits)
+        self._leading = leading
 
     async def deliver_once(self, now: datetime) -> int:
         """One delivery pass: every job whose delivery work is due; the actions taken."""
         actions = 0
-        for job in await self.store.deliverable_jobs(now, limit=self.config.batch):
+        for job in await self._claim(now, self.config.batch):
             port = self.router.port(job.chat.platform)
             if port is None:
                 if not self.router.registered(job.chat.platform):
@@ -92,7 +103,7 @@ class Deliverer:
 
     async def _queue_moves(self, now: datetime) -> int:
         """Edit the status messages of waiting jobs whose place in the queue changed."""
-        if self.queue is None:
+        if self.queue is None or (self._leading is not None and not await self._leading(now)):
             return 0
         edits = 0
         gap = self.config.progress_interval

@@ -25,9 +25,11 @@ class Downloader:
         self._gate = asyncio.Semaphore(max(1, ctx.config.parallel_downloads))
 
     async def due(self, now: datetime) -> list[JobRecord]:
-        return await self.ctx.store.due_jobs(
-            now, [JobStatus.SUCCEEDED], limit=self.ctx.config.batch
-        )
+        """Due downloads claimed for this worker: no more than it can start now (the ones it
+        runs already come back too), so other workers can take the rest."""
+        ctx = self.ctx
+        room = max(ctx.config.parallel_downloads, ctx.background.count("download"))
+        return await ctx.leases.claim_due(now, [JobStatus.SUCCEEDED], limit=room)
 
     async def download(self, job: JobRecord, now: datetime) -> None:
         """Fetch ``job``'s video (a guarded background step)."""

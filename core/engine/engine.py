@@ -6,6 +6,11 @@ downloads run in the background: a pass starts them and waits at most ``download
 so one job's slow transfer never holds up the others. Every job is handled in its own guarded
 step: one bad job is logged with its id and rescheduled with backoff, never the end of the loop.
 Every state change is one checked transition written with a conditional update.
+
+Several workers may run passes on one store at once: each touches only jobs it claimed (their
+lease, ``core.engine.leases``), draws on the account's shared limits, and only the one holding
+the ``leader`` role sweeps the task list and purges old media. Each pass first takes over
+creates a dead worker left half done (``core.engine.recovery.take_over``).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from core.engine.context import EngineContext
 from core.engine.downloads import Downloader
 from core.engine.push import Pushes
 from core.engine.reconcile import Reconciler
+from core.engine.recovery import take_over
 from core.engine.retention import Retention
 from core.engine.sweeps import WATCHED, Sweeper
 from core.engine.tracking import Tracker
@@ -49,12 +55,17 @@ class Engine:
         ctx = self.ctx
         ctx.begin_pass()
         store, config = ctx.store, ctx.config
+        await take_over(ctx, now)
+        # the leader alone looks by task lists and plans them (several workers would only
+        # repeat each other's queries); the others look at the tasks they claim one by one
+        self.sweeper.leading = leading = await ctx.leases.leads(now)
         pushed = await self.pushes.apply(now)
-        watched = await store.jobs_with_status(_WATCHED)
-        swept = await self.sweeper.sweep(watched, now)
+        swept = await self.sweeper.sweep(await store.jobs_with_status(_WATCHED), now)
         polled = 0
-        for job in await store.due_jobs(now, _WATCHED, limit=config.batch):
-            if not ctx.take_query(now):
+        # no more than one budget's worth: what this pass cannot poll, another worker may
+        polls = min(config.batch, config.query_limit)
+        for job in await ctx.leases.claim_due(now, _WATCHED, limit=polls):
+            if not await ctx.take_query(now):
                 break  # the rest stay due; the shared query budget refills by the next pass
             polled += 1
             await ctx.guarded(job, now, self.tracker.poll)
@@ -71,14 +82,16 @@ class Engine:
         ]
         await ctx.background.wait([*uploads, *downloads], config.download_wait)
         reconciled = await self.reconciler.run(now)
-        purged = await self.retention.purge(now)
+        purged = await self.retention.purge(now) if leading else 0
         # after the pass's answers were learned from: where the next looks go
         await self.sweeper.plan(now)
         wakeups = ctx.wakeups()
         for when in (self.sweeper.next_sweep(), self.pushes.next_judgement()):
             if when is not None:
                 wakeups.append(when)
-        scheduled = await store.next_due([*_WATCHED, _S.SUCCEEDED, _S.SUBMIT_UNKNOWN])
+        scheduled = await store.next_due(
+            [*_WATCHED, _S.SUCCEEDED, _S.SUBMIT_UNKNOWN], owner=ctx.leases.owner
+        )
         if scheduled is not None:
             wakeups.append(scheduled)
         return PassReport(

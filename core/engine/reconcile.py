@@ -13,6 +13,13 @@ after it ended) and claims a task only when the match is unambiguous:
   without a word to the user (a second such loss fails the job saying so);
 * candidates that stay ambiguous after a few tries: the job fails with a message saying exactly
   that — nothing is resubmitted when a task might exist.
+
+Several workers: a create another worker has in flight (its row says SUBMITTING, its task may
+already be listed but not yet recorded) competes like an unknown job, with a window open until
+its create must have ended; a job whose only candidates are such tasks waits for those creates
+to settle, without counting a try. The competitors and the claimed tasks are read *after* the
+list: every listed task was created after its job's SUBMITTING marker was written, so the
+worker that created it shows up in that read (as a competitor, or as the task's owner).
 """
 
 from __future__ import annotations
@@ -43,26 +50,37 @@ NOT_CREATED_MESSAGE = (
 _LIST_MARGIN = timedelta(hours=1)
 
 
-def window(job: JobRecord, skew: timedelta) -> tuple[datetime, datetime]:
-    """When ``job``'s task can have been created: its submit window widened by ``skew``."""
-    lo = (job.submit_started_at or job.created_at) - skew
-    hi = (job.submit_ended_at or job.submit_started_at or job.created_at) + skew
+def window(
+    job: JobRecord, skew: timedelta, open_for: timedelta = timedelta(0)
+) -> tuple[datetime, datetime]:
+    """When ``job``'s task can have been created: its submit window widened by ``skew``. A
+    create still in flight (no end recorded) may end up to ``open_for`` after it started."""
+    started = job.submit_started_at or job.created_at
+    lo = started - skew
+    hi = (job.submit_ended_at or started + open_for) + skew
     return lo, hi
 
 
-def candidates_of(job: JobRecord, tasks: list[TaskSummary], skew: timedelta) -> set[str]:
-    lo, hi = window(job, skew)
+def candidates_of(
+    job: JobRecord, tasks: list[TaskSummary], skew: timedelta, open_for: timedelta = timedelta(0)
+) -> set[str]:
+    lo, hi = window(job, skew, open_for)
     return {t.task_id for t in tasks if t.created_at is not None and lo <= t.created_at <= hi}
 
 
 def match(
-    jobs: list[JobRecord], tasks: list[TaskSummary], skew: timedelta
+    jobs: list[JobRecord],
+    tasks: list[TaskSummary],
+    skew: timedelta,
+    open_for: timedelta = timedelta(0),
 ) -> dict[int, TaskSummary]:
-    """job id → its task, for the jobs whose match is unambiguous."""
+    """job id → its task, for the jobs whose match is unambiguous (a job whose create is still
+    in flight competes for its candidates but is never matched here: its worker records it)."""
     candidates: dict[int, set[str]] = {}
     by_id = {t.task_id: t for t in tasks}
+    sending = {j.id for j in jobs if j.status is JobStatus.SUBMITTING}
     for job in jobs:
-        candidates[job.id] = candidates_of(job, tasks, skew)
+        candidates[job.id] = candidates_of(job, tasks, skew, open_for)
     found: dict[int, TaskSummary] = {}
     progress = True
     while progress:
@@ -72,7 +90,7 @@ def match(
             for task_id in cands:
                 wanted_by[task_id] += 1
         for job_id, cands in list(candidates.items()):
-            if len(cands) == 1:
+            if len(cands) == 1 and job_id not in sending:
                 (task_id,) = cands
                 if wanted_by[task_id] == 1:
                     found[job_id] = by_id[task_id]
@@ -94,54 +112,67 @@ class Reconciler:
         self.ctx = ctx
 
     async def run(self, now: datetime) -> int:
-        due = await self.ctx.store.due_jobs(
-            now, [JobStatus.SUBMIT_UNKNOWN], limit=self.ctx.config.batch
-        )
+        ctx = self.ctx
+        due = await ctx.leases.claim_due(now, [JobStatus.SUBMIT_UNKNOWN], limit=ctx.config.batch)
         if not due:
             return 0
-        # all unknown jobs of a model compete for the same listed tasks, due or not
-        everyone = await self.ctx.store.jobs_with_status([JobStatus.SUBMIT_UNKNOWN])
-        by_model: dict[str, list[JobRecord]] = defaultdict(list)
-        for job in everyone:
-            by_model[job.spec.model].append(job)
         done = 0
         for model in sorted({j.spec.model for j in due}):
-            if not self.ctx.take_query(now):
+            if not await ctx.take_query(now):
                 break
+            mine = [j for j in due if j.spec.model == model]
             try:
-                done += await self._model(model, by_model[model], {j.id for j in due}, now)
+                done += await self._model(model, mine, now)
             except Exception as exc:  # noqa: BLE001 - listing failed: every job of it retries later
                 log.warning("reconciling %s: task list failed (%r)", model, exc)
-                for job in by_model[model]:
-                    if job.id in {j.id for j in due}:
-                        await self._retry_or_fail(job, now, exc, count=False)
+                for job in mine:
+                    await self._retry_or_fail(job, now, exc, count=False)
         return done
 
-    async def _model(
-        self, model: str, jobs: list[JobRecord], due_ids: set[int], now: datetime
-    ) -> int:
-        skew = timedelta(seconds=self.ctx.config.reconcile_skew)
-        start = min(j.submit_started_at or j.created_at for j in jobs) - skew
-        end = max(j.submit_ended_at or j.submit_started_at or j.created_at for j in jobs) + skew
-        listed = await self.ctx.provider.list_tasks(start=start, end=end, model=model)
-        claimed = await self.ctx.store.claimed_task_ids([t.task_id for t in listed])
+    async def _model(self, model: str, due: list[JobRecord], now: datetime) -> int:
+        ctx = self.ctx
+        skew = timedelta(seconds=ctx.config.reconcile_skew)
+        open_for = timedelta(seconds=ctx.config.submit_timeout)
+        start = min(window(j, skew)[0] for j in due)
+        end = max(window(j, skew)[1] for j in due)
+        listed = await ctx.provider.list_tasks(start=start, end=end, model=model)
+        # read after the list (see the module docstring): every job that may own a listed task
+        rivals = [
+            j
+            for j in await ctx.store.jobs_with_status(
+                [JobStatus.SUBMIT_UNKNOWN, JobStatus.SUBMITTING]
+            )
+            if j.spec.model == model
+        ]
+        claimed = await ctx.store.claimed_task_ids([t.task_id for t in listed])
         free = [t for t in listed if t.task_id not in claimed]
-        found = match(jobs, free, skew)
+        found = match(rivals, free, skew, open_for)
+        in_flight: set[str] = set()
+        for rival in rivals:
+            if rival.status is JobStatus.SUBMITTING:
+                in_flight |= candidates_of(rival, free, skew, open_for)
+        due_ids = {j.id for j in due}
         done = 0
-        for job in jobs:
-            if job.id not in due_ids:
+        for job in rivals:
+            if job.id not in due_ids or job.status is not JobStatus.SUBMIT_UNKNOWN:
                 continue
             task = found.get(job.id)
             if task is None:
                 lo, hi = window(job, skew)
-                settled = hi + timedelta(seconds=self.ctx.config.list_settle)
+                settled = hi + timedelta(seconds=ctx.config.list_settle)
                 # the list keeps tasks 24 h: an empty list for an older window proves nothing
-                forgotten = now - lo > timedelta(seconds=self.ctx.config.task_ttl) - _LIST_MARGIN
-                if candidates_of(job, free, skew) or forgotten:
+                forgotten = now - lo > timedelta(seconds=ctx.config.task_ttl) - _LIST_MARGIN
+                mine = candidates_of(job, free, skew)
+                if mine and mine <= in_flight and not forgotten:
+                    # only tasks other workers are still recording: look again when they have
+                    await ctx.save(
+                        job, _later(now, now + timedelta(seconds=ctx.config.reconcile_delay))
+                    )
+                elif mine or forgotten:
                     await self._retry_or_fail(job, now, None, count=True)  # ambiguous
                 elif now < settled:
                     # the list may not show a task this young yet: look again once it would
-                    await self.ctx.save(job, _later(now, settled))
+                    await ctx.save(job, _later(now, settled))
                 else:
                     await self._never_made(job, now)
                 continue
@@ -149,7 +180,7 @@ class Reconciler:
             log.info(
                 "job %d: lost create reconciled to task %s (%s)", job.id, task.task_id, task.status
             )
-            if await self.ctx.save(job, _claim(task, status, now)) is not None:
+            if await ctx.save(job, _claim(task, status, now)) is not None:
                 done += 1
         return done
 

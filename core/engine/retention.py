@@ -64,15 +64,30 @@ def _unlink_all(paths: list[str]) -> None:
 
 
 def sweep_leftovers(
-    media_dir: Path, *, referenced: Iterable[str], busy_jobs: set[int], writing: set[str]
+    media_dir: Path,
+    *,
+    referenced: Iterable[str],
+    busy_jobs: set[int],
+    writing: set[str],
+    settled_before: float | None = None,
 ) -> list[Path]:
     """Delete leftovers under ``media_dir``; return what was deleted.
 
     ``referenced``: paths job rows name (compared by file name: input names are unique, and a
     row may spell the directory differently); ``busy_jobs``: jobs whose download or re-encode is
     running in this process; ``writing``: input file names a submit is writing right now.
+    ``settled_before`` (epoch seconds): other processes share the directory (a shared store),
+    and what they are writing is invisible from here, so only files last modified before it are
+    leftovers (a live download or submit keeps touching its file).
     """
     keep = {Path(p).name for p in referenced} | writing
+
+    def settled(path: Path) -> bool:
+        try:
+            return settled_before is None or path.stat().st_mtime < settled_before
+        except FileNotFoundError:
+            return False
+
     removed: list[Path] = []
     videos = media_dir / "videos"
     if videos.is_dir():
@@ -80,12 +95,14 @@ def sweep_leftovers(
             owner = _JOB_FILE.match(part.name)
             if owner is not None and int(owner.group(1)) in busy_jobs:
                 continue
+            if not settled(part):
+                continue
             part.unlink(missing_ok=True)
             removed.append(part)
     inputs = media_dir / "inputs"
     if inputs.is_dir():
         for path in inputs.iterdir():
-            if path.is_file() and path.name not in keep:
+            if path.is_file() and path.name not in keep and settled(path):
                 path.unlink(missing_ok=True)
                 removed.append(path)
     if removed:

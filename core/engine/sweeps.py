@@ -60,12 +60,15 @@ class Sweeper:
         self._dirty: set[str] = set()
         self._broken_until: datetime | None = None
         self._was_pushed = False
+        #: this worker holds the leader role (``core.engine.leases``): only the leader lists
+        self.leading = True
 
     # ------------------------------------------------------------------ state
     @property
     def sweeping(self) -> bool:
-        """List looks are on (configured, and the list endpoint is not in its cooldown)."""
-        return self.ctx.config.sweep and self._broken_until is None
+        """List looks are on (configured, this worker leads, and the list endpoint is not in
+        its cooldown)."""
+        return self.ctx.config.sweep and self.leading and self._broken_until is None
 
     def listed(self, model: str) -> bool:
         """``model``'s tasks are watched by a list look (each keeps only a safety check)."""
@@ -106,7 +109,7 @@ class Sweeper:
             due = self._next_look.get(model)
             if due is None or due > now or model not in self._listed:
                 continue
-            if not ctx.take_query(now):
+            if not await ctx.take_query(now):
                 break
             queries += 1
             del self._next_look[model]

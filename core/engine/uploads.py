@@ -81,10 +81,11 @@ class Uploader:
 
     async def due(self, now: datetime) -> list[JobRecord]:
         """Queued jobs with a file that must be uploaded (again) before their create."""
-        fresh_until = now + timedelta(seconds=self.ctx.config.upload_margin)
-        return await self.ctx.store.uploads_due(
-            now, fresh_until=fresh_until, limit=self.ctx.config.batch
-        )
+        ctx = self.ctx
+        fresh_until = now + timedelta(seconds=ctx.config.upload_margin)
+        # claimed for this worker, no more than it can start now (see ``Downloader.due``)
+        room = max(ctx.config.parallel_uploads, ctx.background.count("upload"))
+        return await ctx.leases.claim_uploads(now, fresh_until=fresh_until, limit=room)
 
     async def upload(self, job: JobRecord, now: datetime) -> None:
         """Upload ``job``'s stale files; record each URL, or back off, or fail the job."""

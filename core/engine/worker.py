@@ -6,6 +6,11 @@ runs but fails every pass must look stalled to the health check). Between ticks 
 the engine's next scheduled work, at most ``interval`` seconds, or until ``wake()`` (the facade
 calls it after a submit, so a new job does not wait for the next tick).
 
+With leases (``core.engine.leases``, several workers on one store), a tick ends by letting go of
+every job the worker is not still working on, and ``run`` renews its leases in the background
+while it works; ``listen`` (PostgreSQL's LISTEN, see ``core.ports.Listen``) wakes it when another
+process records a job.
+
 Tests and the crash runner call ``recover`` and ``tick`` themselves, one pass at a time on a
 fake clock.
 """
@@ -21,7 +26,8 @@ from datetime import datetime
 from typing import Protocol
 
 from core.engine.config import PassReport
-from core.ports import Clock
+from core.engine.leases import Leases
+from core.ports import Clock, Listen
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +60,8 @@ class Worker:
         heartbeat: Callable[[], None] | None = None,
         interval: float = 5.0,
         min_wait: float = 0.2,
+        leases: Leases | None = None,
+        listen: Listen | None = None,
     ) -> None:
         self.engine = engine
         self.deliverer = deliverer
@@ -62,6 +70,8 @@ class Worker:
         self.heartbeat = heartbeat
         self.interval = interval
         self.min_wait = min(min_wait, interval)
+        self.leases = leases
+        self.listen = listen
         self._wake = asyncio.Event()
         self._stopping = False
         #: set once recovery and the first tick are done (readiness)
@@ -95,6 +105,12 @@ class Worker:
         except Exception:
             ok = False
             log.exception("delivery pass failed")
+        if self.leases is not None:
+            try:
+                await self.leases.release_idle()
+            except Exception:
+                ok = False
+                log.exception("could not release the leases of finished work")
         self.last_tick = self.clock.now()
         if ok and self.heartbeat is not None:
             try:
@@ -104,6 +120,8 @@ class Worker:
         return Tick(report, delivered, ok)
 
     def _delay(self, tick: Tick) -> float:
+        if self.leases is not None and self.leases.backlog:
+            return self.min_wait  # deliveries left for the next pass (or another worker)
         wakeup = tick.report.next_wakeup if tick.report is not None else None
         if wakeup is None:
             return self.interval
@@ -111,7 +129,20 @@ class Worker:
         return min(self.interval, max(self.min_wait, ahead))
 
     async def run(self) -> None:
-        """Recover, then tick until ``stop()``."""
+        """Recover, then tick until ``stop()``; renew leases and listen beside the ticks."""
+        helpers: list[asyncio.Task[None]] = []
+        if self.leases is not None:
+            helpers.append(asyncio.create_task(self.leases.keep_alive(), name="lease-keeper"))
+        if self.listen is not None:
+            helpers.append(asyncio.create_task(self.listen(self.wake), name="work-listener"))
+        try:
+            await self._loop()
+        finally:
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+
+    async def _loop(self) -> None:
         await self.recover()
         while not self._stopping:
             self._wake.clear()

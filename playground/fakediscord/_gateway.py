@@ -68,6 +68,8 @@ class Gateway:
                 "session_id": self.session_id,
                 "resume_gateway_url": f"ws://{request.host}/gateway",
                 "application": {"id": str(fake.app_id), "flags": 0},
+                # Discord echoes the [shard_id, num_shards] an IDENTIFY asked for
+                **({"shard": data["shard"]} if "shard" in data else {}),
             },
         )
         for guild_id in fake.guilds:

@@ -11,7 +11,7 @@ import pytest
 
 from bot import health
 from bot.__main__ import main as animate_bot
-from storage import SqliteJobStore
+from storage import PostgresJobStore, SqliteJobStore
 
 
 @pytest.fixture
@@ -125,3 +125,44 @@ def test_help_lists_health(capsys: pytest.CaptureFixture[str]) -> None:
     assert animate_bot(["--help"]) == 0
     out = capsys.readouterr().out
     assert "health" in out and "animate" in out and "run" in out
+
+
+async def test_with_postgres_the_check_queries_that_database(
+    env: Path,
+    pg_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", pg_url)
+    health.touch(env)  # the heartbeat still lives in the state directory (DATABASE_PATH's)
+    assert health.main() == 1, "no schema yet"
+    assert "the PostgreSQL database does not answer" in capsys.readouterr().err
+    async with PostgresJobStore.open(pg_url):  # the bot migrates it
+        pass
+    assert health.main() == 0
+    os.utime(health.heartbeat_path(env), (0, 0))
+    assert health.main() == 1
+    assert "no delivery pass succeeded" in capsys.readouterr().err
+
+
+def test_an_unreachable_postgres_is_unhealthy_and_its_password_never_printed(
+    env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # a socket directory with no server in it: refused at once
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://bot:pw-9f3a@/db?host={tmp_path}&port=1")
+    health.touch(env)
+    assert health.main() == 1
+    err = capsys.readouterr().err
+    assert "the PostgreSQL database does not answer" in err and err.count("\n") == 1
+    assert "pw-9f3a" not in err
+
+
+async def test_a_front_end_without_an_engine_has_no_heartbeat_to_check(
+    env: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", pg_url)
+    monkeypatch.setenv("ENGINE", "off")
+    async with PostgresJobStore.open(pg_url):
+        pass
+    assert not health.heartbeat_path(env).exists()
+    assert health.main() == 0

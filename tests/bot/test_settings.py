@@ -107,6 +107,62 @@ def test_per_user_cap_defaults_to_3_and_0_means_unlimited() -> None:
         from_env({**env, "LIMIT_USER_ACTIVE_JOBS": "-1"})
 
 
+def test_database_url_selects_postgres_and_never_shows_its_password() -> None:
+    url = "postgresql://bot:s3cret-pw@db.internal:5432/animate"
+    s = from_env({**BASE, "DATABASE_URL": url})
+    assert s.database_url == url and "s3cret-pw" not in repr(s)
+    assert "s3cret-pw" in s.secrets  # redacted from every log line
+    assert from_env({**BASE, "DATABASE_URL": "postgres://h/db"}).database_url == "postgres://h/db"
+    assert from_env(BASE).database_url is None  # SQLite at DATABASE_PATH
+    with pytest.raises(ConfigError) as info:
+        from_env({**BASE, "DATABASE_URL": "mysql://bot:s3cret-pw@h/db"})
+    assert "DATABASE_URL is not a PostgreSQL URL" in info.value.message
+    assert "s3cret-pw" not in info.value.message
+
+
+def test_engine_off_makes_a_front_end_and_needs_a_shared_database() -> None:
+    url = "postgresql://h/db"
+    assert from_env(BASE).engine is True
+    assert from_env({**BASE, "ENGINE": "OFF", "DATABASE_URL": url}).engine is False
+    assert from_env({**BASE, "ENGINE": "on"}).engine is True
+    with pytest.raises(ConfigError) as info:
+        from_env({**BASE, "ENGINE": "off"})
+    assert "ENGINE=off needs DATABASE_URL" in info.value.message
+    with pytest.raises(ConfigError) as info:
+        from_env({**BASE, "ENGINE": "maybe"})
+    assert "ENGINE='maybe' is not on or off" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("count", "ids", "expected"),
+    [
+        ("", "", (None, None)),
+        ("4", "", (4, None)),
+        ("4", "2, 0,2", (4, (0, 2))),
+        ("1", "0", (1, (0,))),
+    ],
+)
+def test_shards(count: str, ids: str, expected: tuple[object, object]) -> None:
+    s = from_env({**BASE, "DISCORD_SHARD_COUNT": count, "DISCORD_SHARD_IDS": ids})
+    assert (s.shard_count, s.shard_ids) == expected
+
+
+@pytest.mark.parametrize(
+    ("count", "ids", "says"),
+    [
+        ("0", "", "DISCORD_SHARD_COUNT='0' is not a whole number from 1 to 10000"),
+        ("two", "", "DISCORD_SHARD_COUNT='two'"),
+        ("", "0", "DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT"),
+        ("2", "2", "from 0 to 1"),
+        ("2", "0;1", "DISCORD_SHARD_IDS='0;1' is not a comma-separated list"),
+    ],
+)
+def test_bad_shards_are_one_clear_line(count: str, ids: str, says: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        from_env({**BASE, "DISCORD_SHARD_COUNT": count, "DISCORD_SHARD_IDS": ids})
+    assert says in info.value.message
+
+
 def test_a_workspace_id_selects_the_workspace_host() -> None:
     """Reference §1: every region has ``{WorkspaceId}.{region}.maas.aliyuncs.com``."""
     s = from_env({**BASE, "DASHSCOPE_REGION": "eu-central-1", "DASHSCOPE_WORKSPACE_ID": "llm-ab1"})

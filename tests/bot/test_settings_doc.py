@@ -11,7 +11,7 @@ from bot.settings import from_env
 from bot.settings_doc import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
-NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+NAME = re.compile(r"[A-Z][A-Z0-9]+(?:_[A-Z0-9]+)*")  # ENGINE has no underscore
 DOCS = {doc.name: doc for doc in SETTINGS}
 
 

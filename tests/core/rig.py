@@ -2,7 +2,8 @@
 
 Tests submit through the facade (``rig.submit`` … are ``AnimateService`` calls) and drive the
 engine themselves on a fake clock: ``poll_once`` is one engine pass, ``deliver_once(port)`` one
-delivery pass through the router with ``port`` registered for the job's platform.
+delivery pass through the router with ``port`` registered for the job's platform. Each lets go
+of the leases of finished work afterwards, as the worker's tick does.
 """
 
 from __future__ import annotations
@@ -77,14 +78,18 @@ class Rig:
         return getattr(self.rt.service, name)
 
     async def poll_once(self, now: datetime | None = None) -> PassReport:
-        return await self.rt.engine.poll_once(now or self.rt.clock.now())
+        report = await self.rt.engine.poll_once(now or self.rt.clock.now())
+        await self.rt.context.leases.release_idle()
+        return report
 
     async def deliver_once(self, port: DeliveryPort, now: datetime | None = None) -> int:
         if port is not self._port:
             self.rt.router.unregister(PLATFORM)
             self.rt.router.register(PLATFORM, port)
             self._port = port
-        return await self.rt.deliverer.deliver_once(now or self.rt.clock.now())
+        delivered = await self.rt.deliverer.deliver_once(now or self.rt.clock.now())
+        await self.rt.context.leases.release_idle()
+        return delivered
 
     async def recover(self) -> None:
         await self.rt.worker.recover()

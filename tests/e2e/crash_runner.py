@@ -1,6 +1,8 @@
 """An engine process for the crash test: ``python -m tests.e2e.crash_runner``.
 
-Builds the runtime with ``bot.builder`` on the shared SQLite file, runs ``Worker.recover()`` and
+Builds the runtime with ``bot.builder`` on the shared SQLite file (or the PostgreSQL database at
+``DATABASE_URL``, where a restarted engine waits for the dead one's leases to expire), runs
+``Worker.recover()`` and
 then ``Worker.tick`` in a loop until every job is final, delivering into a JSONL file through a
 port registered in the router. ``CRASH=<op>:<n>:<before|after>`` makes the process SIGKILL itself
 around the n-th call of ``op`` (a provider method, a port method, ``pass``, or a Slack request
@@ -207,6 +209,7 @@ def settings(env: dict[str, str]) -> Settings:
     return Settings(
         dashscope=DashScopeSettings(api_key=KEY, base_url_override=env["BASE_URL"]),
         database_path=Path(env["DB_PATH"]),
+        database_url=env.get("DATABASE_URL") or None,
         media_dir=Path(env["MEDIA_DIR"]),
         limit_user_active_jobs=0,
     )
@@ -223,6 +226,7 @@ async def run(env: dict[str, str]) -> int:
             wrap_provider=lambda inner: CrashingProvider(inner, crash),
             retry_delay=0,
             media_workers=1,
+            lease_seconds=float(env.get("LEASE_SECONDS") or 20.0),
         ) as rt,
         aiohttp.ClientSession(trace_configs=[slack_trace(crash)]) as session,
     ):

@@ -29,8 +29,6 @@ Migrations = Callable[[], list[tuple[int, str, str]]]
 
 class Backend(Protocol):
     name: str
-    #: what inserting a second row with the same task id raises
-    integrity_error: type[Exception]
     #: what a migration with broken SQL raises
     syntax_error: type[Exception]
 
@@ -62,7 +60,6 @@ class Backend(Protocol):
 
 class SqliteBackend:
     name = "sqlite"
-    integrity_error: type[Exception] = sqlite3.IntegrityError
     syntax_error: type[Exception] = sqlite3.OperationalError
 
     def __init__(self, path: Path) -> None:
@@ -100,7 +97,6 @@ class SqliteBackend:
 
 class PostgresBackend:
     name = "postgres"
-    integrity_error: type[Exception] = errors.UniqueViolation
     syntax_error: type[Exception] = errors.SyntaxError
 
     def __init__(self, url: str) -> None:

@@ -224,13 +224,6 @@ async def test_hot_queries_can_use_their_index(backend: Backend, query: str, ind
     assert backend.uses_index(query, index)
 
 
-async def test_task_id_is_unique(backend: Backend) -> None:
-    async with backend.open() as store:
-        await store.insert_job(record(task_id="same"))
-        with pytest.raises(backend.integrity_error):
-            await store.insert_job(record(task_id="same"))
-
-
 async def test_a_task_id_finds_its_job_through_the_unique_index(backend: Backend) -> None:
     async with backend.open() as store:
         for i in range(3):

@@ -13,7 +13,7 @@ from core.domain.errors import AnimateError, Input, Kind, ProviderError, Validat
 from core.domain.jobs import ChatRef, JobSpec, JobStatus
 from core.domain.records import JobRecord
 from core.engine.config import EngineConfig
-from core.ports import DeliveryError
+from core.ports import DeliveryError, JobStore
 from storage.sqlite import SqliteJobStore
 from tests.core.fakes import FakeClock, FakeVideoProvider, RecordingPort, noisy_mp4, png
 from tests.core.rig import CHAT, SPEC, Rig, open_rig, run_until
@@ -28,7 +28,7 @@ def busy(kind: Kind = Kind.RATE_LIMITED, retry_after: float | None = None) -> Pr
 
 
 async def test_invalid_requests_get_one_clear_message_and_leave_no_row(
-    service: Rig, store: SqliteJobStore, provider: FakeVideoProvider
+    service: Rig, store: JobStore, provider: FakeVideoProvider
 ) -> None:
     cases = [
         (dataclasses.replace(SPEC, model="wan9"), "Unknown model"),
@@ -167,7 +167,7 @@ async def test_download_retries_until_the_url_expires(
 
 
 async def test_fair_round_robin_across_guilds_and_users(
-    store: SqliteJobStore, provider: FakeVideoProvider, clock: FakeClock, tmp_path: Path
+    store: JobStore, provider: FakeVideoProvider, clock: FakeClock, tmp_path: Path
 ) -> None:
     config = EngineConfig(concurrency={"wan2.6-i2v-flash": 1})
     service = await open_rig(
@@ -240,7 +240,7 @@ async def test_delivery_transient_then_permanent_errors(
 
 
 async def test_crash_between_post_and_record_does_not_post_twice(
-    service: Rig, store: SqliteJobStore, clock: FakeClock, port: RecordingPort
+    service: Rig, store: JobStore, clock: FakeClock, port: RecordingPort
 ) -> None:
     view = await service.submit(spec=SPEC, image=png(), chat=CHAT)
     await run_until(service, clock, port, {JobStatus.DOWNLOADED}, [view.id], deliver=False)
@@ -277,7 +277,7 @@ async def test_progress_edits_only_on_change_and_at_most_every_10s(
 async def test_retention_deletes_media_after_n_days_and_regenerate_copies_inputs(
     service: Rig,
     clock: FakeClock,
-    store: SqliteJobStore,
+    store: JobStore,
     port: RecordingPort,
     provider: FakeVideoProvider,
 ) -> None:
@@ -332,6 +332,7 @@ def _exists(path: str) -> bool:
     return Path(path).exists()
 
 
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # reopens the SQLite file
 async def test_a_failure_keeps_its_key_and_parameters_in_the_row(
     service: Rig, clock: FakeClock, provider: FakeVideoProvider, port: RecordingPort, tmp_path: Path
 ) -> None:

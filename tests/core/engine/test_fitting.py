@@ -16,7 +16,7 @@ from core.domain.jobs import JobStatus
 from core.engine.config import EngineConfig
 from core.media.pool import MediaPool
 from core.media.video import fit_video
-from storage.sqlite import SqliteJobStore
+from core.ports import JobStore
 from tests.core.fakes import (
     FakeClock,
     FakeVideoProvider,
@@ -63,7 +63,7 @@ async def counting(tmp_path: Path, pool: CountingPool, **kw: Any) -> CountingFit
 
 @pytest.fixture
 async def fits(
-    tmp_path: Path, store: SqliteJobStore, clock: FakeClock, provider: FakeVideoProvider
+    tmp_path: Path, store: JobStore, clock: FakeClock, provider: FakeVideoProvider
 ) -> AsyncIterator[CountingFits]:
     pool = CountingPool(max_workers=1)
     async with pool:
@@ -99,7 +99,7 @@ async def test_a_re_encode_cut_short_by_a_crash_is_not_started_again(
     clock: FakeClock,
     provider: FakeVideoProvider,
     port: RecordingPort,
-    store: SqliteJobStore,
+    store: JobStore,
 ) -> None:
     provider.video = noisy_mp4()
     view = await fits.submit(spec=SPEC, image=png(), chat=CHAT)
@@ -117,7 +117,7 @@ async def test_a_re_encode_cut_short_by_a_crash_is_not_started_again(
 
 
 async def test_a_slow_re_encode_does_not_hold_up_other_deliveries(
-    tmp_path: Path, store: SqliteJobStore, clock: FakeClock, provider: FakeVideoProvider
+    tmp_path: Path, store: JobStore, clock: FakeClock, provider: FakeVideoProvider
 ) -> None:
     provider.video = noisy_mp4()
     pool = CountingPool(max_workers=1)

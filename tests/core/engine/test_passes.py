@@ -6,11 +6,14 @@ import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from core.domain.catalog import Region
 from core.domain.errors import Kind, ProviderError
 from core.domain.jobs import JobStatus
 from core.engine.config import EngineConfig
 from core.media.pool import MediaPool
+from core.ports import JobStore
 from storage.sqlite import SqliteJobStore
 from tests.core.fakes import (
     FakeClock,
@@ -43,7 +46,7 @@ class GatedDownloads(FakeVideoProvider):
 
 
 async def test_a_slow_download_does_not_hold_up_the_pass_nor_start_twice(
-    tmp_path: Path, store: SqliteJobStore, clock: FakeClock, port: RecordingPort
+    tmp_path: Path, store: JobStore, clock: FakeClock, port: RecordingPort
 ) -> None:
     provider = GatedDownloads(clock=clock)
     async with MediaPool(max_workers=1) as pool:
@@ -82,7 +85,7 @@ async def test_a_slow_download_does_not_hold_up_the_pass_nor_start_twice(
 
 async def test_retention_keeps_up_with_more_than_one_batch_per_period(
     tmp_path: Path,
-    store: SqliteJobStore,
+    store: JobStore,
     clock: FakeClock,
     provider: FakeVideoProvider,
     port: RecordingPort,
@@ -114,7 +117,7 @@ async def test_retention_keeps_up_with_more_than_one_batch_per_period(
 async def test_retention_also_deletes_the_fitted_copies_of_a_video(
     service: Rig,
     clock: FakeClock,
-    store: SqliteJobStore,
+    store: JobStore,
     port: RecordingPort,
     provider: FakeVideoProvider,
 ) -> None:
@@ -134,7 +137,7 @@ async def test_retention_also_deletes_the_fitted_copies_of_a_video(
 
 
 async def test_a_download_outliving_the_pass_is_delivered_after_a_status_edit(
-    tmp_path: Path, store: SqliteJobStore, clock: FakeClock, port: RecordingPort
+    tmp_path: Path, store: JobStore, clock: FakeClock, port: RecordingPort
 ) -> None:
     """Issue 8.1: the download finishes with a copy of the row taken before the delivery pass
     edited the status message; its write must not be lost (no restart needed)."""
@@ -174,7 +177,7 @@ async def test_a_download_outliving_the_pass_is_delivered_after_a_status_edit(
 
 
 async def test_a_download_failing_for_good_after_a_status_edit_is_still_reported(
-    tmp_path: Path, store: SqliteJobStore, clock: FakeClock, port: RecordingPort
+    tmp_path: Path, store: JobStore, clock: FakeClock, port: RecordingPort
 ) -> None:
     provider = GatedDownloads(clock=clock)
     async with MediaPool(max_workers=1) as pool:
@@ -211,6 +214,7 @@ async def test_a_download_failing_for_good_after_a_status_edit_is_still_reported
         assert [f.id for f in port.failures] == [view.id]
 
 
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # PostgreSQL: tests/storage
 async def test_the_create_marker_is_written_durably_before_the_create(
     service: Rig, store: SqliteJobStore, provider: FakeVideoProvider
 ) -> None:

@@ -14,7 +14,7 @@ from core.domain.jobs import JobStatus
 from core.domain.records import JobRecord
 from core.domain.tasks import TaskStatus, TaskSummary
 from core.engine.reconcile import NOT_CREATED_MESSAGE, UNCONFIRMED_MESSAGE, match
-from storage.sqlite import SqliteJobStore
+from core.ports import JobStore
 from tests.core.fakes import T0, FakeClock, FakeVideoProvider, RecordingPort, png
 from tests.core.rig import CHAT, SPEC, Rig, open_rig, run_until
 
@@ -85,7 +85,7 @@ class LaggingList(FakeVideoProvider):
 
 
 async def test_an_empty_list_before_the_window_settled_proves_nothing(
-    store: SqliteJobStore, clock: FakeClock, port: RecordingPort, tmp_path: Path
+    store: JobStore, clock: FakeClock, port: RecordingPort, tmp_path: Path
 ) -> None:
     """The task exists but is not listed yet when reconciliation first looks: it is claimed
     once listed, never created a second time."""
@@ -124,7 +124,7 @@ async def test_a_truly_ambiguous_window_fails_both_jobs_with_the_message(
 
 async def test_crash_while_submitting_is_reconciled_on_recover(
     service: Rig,
-    store: SqliteJobStore,
+    store: JobStore,
     clock: FakeClock,
     provider: FakeVideoProvider,
     port: RecordingPort,
@@ -148,7 +148,7 @@ async def test_crash_while_submitting_is_reconciled_on_recover(
 
 async def test_recover_resumes_every_non_final_job(
     service: Rig,
-    store: SqliteJobStore,
+    store: JobStore,
     clock: FakeClock,
     provider: FakeVideoProvider,
     port: RecordingPort,
@@ -223,7 +223,7 @@ class ForgetfulList(FakeVideoProvider):
 
 
 async def test_a_window_older_than_the_lists_memory_proves_nothing(
-    store: SqliteJobStore, clock: FakeClock, port: RecordingPort, tmp_path: Path
+    store: JobStore, clock: FakeClock, port: RecordingPort, tmp_path: Path
 ) -> None:
     """Down for more than a day with a create in flight: an empty list for a window that old
     is no proof the task was never made; the job fails saying so, nothing is sent again."""

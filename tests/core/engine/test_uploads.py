@@ -17,7 +17,7 @@ from core.domain.jobs import JobStatus
 from core.domain.tasks import MediaFile, TaskInfo, TaskRequest
 from core.engine.config import EngineConfig
 from core.media.pool import MediaPool
-from storage.sqlite import SqliteJobStore
+from core.ports import JobStore
 from tests.core.fakes import FakeClock, FakeVideoProvider, RecordingPort, png, tone_wav
 from tests.core.rig import CHAT, SPEC, Rig, open_rig, run_until
 from tests.emulator.helpers import clip_bytes
@@ -47,7 +47,7 @@ class GatedUploads(FakeVideoProvider):
 
 async def make_service(
     provider: FakeVideoProvider,
-    store: SqliteJobStore,
+    store: JobStore,
     clock: FakeClock,
     tmp_path: Path,
     pool: MediaPool,
@@ -66,7 +66,7 @@ async def make_service(
 
 
 async def test_a_slow_audio_upload_does_not_delay_another_jobs_poll_or_delivery(
-    tmp_path: Path, store: SqliteJobStore, clock: FakeClock, port: RecordingPort
+    tmp_path: Path, store: JobStore, clock: FakeClock, port: RecordingPort
 ) -> None:
     provider = GatedUploads(clock=clock)
     async with MediaPool(max_workers=1) as pool:
@@ -92,7 +92,7 @@ async def test_a_slow_audio_upload_does_not_delay_another_jobs_poll_or_delivery(
 
 async def test_the_create_sends_the_stored_oss_url_and_the_row_keeps_its_expiry(
     tmp_path: Path,
-    store: SqliteJobStore,
+    store: JobStore,
     clock: FakeClock,
     port: RecordingPort,
     provider: FakeVideoProvider,
@@ -119,7 +119,7 @@ async def test_the_create_sends_the_stored_oss_url_and_the_row_keeps_its_expiry(
 
 async def test_an_upload_about_to_expire_is_made_again_before_the_create(
     tmp_path: Path,
-    store: SqliteJobStore,
+    store: JobStore,
     clock: FakeClock,
     port: RecordingPort,
     provider: FakeVideoProvider,
@@ -150,7 +150,7 @@ async def test_an_upload_about_to_expire_is_made_again_before_the_create(
 
 async def test_a_refused_upload_fails_the_job_with_its_message_and_creates_nothing(
     tmp_path: Path,
-    store: SqliteJobStore,
+    store: JobStore,
     clock: FakeClock,
     port: RecordingPort,
     provider: FakeVideoProvider,
@@ -176,7 +176,7 @@ CLIP_SPEC = dataclasses.replace(SPEC, model="wan2.7-i2v", resolution="720P", dur
 
 async def test_a_clip_is_uploaded_then_named_by_the_create_even_across_a_restart(
     tmp_path: Path,
-    store: SqliteJobStore,
+    store: JobStore,
     clock: FakeClock,
     port: RecordingPort,
     provider: FakeVideoProvider,
@@ -215,7 +215,7 @@ async def test_a_clip_is_uploaded_then_named_by_the_create_even_across_a_restart
 
 async def test_regenerating_a_continuation_copies_the_clip_and_the_end_image(
     tmp_path: Path,
-    store: SqliteJobStore,
+    store: JobStore,
     clock: FakeClock,
     port: RecordingPort,
     provider: FakeVideoProvider,

@@ -78,14 +78,14 @@ async def nothing_to_recover() -> None:
     return None
 
 
-def worker_of(passes: Passes, beats: Beats, **kw: float) -> Worker:
+def worker_of(passes: Passes, beats: Beats, interval: float = 5.0) -> Worker:
     return Worker(
         engine=passes,
         deliverer=passes,
         clock=FakeClock(),
         recover=nothing_to_recover,
         heartbeat=beats,
-        **kw,
+        interval=interval,
     )
 
 
