@@ -126,6 +126,19 @@ async def http_server(
         yield web
 
 
+@contextlib.contextmanager
+def _on_sigterm(handler: Callable[[], None]) -> Iterator[None]:
+    """``handler`` answers SIGTERM while the block runs."""
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+        loop.add_signal_handler(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(NotImplementedError):
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
 async def run(settings: Settings, *, force_sync: bool = False) -> None:
     """Run the bot until closed or SIGTERM; ``InstanceLocked`` if another process runs it."""
     with _one_process_per_sqlite(settings):
@@ -185,18 +198,15 @@ async def _serve(settings: Settings, *, force_sync: bool) -> None:
             log.info("SIGTERM: closing (work in flight gets up to %g s)", grace)
             closing.add(loop.create_task(stop()))
 
-        with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
-            loop.add_signal_handler(signal.SIGTERM, on_sigterm)
         try:
-            if bot is not None and settings.discord_token is not None:
-                await bot.start(settings.discord_token)
-            else:
-                await stopping.wait()
-            for task in list(closing):
-                await task
+            with _on_sigterm(on_sigterm):
+                if bot is not None and settings.discord_token is not None:
+                    await bot.start(settings.discord_token)
+                else:
+                    await stopping.wait()
+                for task in list(closing):
+                    await task
         finally:
-            with contextlib.suppress(NotImplementedError):
-                loop.remove_signal_handler(signal.SIGTERM)
             # the worker finishes its tick; the builder then cancels background downloads
             # before the session and database close under them (they resume next start)
             rt.worker.stop()
@@ -235,16 +245,13 @@ async def run_worker(settings: Settings) -> None:
                     stop = finish_in_flight(rt.worker, worker, rt.engine.drain, grace)
                     closing.add(loop.create_task(stop))
 
-            with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(signal.SIGTERM, on_sigterm)
             try:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.shield(worker)
-                for task in list(closing):
-                    await task
+                with _on_sigterm(on_sigterm):
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await asyncio.shield(worker)
+                    for task in list(closing):
+                        await task
             finally:
-                with contextlib.suppress(NotImplementedError):
-                    loop.remove_signal_handler(signal.SIGTERM)
                 rt.worker.stop()
                 if not worker.done():
                     await worker

@@ -111,6 +111,23 @@ def _select(
     }
 
 
+def _picture(block_id: str, label: str, hint: str, *, optional: bool = False) -> Json:
+    """A ``file_input`` for one picture."""
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": {"type": "plain_text", "text": label},
+        "hint": {"type": "plain_text", "text": hint},
+        "element": {
+            "type": "file_input",
+            "action_id": "file",
+            "filetypes": IMAGE_TYPES,
+            "max_files": 1,
+        },
+    }
+
+
 def price_hint(locale: str, model: Model, region: Region) -> str:
     prices = [
         p for table in (model.price, model.silent_price) for p in table.get(region, {}).values()
@@ -143,18 +160,7 @@ def build(
         blocks.append(_context(t(loc, "slack.modal.from_message", name=name)))
     else:
         blocks.append(
-            {
-                "type": "input",
-                "block_id": IMAGE,
-                "label": {"type": "plain_text", "text": t(loc, "slack.modal.image")},
-                "hint": {"type": "plain_text", "text": t(loc, "slack.modal.image_hint")},
-                "element": {
-                    "type": "file_input",
-                    "action_id": "file",
-                    "filetypes": IMAGE_TYPES,
-                    "max_files": 1,
-                },
-            }
+            _picture(IMAGE, t(loc, "slack.modal.image"), t(loc, "slack.modal.image_hint"))
         )
     prompt_element: Json = {
         "type": "plain_text_input",
@@ -210,21 +216,8 @@ def build(
     )
     if model.takes(Media.LAST_FRAME):
         # the block id names the model: the input goes away with a model that cannot use it
-        blocks.append(
-            {
-                "type": "input",
-                "block_id": f"{END_IMAGE}.{model.id}",
-                "optional": True,
-                "label": {"type": "plain_text", "text": t(loc, "slack.modal.end_image")},
-                "hint": {"type": "plain_text", "text": t(loc, "slack.modal.end_image_hint")},
-                "element": {
-                    "type": "file_input",
-                    "action_id": "file",
-                    "filetypes": IMAGE_TYPES,
-                    "max_files": 1,
-                },
-            }
-        )
+        label, hint = t(loc, "slack.modal.end_image"), t(loc, "slack.modal.end_image_hint")
+        blocks.append(_picture(f"{END_IMAGE}.{model.id}", label, hint, optional=True))
     if model.audio is AudioMode.OPTIONAL:
         sounds = [
             _option(t(loc, "slack.modal.sound_on"), "on"),

@@ -26,11 +26,13 @@ CHAT_COLUMNS = {
     "status_message": "status_message_id",
     "locale": "locale",
 }
-_PLAIN = [
+#: the record's own fields that are one column each, under their own name
+PLAIN_COLUMNS: tuple[str, ...] = tuple(
     f.name
     for f in dataclasses.fields(JobRecord)
     if f.name not in {"id", "spec", "chat", "status", "media_purged", "error_params"}
-]
+)
+_PLAIN = PLAIN_COLUMNS
 #: columns holding an aware UTC datetime (or NULL)
 TIME_COLUMNS = frozenset(name for name in _PLAIN if name.endswith("_at"))
 #: every column of ``jobs`` except ``id``

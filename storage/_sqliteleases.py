@@ -20,7 +20,8 @@ import aiosqlite
 from core.domain.jobs import JobStatus
 from core.domain.records import JobRecord
 from core.ports import Lease, SlotCap
-from storage._sqliterows import COLUMNS, from_row, marks, task_id_checked, to_row
+from storage._columns import COLUMNS
+from storage._sqliterows import from_row, marks, task_id_checked, to_row
 
 _FREE = "(lease_until IS NULL OR lease_until <= ? OR lease_owner = ?)"
 _ABANDONED = "(lease_until IS NULL OR lease_until <= ?)"

@@ -1,11 +1,11 @@
 """``JobRecord`` ↔ SQLite row: 0/1 flags, epoch-second times, JSON error parameters.
 
-Shared by the store (``storage.sqlite``) and its lease half (``storage._sqliteleases``).
+The columns are ``storage._columns``'s, as PostgreSQL's are. Shared by the store
+(``storage.sqlite``) and its lease half (``storage._sqliteleases``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
@@ -19,37 +19,10 @@ import aiosqlite
 from core.domain.jobs import ChatRef, JobSpec, JobStatus
 from core.domain.records import JobRecord
 from core.ports import TaskTakenError
+from storage._columns import CHAT_COLUMNS, COLUMNS, PLAIN_COLUMNS, SPEC_COLUMNS, TIME_COLUMNS
 
-_SPEC = {f.name: f.name for f in dataclasses.fields(JobSpec)}
-_CHAT = {
-    "platform": "platform",
-    "user": "user_id",
-    "channel": "channel_id",
-    "guild": "guild_id",
-    "thread": "thread_id",
-    "status_message": "status_message_id",
-    "locale": "locale",
-}
+_SPEC, _CHAT, _PLAIN, _TIMES = SPEC_COLUMNS, CHAT_COLUMNS, PLAIN_COLUMNS, TIME_COLUMNS
 _BOOL_SPEC = {"prompt_extend", "watermark", "sound"}
-_PLAIN = [
-    f.name
-    for f in dataclasses.fields(JobRecord)
-    if f.name not in {"id", "spec", "chat", "status", "media_purged", "error_params"}
-]
-_TIMES = {
-    f.name
-    for f in dataclasses.fields(JobRecord)
-    if f.name.endswith("_at") and f.name not in {"attempts", "delivery_attempts"}
-}
-#: every column of ``jobs`` except ``id``
-COLUMNS: tuple[str, ...] = (
-    "status",
-    *_SPEC.values(),
-    *_CHAT.values(),
-    *_PLAIN,
-    "media_purged",
-    "error_params",
-)
 SELECT = "SELECT id, " + ", ".join(COLUMNS) + " FROM jobs"  # noqa: S608 - fixed column names
 
 
