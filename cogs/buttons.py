@@ -25,9 +25,8 @@ from cogs._extend_form import ExtendForm, submitted, total
 from cogs._words import N_, say
 from cogs.boundary import report_error
 from cogs.history import show_again
+from core.app.extend import extendable
 from core.app.service import AnimateService
-from core.domain.catalog import Region, find_model
-from core.domain.combinations import continuation_model
 from core.domain.errors import AnimateError, Kind
 from core.domain.jobs import JobView, require_requester
 
@@ -289,14 +288,6 @@ def result_view(job: JobView) -> discord.ui.View:
     if extendable(job):
         view.add_item(ExtendButton(job.id, job.chat.locale))
     return view
-
-
-def extendable(job: JobView) -> bool:
-    """A delivered video its model can continue in the job's region (wan2.7)."""
-    model = find_model(job.spec.model)
-    if job.video_path is None or model is None or job.region not in set(Region):
-        return False  # a row from a release whose catalog or regions differ: no Extend
-    return continuation_model(model, Region(job.region)) is not None
 
 
 def failure_view(job: JobView) -> discord.ui.View:

@@ -15,19 +15,23 @@ import re
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from core.domain.errors import AnimateError, Kind
 from core.domain.jobs import ChatRef, JobView, require_requester
 from core.i18n import t
 from slackapp import form, kit
+from slackapp.api_errors import error_of
 from slackapp.deps import Deps
 from slackapp.listeners import refusal
 from slackapp.submission import PLATFORM, publish
 
 log = logging.getLogger(__name__)
 Json = dict[str, Any]
-ACTIONS = re.compile(r"^animate:(cancel|regen|show)$")
-_ACTS = {"cancel": "cancel", "regen": "regenerate"}  # the buttons only the requester may use
+ACTIONS = re.compile(r"^animate:(cancel|regen|show|extend)$")
+# the buttons only the requester may use
+_ACTS = {"cancel": "cancel", "regen": "regenerate", "extend": "extend"}
 
 
 async def job_for_click(
@@ -83,8 +87,20 @@ async def job_for_click(
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
+    @app.view(form.EXTEND_CALLBACK)
+    async def on_extend(ack: AsyncAck, body: Json, view: Json) -> None:
+        await ack()  # the form closes at once; cutting the clip may outlast Slack's 3 s
+        user = body["user"]["id"]
+        team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
+        try:
+            await extend(deps, user=user, team=team, view=view)
+        except Exception:
+            log.exception("extend form failed")
+
     @app.action(ACTIONS)
-    async def on_click(ack: AsyncAck, body: Json, action: Json, respond: AsyncRespond) -> None:
+    async def on_click(
+        ack: AsyncAck, body: Json, action: Json, respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         await ack()
         user = body["user"]["id"]
         team = (body.get("team") or {}).get("id") or body["user"].get("team_id", "")
@@ -109,6 +125,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 canceled = await deps.service.cancel(job_id, user=user, moderator=person.admin)
                 log.info("job %s canceled by %s", canceled.id, user)
                 await _private(respond, t(person.locale, "slack.cancel.done", job=job_id))
+            elif kind == "extend":
+                await _open_extend(
+                    deps, client, respond, job, trigger=str(body.get("trigger_id") or ""),
+                    user=user, locale=person.locale, admin=person.admin,
+                )  # fmt: skip
             elif kind == "regen":
                 await _regenerate(
                     deps, job, user=user, team=team, locale=person.locale, admin=person.admin
@@ -120,6 +141,56 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 )
         except AnimateError as exc:
             await _private(respond, refusal(person.locale, exc))
+
+
+async def _open_extend(
+    deps: Deps,
+    client: AsyncWebClient,
+    respond: AsyncRespond,
+    job: JobView,
+    *,
+    trigger: str,
+    user: str,
+    locale: str,
+    admin: bool,
+) -> None:
+    """The Extend form, with the totals this job's clip allows (a refusal if it cannot be
+    extended). A form must open within the click's trigger: only quick reads before it."""
+    durations = await deps.service.extend_options(job.id, user=user, moderator=admin)
+    origin = form.Origin(job.chat.channel, locale, thread=job.chat.thread)
+    try:
+        await client.views_open(
+            trigger_id=trigger, view=form.extend_view(job.id, durations, origin)
+        )
+    except SlackApiError as exc:
+        log.warning("views.open failed (%s)", error_of(exc))
+        await _private(respond, t(locale, "slack.modal.expired"))
+
+
+async def extend(deps: Deps, *, user: str, team: str, view: Json) -> None:
+    """A filled-in Extend form (also one opened before a restart): continue the video and post
+    the new status message in the job's thread; a refusal goes to the user alone."""
+    job_id, origin, prompt, total = form.extend_request(view)
+    person = await deps.people.get(team, user)
+    try:
+        await deps.places.check(origin.channel, user)
+        chat = ChatRef(PLATFORM, user, origin.channel, guild=team, locale=origin.locale)
+        new = await deps.service.extend(
+            job_id, prompt=prompt, duration=total, user=user, chat=chat, moderator=person.admin
+        )
+    except AnimateError as exc:
+        try:
+            await deps.client.chat_postEphemeral(
+                channel=origin.channel,
+                user=user,
+                thread_ts=origin.thread,
+                text=refusal(origin.locale, exc),
+            )
+        except SlackApiError as problem:
+            log.info("extend refusal not shown (%s)", error_of(problem))
+        return
+    log.info("job %s extended as %s by %s", job_id, new.id, user)
+    await publish(deps, new, origin)
 
 
 async def _regenerate(

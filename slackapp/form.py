@@ -35,6 +35,7 @@ from slackapp import mrkdwn
 Json = dict[str, Any]
 
 CALLBACK = "animate_modal"
+EXTEND_CALLBACK = "animate_extend"
 ACTION_MODEL = "animate:model"
 IMAGE, PROMPT, MODEL, ASPECT, FILL = "image", "prompt", "model", "aspect", "fill"
 END_IMAGE = "end_image"
@@ -249,6 +250,40 @@ def build(
         "private_metadata": origin.dump(),
         "blocks": blocks,
     }
+
+
+def extend_view(job_id: int, durations: tuple[int, ...], origin: Origin) -> Json:
+    """The Extend form: what happens next and the total length (only totals the model can
+    make from this clip). The job travels in ``private_metadata``, so a form opened before a
+    restart is answered after it."""
+    loc = origin.locale
+    lengths = [_option(t(loc, "slack.unit.seconds", seconds=d), str(d)) for d in durations]
+    prompt = {
+        "type": "input",
+        "block_id": PROMPT,
+        "label": {"type": "plain_text", "text": t(loc, "extend.prompt")},
+        "element": {"type": "plain_text_input", "action_id": "text", "max_length": PROMPT_MAX},
+    }
+    total = _select("duration", t(loc, "slack.extend.duration"), lengths, None, lengths[0]["value"])
+    metadata = json.dumps({"job": job_id, "origin": origin.dump()}, separators=(",", ":"))
+    return {
+        "type": "modal",
+        "callback_id": EXTEND_CALLBACK,
+        "title": {"type": "plain_text", "text": mrkdwn.clip(t(loc, "extend.title"), 24)},
+        "submit": {"type": "plain_text", "text": mrkdwn.clip(t(loc, "slack.extend.submit"), 24)},
+        "close": {"type": "plain_text", "text": mrkdwn.clip(t(loc, "slack.modal.close"), 24)},
+        "private_metadata": metadata,
+        "blocks": [prompt, total, _context(t(loc, "slack.extend.billing"))],
+    }
+
+
+def extend_request(view: Json) -> tuple[int, Origin, str, int]:
+    """(job id, origin, prompt, total) of a submitted Extend form."""
+    meta = json.loads(view["private_metadata"])
+    values = (view.get("state") or {}).get("values") or {}
+    prompt = str(((values.get(PROMPT) or {}).get("text") or {}).get("value") or "")
+    picked = ((values.get("duration") or {}).get("pick") or {}).get("selected_option") or {}
+    return int(meta["job"]), Origin.load(meta["origin"]), prompt, int(picked.get("value") or 0)
 
 
 def waiting(origin: Origin, external_id: str) -> Json:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.app.extend import extendable
 from core.domain.catalog import find_model
 from core.domain.jobs import JobStatus, JobView
 from core.i18n import error_text, t
@@ -24,6 +25,7 @@ EVENT_TYPE = "animate_job"
 ACTION_CANCEL = "animate:cancel"
 ACTION_REGENERATE = "animate:regen"
 ACTION_SHOW = "animate:show"
+ACTION_EXTEND = "animate:extend"
 ACTION_DOWNLOAD = "animate:download"
 #: Block Kit: section text 3000 characters, plain_text the same (§6 Block Kit limits)
 SECTION_MAX = 3000
@@ -66,7 +68,12 @@ def _context(parts: list[str]) -> Json:
 
 
 def button(locale: str, action: str, job_id: int, *, style: str | None = None) -> Json:
-    key = {ACTION_CANCEL: "cancel", ACTION_REGENERATE: "regenerate", ACTION_SHOW: "show"}[action]
+    key = {
+        ACTION_CANCEL: "cancel",
+        ACTION_REGENERATE: "regenerate",
+        ACTION_SHOW: "show",
+        ACTION_EXTEND: "extend",
+    }[action]
     out: Json = {
         "type": "button",
         "action_id": action,
@@ -169,6 +176,8 @@ def status_message(job: JobView, locale: str) -> tuple[str, list[Json]]:
             button(locale, ACTION_REGENERATE, job.id, style="primary"),
             button(locale, ACTION_SHOW, job.id),
         ]
+        if extendable(job):
+            elements.append(button(locale, ACTION_EXTEND, job.id))
     elif job.status.final or job.status in _FINISHED_WITHOUT_VIDEO:
         elements.append(button(locale, ACTION_REGENERATE, job.id))
     blocks += _actions(job.id, elements)

@@ -15,10 +15,10 @@ import tempfile
 from pathlib import Path
 
 from core.domain.capabilities import Model
-from core.domain.catalog import Region
+from core.domain.catalog import Region, find_model
 from core.domain.combinations import continuation_durations, continuation_model
 from core.domain.errors import AnimateError, Kind, ValidationError
-from core.domain.jobs import JobSpec, require_requester
+from core.domain.jobs import JobSpec, JobView, require_requester
 from core.domain.records import JobRecord
 from core.media.clip import CLIP_LIMITS
 from core.media.extend import cut_last
@@ -33,6 +33,15 @@ class Extension:
     model: Model
     clip_seconds: float
     durations: tuple[int, ...]
+
+
+def extendable(job: JobView) -> bool:
+    """Whether a result offers Extend: a delivered video its model can continue in the job's
+    region (wan2.7). Every front-end asks this one question."""
+    model = find_model(job.spec.model)
+    if job.video_path is None or model is None or job.region not in set(Region):
+        return False  # a row from a release whose catalog or regions differ: no Extend
+    return continuation_model(model, Region(job.region)) is not None
 
 
 def plan(job: JobRecord, region: Region, *, user: str, moderator: bool) -> Extension:

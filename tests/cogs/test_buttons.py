@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from cogs._extend_form import lengths
-from cogs.buttons import extendable, result_view
+from cogs.buttons import result_view
+from core.app.extend import extendable
 from core.domain.jobs import JobSpec, JobStatus
 from tests.cogs.test_embeds import job
 

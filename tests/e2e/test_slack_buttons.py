@@ -157,3 +157,61 @@ async def test_choosing_another_model_rebuilds_the_modal_with_what_it_allows(
         "480P",
         5,
     )
+
+
+async def test_extend_continues_a_wan27_video_in_its_thread_after_a_restart(
+    slack_world: SlackWorld,
+) -> None:
+    """Extend on Slack: the button on a delivered wan2.7 result, a stranger refused, a form
+    with the totals the clip allows (opened after a restart), the clip sent as first_clip
+    with the total as the duration, the continuation posted in the same thread."""
+    w = slack_world
+    await w.start()
+    stranger = w.slack.add_user("mallory")
+    await w.open_form(text="day")
+    env = await w.slack.choose(w.alice, "animate:model", "wan2.7-i2v")
+    assert env is not None
+    await w.slack.wait_acked(env)
+    modal = w.slack.open_view(w.alice)
+    assert modal is not None
+    await w.slack.wait_for(lambda: modal.updates == 1)
+    await w.submit({"duration.wan2.7-i2v": "3"}, image=[w.picture()])
+    (status,) = await w.slack.wait_for(lambda: status_messages(w.slack, w.general))
+    await w.drive(lambda: videos_in(w.slack, w.general, status.ts) and "✅" in status.text)
+    actions = [
+        e["action_id"] for b in status.blocks if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert actions == ["animate:regen", "animate:show", "animate:extend"]
+
+    await w.stop()  # the button and the form are rebuilt from the click alone
+    await w.start()
+    await w.slack.wait_acked(await w.slack.click(stranger, status, "animate:extend"))
+    (refusal,) = await w.slack.wait_for(lambda: w.slack.ephemerals_for(stranger))
+    assert "can extend its video" in refusal.text
+    assert w.slack.open_view(stranger) is None
+
+    await w.slack.wait_acked(await w.slack.click(w.alice, status, "animate:extend"))
+    form = await w.slack.wait_for(lambda: w.slack.open_view(w.alice))
+    assert form.body["callback_id"] == "animate_extend"
+    (total,) = [b for b in form.body["blocks"] if b.get("block_id") == "duration"]
+    offered = [int(o["value"]) for o in total["element"]["options"]]
+    assert offered and min(offered) > 3, "a total longer than the 3 s clip it continues"
+    await w.submit(prompt="night falls", duration=str(offered[0]))
+    assert w.slack.open_view(w.alice) is None, "the form closes at once"
+
+    (_, again) = await w.slack.wait_for(
+        lambda: s if len(s := status_messages(w.slack, w.general)) == 2 else None
+    )
+    assert again.thread_ts == status.ts, "the continuation's status is in the same thread"
+    await w.drive(lambda: len(videos_in(w.slack, w.general, status.ts)) == 2)
+    creates = [
+        r.json
+        for r in w.emu.request_log
+        if r.method == "POST" and r.path.endswith("/video-synthesis")
+    ]
+    assert len(creates) == 2
+    (clip,) = creates[1]["input"]["media"]
+    assert clip["type"] == "first_clip" and creates[1]["parameters"]["duration"] == offered[0]
+    assert w.rt is not None
+    new = await w.rt.service.get(job_of(again))
+    assert new is not None and new.clip_seconds is not None and new.spec.prompt == "night falls"
