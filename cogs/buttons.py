@@ -28,7 +28,7 @@ from cogs.history import show_again
 from core.app.extend import extendable
 from core.app.service import AnimateService
 from core.domain.errors import AnimateError, Kind
-from core.domain.jobs import JobView, require_requester
+from core.domain.jobs import JobView, being_posted, require_requester
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +61,8 @@ async def job_for_click(
     own = {m for m in (job.chat.status_message, job.posted_message_id) if m}
     if guild == job.chat.guild and clicked is not None and clicked in own:
         return job
-    if guild == job.chat.guild and job.chat.status_message is None and job.status.active:
-        # the status message is posted before it is recorded (a thread is opened in between)
+    if guild == job.chat.guild and being_posted(job):
+        # a message is posted before it is recorded (a thread is opened in between)
         if acting is not None:
             moderator = interaction.permissions.manage_messages
             require_requester(

@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from core.domain.errors import AnimateError, Kind
-from core.domain.jobs import ChatRef, JobView, require_requester
+from core.domain.jobs import ChatRef, JobView, being_posted, require_requester
 from core.i18n import t
 from slackapp import form, kit
 from slackapp.api_errors import error_of
@@ -60,7 +60,7 @@ async def job_for_click(
     here = team == job.chat.guild and channel == job.chat.channel
     if here and message is not None and message in own:
         return job
-    if here and job.chat.status_message is None and job.status.active:
+    if here and being_posted(job):
         if acting is not None:
             action, user, admin = acting
             require_requester(job.chat, user, moderator=admin, action=action)

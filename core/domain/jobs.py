@@ -240,3 +240,15 @@ class JobView:
     @property
     def price_known(self) -> bool:
         return self.unit_price is not None
+
+
+def being_posted(job: JobView) -> bool:
+    """Whether one of the job's messages may be on screen before the job records it: the
+    status message (posted, then recorded) while the job is active, or the result or failure
+    notice (posted, then recorded) once the engine is done with it. A click on such a message
+    is asked to try again, not refused as foreign."""
+    if job.chat.status_message is None and job.status.active:
+        return True
+    return job.posted_message_id is None and (
+        job.status is JobStatus.DOWNLOADED or job.status in ENDED_WITHOUT_VIDEO
+    )

@@ -34,6 +34,7 @@ LOCALES = ("en-US", "zh-CN")
 LONG_POLL = 20.0
 #: how long a request waits for the bot's answer to an autocomplete
 ANSWER_WAIT = 5.0
+MODAL, TEXT_INPUT = 9, 4  # an interaction answer that opens a form; a form's text field
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 #: option types of an application command (Discord API: ApplicationCommandOptionType)
 STRING, INTEGER, BOOLEAN, NUMBER, ATTACHMENT = 3, 4, 5, 10, 11
@@ -52,6 +53,8 @@ class ChannelPage:
         self.user = user
         self.port = 0
         self._closing = asyncio.Event()
+        #: clicks the bot answered with a form (Extend), by interaction id, until it is sent
+        self._forms: dict[int, FakeInteraction] = {}
 
     # ------------------------------------------------------------------ lifecycle
     def app(self) -> web.Application:
@@ -63,6 +66,7 @@ class ChannelPage:
         app.router.add_post("/api/animate", self._animate)
         app.router.add_post("/api/autocomplete", self._autocomplete)
         app.router.add_post("/api/click", self._click)
+        app.router.add_post("/api/modal", self._modal)
         app.router.add_get("/attachments/{aid}/{filename}", self._attachment)
         return app
 
@@ -216,6 +220,29 @@ class ChannelPage:
         ):
             return _problem("that button is not on that message", 404)
         inter = await self.fake.click(msg, custom_id, self._as_you(locale))
+        try:
+            await self.fake.wait_for(lambda: inter.responses, within=ANSWER_WAIT)
+        except TimeoutError:
+            return _problem("the bot did not answer the click", 504)
+        answer: dict[str, Any] = {"interaction": str(inter.id)}
+        if inter.responses[0].get("type") == MODAL:
+            # the bot asks for a form (Extend): the page shows it, /api/modal sends it back
+            self._forms[inter.id] = inter
+            answer["modal"] = _form(inter.responses[0]["data"])
+        return web.json_response(answer)
+
+    async def _modal(self, request: web.Request) -> web.Response:
+        """A form the bot opened, filled in on the page: one value per text input, in order."""
+        body = await _json(request)
+        raw_id = str(body.get("interaction") or "")
+        opened = self._forms.pop(int(raw_id), None) if raw_id.isdigit() else None
+        values = body.get("values")
+        if opened is None:
+            return _problem("no form of the bot is open under that id", 404)
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            self._forms[opened.id] = opened
+            return _problem("values must be a list of texts, one per field")
+        inter = await self.fake.submit_modal(opened, values)
         return web.json_response({"interaction": str(inter.id)})
 
     # ------------------------------------------------------------------ attachments
@@ -253,6 +280,26 @@ def _typed(name: str, kind: int, raw: str) -> Any:
     if kind == BOOLEAN:
         return raw.lower() in ("true", "1", "yes", "on")
     return raw
+
+
+def _form(data: dict[str, Any]) -> dict[str, Any]:
+    """A modal's title and text inputs, as the page draws them (action rows or labels)."""
+    inputs = []
+    for comp in data.get("components") or []:
+        inner = comp["components"][0] if comp.get("type") == 1 else comp.get("component")
+        if not inner or inner.get("type") != TEXT_INPUT:
+            continue
+        inputs.append(
+            {
+                "label": comp.get("label") or inner.get("label") or "",
+                "placeholder": inner.get("placeholder") or "",
+                "paragraph": inner.get("style") == 2,
+                "required": inner.get("required", True),
+                "max_length": inner.get("max_length"),
+                "value": inner.get("value") or "",
+            }
+        )
+    return {"title": data.get("title") or "", "inputs": inputs}
 
 
 def _choices(inter: FakeInteraction) -> list[dict[str, Any]]:

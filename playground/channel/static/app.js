@@ -14,6 +14,8 @@ const WORDS = {
     sample: "Use a sample picture",
     moreOptions: "More options",
     send: "Send",
+    submit: "Submit",
+    close: "Cancel",
     onlyYou: "Only you can see this",
     thinking: "is thinking…",
     edited: "(edited)",
@@ -35,6 +37,8 @@ const WORDS = {
     sample: "使用示例图片",
     moreOptions: "更多选项",
     send: "发送",
+    submit: "提交",
+    close: "取消",
     onlyYou: "只有你能看到这条消息",
     thinking: "正在思考…",
     edited: "（已编辑）",
@@ -240,10 +244,45 @@ async function click(message, button, node) {
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ message_id: message.id, custom_id: button.custom_id, locale }),
     });
-    if (!r.ok) $("#form-error").textContent = (await r.json()).error || r.statusText;
+    const answer = await r.json();
+    if (!r.ok) $("#form-error").textContent = answer.error || r.statusText;
+    else if (answer.modal) openForm(answer.modal, answer.interaction);
   } finally {
     node.disabled = false;
   }
+}
+
+// A form the bot opened (Extend): drawn as Discord draws a modal, sent back as its answer.
+function openForm(modal, interaction) {
+  const dialog = el("dialog", { id: "bot-form", class: "bot-form" });
+  const form = el("form", { method: "dialog" });
+  form.append(el("h2", { text: modal.title }));
+  const fields = modal.inputs.map((input, i) => {
+    const attrs = { id: `bot-form-${i}`, placeholder: input.placeholder, required: input.required };
+    if (input.max_length) attrs.maxlength = String(input.max_length);
+    const field = input.paragraph ? el("textarea", { ...attrs, rows: "3" }) : el("input", { ...attrs, type: "text" });
+    field.value = input.value;
+    form.append(el("label", { for: attrs.id, text: input.label }), field);
+    return field;
+  });
+  const problem = el("div", { class: "form-problem", role: "alert" });
+  const cancel = el("button", { type: "button", class: "secondary", text: word("close"), onclick: () => dialog.close() });
+  const submit = el("button", { type: "submit", id: "bot-form-submit", text: word("submit") });
+  form.append(problem, el("div", { class: "row" }, cancel, submit));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const r = await fetch("/api/modal", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ interaction, values: fields.map((f) => f.value) }),
+    });
+    if (r.ok) dialog.close();
+    else problem.textContent = (await r.json()).error || r.statusText;
+  });
+  dialog.addEventListener("close", () => dialog.remove());
+  dialog.append(form);
+  document.body.append(dialog);
+  dialog.showModal();
 }
 
 // ------------------------------------------------------------------------ drawing the channel

@@ -169,3 +169,37 @@ def test_the_playground_in_a_browser(playground: str, browser: WebDriver, tmp_pa
     second = wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".thread"))[-1]
     wait(browser).until(lambda d: second.find_elements(By.CSS_SELECTOR, "video"))
     assert "#2 猫在挥手" in second.text and t("zh-CN", "result.title") in second.text
+
+
+def test_a_form_the_bot_opens_is_drawn_and_sent_back(
+    playground: str, browser: WebDriver, tmp_path: Path
+) -> None:
+    """Extend answers with a form (a Discord modal): the page draws it, sends it back, and
+    the continuation arrives in the same thread."""
+    image = tmp_path / "day.png"
+    Image.new("RGB", (320, 240), (90, 160, 230)).save(image)
+    browser.get(playground)
+    wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#opt-model option")) > 2)
+    Select(browser.find_element(By.ID, "opt-model")).select_by_value("wan2.7-i2v")
+    browser.find_element(By.ID, "opt-duration").send_keys("2")
+    browser.execute_script(RECORD_TITLES)
+    submit(browser, image, "day")
+    done = t("en-US", "status.delivered")
+    wait(browser).until(lambda d: done in d.execute_script("return window.titles"))
+
+    label = t("en-US", "button.extend")
+    extend = wait(browser).until(
+        lambda d: d.find_elements(
+            By.XPATH, f"//div[contains(@class,'thread')]//button[text()='{label}']"
+        )
+    )
+    extend[0].click()
+    form = wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, "dialog#bot-form[open]"))
+    assert t("en-US", "extend.title") in form[0].text
+    prompt, total = form[0].find_elements(By.CSS_SELECTOR, "input, textarea")
+    prompt.send_keys("night falls")
+    total.send_keys("5")
+    browser.find_element(By.ID, "bot-form-submit").click()
+    wait(browser).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "dialog#bot-form"))
+    thread = browser.find_element(By.CSS_SELECTOR, ".thread")
+    wait(browser).until(lambda d: len(thread.find_elements(By.CSS_SELECTOR, "video")) == 2)

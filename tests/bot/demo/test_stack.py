@@ -150,3 +150,68 @@ async def test_attachments_are_served_with_byte_ranges(
         assert r.status == 416
     async with session.get("/attachments/999/x.mp4") as r:
         assert r.status == 404
+
+
+async def test_extend_opens_the_bots_form_on_the_page_and_continues_the_video(
+    tmp_path: Path,
+) -> None:
+    """A click the bot answers with a form (Extend): the page gets the form, sends it back,
+    and the continuation runs in the same thread."""
+    async with (
+        demo_stack(tmp_path / "data", task_seconds=1.0, queue_seconds=0.0) as demo,
+        ChannelPage(demo.fake, demo.channel, demo.user).serve("127.0.0.1", 0) as page,
+        aiohttp.ClientSession(f"http://127.0.0.1:{page.port}") as session,
+    ):
+        form = aiohttp.FormData()
+        form.add_field("image", png(), filename="cat.png", content_type="image/png")
+        for key, value in (("prompt", "day"), ("model", "wan2.7-i2v"), ("duration", "2")):
+            form.add_field(key, value)
+        form.add_field("locale", "en-US")
+        async with session.post("/api/animate", data=form) as r:
+            assert r.status == 200, await r.text()
+
+        def extend_offered() -> tuple[str, str, int] | None:
+            for m in demo.fake.all_messages():  # the result is in the thread
+                for row in m.components:
+                    for c in row.get("components", []):
+                        if str(c.get("custom_id", "")).startswith("animate:extend:"):
+                            return str(m.id), str(c["custom_id"]), m.channel_id
+            return None
+
+        def done() -> bool:  # the status says Done once the posted result is recorded
+            done = t("en-US", "status.delivered")
+            shown = demo.fake.messages_in(demo.channel)
+            return any(e.get("title") == done for m in shown for e in m.embeds)
+
+        await demo.fake.wait_for(done, within=60)
+        message_id, custom_id, thread = await demo.fake.wait_for(extend_offered)
+        click = {"message_id": message_id, "custom_id": custom_id, "locale": "en-US"}
+        async with session.post("/api/click", json=click) as r:
+            answer = await r.json()
+            assert r.status == 200, answer
+        modal = answer["modal"]
+        assert modal["title"] == t("en-US", "extend.title")
+        assert modal["inputs"][0]["label"] == t("en-US", "extend.prompt")
+        total = 5  # the 2 s video continued to 5 s in all
+        sent = {"interaction": answer["interaction"], "values": ["night falls", str(total)]}
+        async with session.post("/api/modal", json=sent) as r:
+            assert r.status == 200, await r.text()
+        async with session.post("/api/modal", json=sent) as r:
+            assert r.status == 404, "a form is sent once"
+
+        def videos() -> list[str]:
+            return [
+                a.filename
+                for m in demo.fake.messages_in(thread)
+                for a in m.attachments
+                if a.filename.endswith(".mp4")
+            ]
+
+        # the continuation's video arrives in the same thread
+        assert await demo.fake.wait_for(lambda: len(videos()) == 2, within=60)
+        clips = [
+            t.request_body
+            for t in demo.emulator.tasks.values()
+            if t.request_body["input"]["media"][0]["type"] == "first_clip"
+        ]
+        assert [c["parameters"]["duration"] for c in clips] == [total]

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core.domain.errors import AnimateError, Kind, ValidationError
-from core.domain.jobs import ACTIVE, FINAL, TRANSITIONS, ChatRef, JobSpec, JobStatus
+from core.domain.jobs import (
+    ACTIVE,
+    FINAL,
+    TRANSITIONS,
+    ChatRef,
+    JobSpec,
+    JobStatus,
+    JobView,
+    being_posted,
+)
 from core.domain.records import JobRecord, TransitionError, expired, failed, transition
 
 T = datetime(2026, 1, 1, tzinfo=UTC)
@@ -72,3 +82,25 @@ def test_an_error_without_a_key_still_stores_its_kind_as_the_key() -> None:
     assert out.error_key == "busy" and dict(out.error_params) == {}
     gone = expired(record(S.RUNNING), T, "too old", key="task.forgotten")
     assert (gone.status, gone.error_key) == (S.EXPIRED, "task.forgotten")
+
+
+def test_a_message_may_be_on_screen_before_it_is_recorded() -> None:
+    """A click on a just-posted message is asked to wait, not refused as foreign (the
+    playground's Extend test clicked a result in the instant before it was recorded)."""
+    chat = ChatRef("discord", "u", "c", guild="g", status_message="m1")
+    view = JobView(
+        id=1,
+        status=S.QUEUED,
+        spec=JobSpec("wan2.6-i2v-flash", "p", "720P", 5),
+        chat=replace(chat, status_message=None),
+        created_at=T,
+        updated_at=T,
+    )
+    assert being_posted(view), "the status message, before its id is recorded"
+    assert not being_posted(replace(view, chat=chat)), "recorded: a click elsewhere is foreign"
+    for status in (S.DOWNLOADED, S.FAILED, S.CANCELED, S.EXPIRED):
+        shown = replace(view, chat=chat, status=status)
+        assert being_posted(shown), f"{status}: the result or notice, before it is recorded"
+        assert not being_posted(replace(shown, posted_message_id="m2"))
+    for status in (S.DELIVERED, S.DELIVERY_FAILED):
+        assert not being_posted(replace(view, chat=chat, status=status))
