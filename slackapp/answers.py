@@ -13,7 +13,7 @@ from core.domain.catalog import DEFAULT_MODEL, Model, Region
 from core.domain.errors import AnimateError, Input
 from core.domain.jobs import JobSpec
 from core.domain.validation import resolve_model
-from slackapp.form import ASPECT, END_IMAGE, FILL, IMAGE, MODEL, PROMPT
+from slackapp.form import ASPECT, CLIP, END_IMAGE, FILL, IMAGE, MODEL, PROMPT
 
 Json = dict[str, Any]
 
@@ -26,6 +26,8 @@ class Submission:
     model: Model
     #: the end image's file object, when the model offers one and the user gave it
     end_upload: Json | None = None
+    #: a video to continue instead of the picture, on models that continue videos
+    clip_upload: Json | None = None
 
 
 def _picked(values: Json, prefix: str) -> str | None:
@@ -67,7 +69,9 @@ def read(values: Json, region: Region) -> Submission:
         aspect=picks.get(ASPECT) or "original",
         fill=picks.get(FILL) or "crop",
     )
-    return Submission(spec, _file(values, IMAGE), model, _file(values, END_IMAGE))
+    return Submission(
+        spec, _file(values, IMAGE), model, _file(values, END_IMAGE), _file(values, CLIP)
+    )
 
 
 def _file(values: Json, prefix: str) -> Json | None:
@@ -102,6 +106,8 @@ def error_block(view: Json, error: AnimateError) -> str:
         wanted = IMAGE
     if wanted is None and error.subject is Input.PROMPT:
         wanted = PROMPT
+    if wanted is None and error.subject is Input.CLIP:
+        wanted = CLIP
     for block_id in ids:
         if wanted is not None and (block_id == wanted or block_id.startswith(wanted + ".")):
             return block_id

@@ -27,6 +27,7 @@ from core.domain.catalog import (
     Model,
     Region,
     first_frame_models,
+    models_taking,
 )
 from core.domain.validation import resolve_model
 from core.i18n import t
@@ -39,6 +40,8 @@ EXTEND_CALLBACK = "animate_extend"
 ACTION_MODEL = "animate:model"
 IMAGE, PROMPT, MODEL, ASPECT, FILL = "image", "prompt", "model", "aspect", "fill"
 END_IMAGE = "end_image"
+CLIP = "clip"
+CLIP_TYPES = ["mp4", "mov"]
 PROMPT_MAX = 1500  # the longest any model reads; each model's own limit is the facade's check
 IMAGE_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]  # "for convenience only" (§4)
 METADATA_MAX = 3000
@@ -160,9 +163,15 @@ def build(
         name = mrkdwn.safe(origin.source.name, 200)
         blocks.append(_context(t(loc, "slack.modal.from_message", name=name)))
     else:
-        blocks.append(
-            _picture(IMAGE, t(loc, "slack.modal.image"), t(loc, "slack.modal.image_hint"))
-        )
+        # a model that continues videos takes a clip instead of the picture
+        continues = model in models_taking(Media.CLIP, region)
+        label, hint = t(loc, "slack.modal.image"), t(loc, "slack.modal.image_hint")
+        blocks.append(_picture(IMAGE, label, hint, optional=continues))
+        if continues:
+            label, hint = t(loc, "slack.modal.clip"), t(loc, "slack.modal.clip_hint")
+            clip = _picture(f"{CLIP}.{model.id}", label, hint, optional=True)
+            clip["element"]["filetypes"] = CLIP_TYPES
+            blocks.append(clip)
     prompt_element: Json = {
         "type": "plain_text_input",
         "action_id": "text",

@@ -37,31 +37,42 @@ async def accept(
 ) -> JobView:
     """Validate, check, read and record one modal submission; ``AnimateError`` if refused."""
     asked = answers.read(values, deps.region)
-    end = asked.end_upload
-    checked = deps.service.validate(asked.spec, last_frame=end is not None)
-    await deps.places.check(origin.channel, user)
+    end, clip = asked.end_upload, asked.clip_upload
+    picture: tuple[str, int, str] | None = None  # name, size, url
     if origin.source is not None:
-        name, size, url = origin.source.name, origin.source.size, origin.source.url
+        picture = origin.source.name, origin.source.size, origin.source.url
     elif asked.upload is not None:
-        upload = asked.upload
-        name, size, url = _name(upload), int(str(upload.get("size") or 0)), _url(upload)
-    else:
+        picture = _name(asked.upload), _size(asked.upload), _url(asked.upload)
+    if picture is None and clip is None:
         raise no_image()
-    deps.reader.check_size(name, size)
-    if end is not None:
-        deps.reader.check_size(_name(end), int(str(end.get("size") or 0)))
+    checked = deps.service.validate(
+        asked.spec, last_frame=end is not None, clip=clip is not None, image=picture is not None
+    )
+    await deps.places.check(origin.channel, user)
+    if picture is not None:
+        deps.reader.check_size(picture[0], picture[1])
+    for extra in (end, clip):
+        if extra is not None:
+            deps.reader.check_size(_name(extra), _size(extra))
     chat = ChatRef(PLATFORM, user, origin.channel, guild=team, locale=origin.locale)
     # the per-user cap refuses before any byte is read; few requests hold bytes at once
     async with deps.service.intake(chat):
-        data = await deps.reader.read(url, name=name)
+        data = await deps.reader.read(picture[2], name=picture[0]) if picture else None
         last = await deps.reader.read(_url(end), name=_name(end)) if end is not None else None
-        job = await deps.service.submit(spec=checked, image=data, chat=chat, last_frame=last)
+        video = await deps.reader.read(_url(clip), name=_name(clip)) if clip is not None else None
+        job = await deps.service.submit(
+            spec=checked, image=data, chat=chat, last_frame=last, clip=video
+        )
     log.info("job %s submitted on Slack by %s (%s)", job.id, user, job.spec.model)
     return job
 
 
 def _name(upload: dict[str, object]) -> str:
     return str(upload.get("name") or "image")
+
+
+def _size(upload: dict[str, object]) -> int:
+    return int(str(upload.get("size") or 0))
 
 
 def _url(upload: dict[str, object]) -> str:

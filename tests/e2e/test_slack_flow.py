@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.e2e.harness import png
 from tests.e2e.slack_world import SlackWorld, decode, job_of, status_messages, videos_in
+from tests.emulator.helpers import clip_bytes
 from tests.fakeslack import pings
 
 
@@ -134,3 +135,34 @@ async def test_an_end_image_from_the_modal_is_the_videos_last_frame(
     ]
     assert [m["type"] for m in body["input"]["media"]] == ["first_frame", "last_frame"]
     assert body["parameters"]["duration"] == 3
+
+
+async def test_a_video_from_the_form_is_continued_without_a_picture(
+    slack_world: SlackWorld,
+) -> None:
+    """wan2.7 takes a clip to continue in place of the picture (then optional); the clip goes
+    out as first_clip and the duration is the whole output's."""
+    w = slack_world
+    await w.start()
+    await w.open_form(text="the walk goes on")
+    modal = w.slack.open_view(w.alice)
+    assert modal is not None
+    env = await w.slack.choose(w.alice, "animate:model", "wan2.7-i2v")
+    assert env is not None
+    await w.slack.wait_acked(env)
+    await w.slack.wait_for(lambda: modal.updates == 1)
+    blocks = {b.get("block_id"): b for b in modal.body["blocks"]}
+    assert blocks["image"]["optional"] is True, "a clip may stand in for the picture"
+    assert blocks["clip.wan2.7-i2v"]["element"]["filetypes"] == ["mp4", "mov"]
+
+    clip = w.slack.upload_file(w.alice, clip_bytes(3.0), "walk.mp4")
+    await w.submit({"clip.wan2.7-i2v": [clip], "duration.wan2.7-i2v": "6"})
+    (status,) = await w.slack.wait_for(lambda: status_messages(w.slack, w.general))
+    await w.drive(lambda: videos_in(w.slack, w.general, status.ts))
+    (body,) = [
+        r.json
+        for r in w.emu.request_log
+        if r.method == "POST" and r.path.endswith("/video-synthesis")
+    ]
+    (media,) = body["input"]["media"]
+    assert media["type"] == "first_clip" and body["parameters"]["duration"] == 6
