@@ -250,13 +250,20 @@ def build(
     )
     fills = [_option(t(loc, f"slack.modal.fill_{f}"), f) for f in FILLS]
     blocks.append(_select(FILL, t(loc, "slack.modal.fill"), fills, chosen.get("fill"), "crop"))
+    return _modal(loc, CALLBACK, "slack.modal.title", "slack.modal.submit", origin.dump(), blocks)
+
+
+def _modal(
+    loc: str, callback: str, title: str, submit: str, metadata: str, blocks: list[Json]
+) -> Json:
+    """A modal with a Submit and a Close button; ``title`` and ``submit`` are catalog keys."""
     return {
         "type": "modal",
-        "callback_id": CALLBACK,
-        "title": {"type": "plain_text", "text": mrkdwn.clip(t(loc, "slack.modal.title"), 24)},
-        "submit": {"type": "plain_text", "text": mrkdwn.clip(t(loc, "slack.modal.submit"), 24)},
+        "callback_id": callback,
+        "title": {"type": "plain_text", "text": mrkdwn.clip(t(loc, title), 24)},
+        "submit": {"type": "plain_text", "text": mrkdwn.clip(t(loc, submit), 24)},
         "close": {"type": "plain_text", "text": mrkdwn.clip(t(loc, "slack.modal.close"), 24)},
-        "private_metadata": origin.dump(),
+        "private_metadata": metadata,
         "blocks": blocks,
     }
 
@@ -275,15 +282,8 @@ def extend_view(job_id: int, durations: tuple[int, ...], origin: Origin) -> Json
     }
     total = _select("duration", t(loc, "slack.extend.duration"), lengths, None, lengths[0]["value"])
     metadata = json.dumps({"job": job_id, "origin": origin.dump()}, separators=(",", ":"))
-    return {
-        "type": "modal",
-        "callback_id": EXTEND_CALLBACK,
-        "title": {"type": "plain_text", "text": mrkdwn.clip(t(loc, "extend.title"), 24)},
-        "submit": {"type": "plain_text", "text": mrkdwn.clip(t(loc, "slack.extend.submit"), 24)},
-        "close": {"type": "plain_text", "text": mrkdwn.clip(t(loc, "slack.modal.close"), 24)},
-        "private_metadata": metadata,
-        "blocks": [prompt, total, _context(t(loc, "slack.extend.billing"))],
-    }
+    blocks = [prompt, total, _context(t(loc, "slack.extend.billing"))]
+    return _modal(loc, EXTEND_CALLBACK, "extend.title", "slack.extend.submit", metadata, blocks)
 
 
 def extend_request(view: Json) -> tuple[int, Origin, str, int]:

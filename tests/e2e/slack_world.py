@@ -26,7 +26,7 @@ from core.engine.worker import Tick
 from emulator import Emulator
 from slackapp.frontend import SlackFrontEnd
 from tests.e2e.harness import API_KEY, SharedClock, png
-from tests.fakeslack import FakeChannel, FakeFile, FakeMessage, FakeSlack, FakeUser
+from tests.fakeslack import FakeChannel, FakeFile, FakeMessage, FakeSlack, FakeUser, FakeView
 
 
 def slack_settings(slack: FakeSlack) -> SlackSettings:
@@ -57,6 +57,15 @@ def decode(data: bytes) -> int:
     with av.open(io.BytesIO(data), "r") as container:
         assert container.streams.video[0].codec_context.name == "h264"
         return sum(1 for _ in container.decode(video=0))
+
+
+def creates(emu: Emulator) -> list[dict[str, Any]]:
+    """The create requests DashScope received (their bodies), in order."""
+    return [
+        r.json
+        for r in emu.request_log
+        if r.method == "POST" and r.path.endswith("/video-synthesis")
+    ]
 
 
 def job_of(message: FakeMessage) -> int:
@@ -149,6 +158,18 @@ class SlackWorld:
         env = await self.slack.wait_acked(await self.slack.command(user, channel, text))
         assert env.outcome == "acked", env.outcome
         await self.slack.wait_for(lambda: self.slack.open_view(user))
+
+    async def choose_model(self, model_id: str, user: FakeUser | None = None) -> FakeView:
+        """Pick ``model_id`` in the open /animate form; the form, once rebuilt for it."""
+        user = user or self.alice
+        modal = self.slack.open_view(user)
+        assert modal is not None
+        before = modal.updates
+        env = await self.slack.choose(user, "animate:model", model_id)
+        assert env is not None
+        await self.slack.wait_acked(env)
+        await self.slack.wait_for(lambda: modal.updates > before)
+        return modal
 
     def picture(
         self, data: bytes | None = None, name: str = "cat.png", user: FakeUser | None = None

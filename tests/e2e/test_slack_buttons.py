@@ -6,7 +6,7 @@ import asyncio
 import sqlite3
 
 from core.domain.jobs import JobStatus
-from tests.e2e.slack_world import SlackWorld, job_of, status_messages, videos_in
+from tests.e2e.slack_world import SlackWorld, creates, job_of, status_messages, videos_in
 
 
 async def test_cancel_by_a_stranger_is_refused_by_the_requester_or_an_admin_it_works(
@@ -169,12 +169,7 @@ async def test_extend_continues_a_wan27_video_in_its_thread_after_a_restart(
     await w.start()
     stranger = w.slack.add_user("mallory")
     await w.open_form(text="day")
-    env = await w.slack.choose(w.alice, "animate:model", "wan2.7-i2v")
-    assert env is not None
-    await w.slack.wait_acked(env)
-    modal = w.slack.open_view(w.alice)
-    assert modal is not None
-    await w.slack.wait_for(lambda: modal.updates == 1)
+    await w.choose_model("wan2.7-i2v")
     await w.submit({"duration.wan2.7-i2v": "3"}, image=[w.picture()])
     (status,) = await w.slack.wait_for(lambda: status_messages(w.slack, w.general))
     await w.drive(lambda: videos_in(w.slack, w.general, status.ts) and "✅" in status.text)
@@ -204,14 +199,9 @@ async def test_extend_continues_a_wan27_video_in_its_thread_after_a_restart(
     )
     assert again.thread_ts == status.ts, "the continuation's status is in the same thread"
     await w.drive(lambda: len(videos_in(w.slack, w.general, status.ts)) == 2)
-    creates = [
-        r.json
-        for r in w.emu.request_log
-        if r.method == "POST" and r.path.endswith("/video-synthesis")
-    ]
-    assert len(creates) == 2
-    (clip,) = creates[1]["input"]["media"]
-    assert clip["type"] == "first_clip" and creates[1]["parameters"]["duration"] == offered[0]
+    _, second = creates(w.emu)
+    (clip,) = second["input"]["media"]
+    assert clip["type"] == "first_clip" and second["parameters"]["duration"] == offered[0]
     assert w.rt is not None
     new = await w.rt.service.get(job_of(again))
     assert new is not None and new.clip_seconds is not None and new.spec.prompt == "night falls"

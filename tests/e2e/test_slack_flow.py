@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from tests.e2e.harness import png
-from tests.e2e.slack_world import SlackWorld, decode, job_of, status_messages, videos_in
+from tests.e2e.slack_world import (
+    SlackWorld,
+    creates,
+    decode,
+    job_of,
+    status_messages,
+    videos_in,
+)
 from tests.emulator.helpers import clip_bytes
 from tests.fakeslack import pings
 
@@ -115,10 +122,7 @@ async def test_an_end_image_from_the_modal_is_the_videos_last_frame(
     modal = w.slack.open_view(w.alice)
     assert modal is not None
     assert not [b for b in modal.body["blocks"] if b.get("block_id", "").startswith("end_image")]
-    env = await w.slack.choose(w.alice, "animate:model", "wan2.7-i2v")
-    assert env is not None
-    await w.slack.wait_acked(env)
-    await w.slack.wait_for(lambda: modal.updates == 1)
+    modal = await w.choose_model("wan2.7-i2v")
     (end,) = [b for b in modal.body["blocks"] if b.get("block_id") == "end_image.wan2.7-i2v"]
     assert end["optional"] is True and end["element"]["type"] == "file_input"
 
@@ -128,11 +132,7 @@ async def test_an_end_image_from_the_modal_is_the_videos_last_frame(
     )
     (status,) = await w.slack.wait_for(lambda: status_messages(w.slack, w.general))
     await w.drive(lambda: videos_in(w.slack, w.general, status.ts))
-    (body,) = [
-        r.json
-        for r in w.emu.request_log
-        if r.method == "POST" and r.path.endswith("/video-synthesis")
-    ]
+    (body,) = creates(w.emu)
     assert [m["type"] for m in body["input"]["media"]] == ["first_frame", "last_frame"]
     assert body["parameters"]["duration"] == 3
 
@@ -145,12 +145,7 @@ async def test_a_video_from_the_form_is_continued_without_a_picture(
     w = slack_world
     await w.start()
     await w.open_form(text="the walk goes on")
-    modal = w.slack.open_view(w.alice)
-    assert modal is not None
-    env = await w.slack.choose(w.alice, "animate:model", "wan2.7-i2v")
-    assert env is not None
-    await w.slack.wait_acked(env)
-    await w.slack.wait_for(lambda: modal.updates == 1)
+    modal = await w.choose_model("wan2.7-i2v")
     blocks = {b.get("block_id"): b for b in modal.body["blocks"]}
     assert blocks["image"]["optional"] is True, "a clip may stand in for the picture"
     assert blocks["clip.wan2.7-i2v"]["element"]["filetypes"] == ["mp4", "mov"]
@@ -159,10 +154,6 @@ async def test_a_video_from_the_form_is_continued_without_a_picture(
     await w.submit({"clip.wan2.7-i2v": [clip], "duration.wan2.7-i2v": "6"})
     (status,) = await w.slack.wait_for(lambda: status_messages(w.slack, w.general))
     await w.drive(lambda: videos_in(w.slack, w.general, status.ts))
-    (body,) = [
-        r.json
-        for r in w.emu.request_log
-        if r.method == "POST" and r.path.endswith("/video-synthesis")
-    ]
+    (body,) = creates(w.emu)
     (media,) = body["input"]["media"]
     assert media["type"] == "first_clip" and body["parameters"]["duration"] == 6
