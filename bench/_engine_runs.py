@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench._support import CountingProvider, SimClock, png
+from bench._support import CountingProvider, SimClock, png, sdk_schedule
 from bot.builder import Runtime, build
 from bot.settings import DashScopeSettings, Settings
 from bot.web import serve
@@ -39,19 +39,6 @@ TOKEN = "bench-events-token-0123"  # noqa: S105 - a made-up secret for a loopbac
 QUEUE_DELAY = 2.0  # the emulator's PENDING time before a task runs (part of every duration)
 TICK = 1.0  # passes land on whole simulated seconds unless push wakes the worker
 ACTIVE = [s for s in JobStatus if s.active]
-
-
-def sdk_schedule(seconds: float) -> tuple[int, float]:
-    """(queries, lag) of SDK 2.0.2 ``wait()`` for a task finishing ``seconds`` after create."""
-    t, wait, step, queries = 0.0, 1.0, 0, 0
-    while True:
-        step += 1
-        if wait < 5 and step % 3 == 0:
-            wait = min(wait * 2, 5.0)
-        queries += 1  # the first GET happens immediately
-        if t >= seconds:
-            return queries, t - seconds
-        t += wait
 
 
 @dataclass(frozen=True)

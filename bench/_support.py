@@ -19,6 +19,19 @@ from core.ports import VideoProvider
 START = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 
+def sdk_schedule(seconds: float) -> tuple[int, float]:
+    """(queries, lag) of SDK 2.0.2 ``wait()`` for a task finishing ``seconds`` after create."""
+    t, wait, step, queries = 0.0, 1.0, 0, 0
+    while True:
+        step += 1
+        if wait < 5 and step % 3 == 0:
+            wait = min(wait * 2, 5.0)
+        queries += 1  # the first GET happens immediately
+        if t >= seconds:
+            return queries, t - seconds
+        t += wait
+
+
 class SimClock:
     """One simulated time axis for the emulator (``clock()`` → epoch) and the engine (``now()``)."""
 

@@ -27,25 +27,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from bench._support import sdk_schedule
 from core import polling
 
 SIGMA = 0.25  # the emulator's spread of generation times (log-seconds)
 
 
 # ---------------------------------------------------------------------- baseline and bound
-def sdk_schedule(seconds: float) -> tuple[int, float]:
-    """(queries, lag) of SDK 2.0.2 ``wait()`` for a task finishing ``seconds`` after create."""
-    t, wait, step, queries = 0.0, 1.0, 0, 0
-    while True:
-        step += 1
-        if wait < 5 and step % 3 == 0:
-            wait = min(wait * 2, 5.0)
-        queries += 1  # the first GET happens immediately
-        if t >= seconds:
-            return queries, t - seconds
-        t += wait
-
-
 def _lognormal(median: float, sigma: float) -> tuple[Callable[[float], float], ...]:
     def f(t: float) -> float:
         z = math.log(t / median) / sigma

@@ -27,8 +27,7 @@ from cogs.boundary import report_error
 from cogs.history import show_again
 from core.app.extend import extendable
 from core.app.service import AnimateService
-from core.domain.errors import AnimateError, Kind
-from core.domain.jobs import JobView, being_posted, require_requester
+from core.domain.jobs import JobView
 
 log = logging.getLogger(__name__)
 
@@ -44,46 +43,16 @@ def service_of(interaction: discord.Interaction) -> AnimateService:
 async def job_for_click(
     interaction: discord.Interaction, job_id: int, acting: str | None = None
 ) -> JobView:
-    """The clicked job, if the click came from one of its public messages in its guild.
-
-    ``acting`` names the action for Cancel and Regenerate: while the job's status message is
-    not recorded yet, a click from someone who may not act at all is refused for that."""
-    job = await service_of(interaction).get(job_id)
-    if job is None:
-        raise AnimateError(
-            f"There is no job #{job_id}.",
-            key="job.not_found",
-            params={"job": job_id},
-            kind=Kind.NOT_FOUND,
-        )
+    """The clicked job, if the click came from one of its public messages in its guild
+    (``core.app.click_origin``); ``acting`` names what only the requester may do."""
     guild = str(interaction.guild_id) if interaction.guild_id else None
-    clicked = str(interaction.message.id) if interaction.message is not None else None
-    own = {m for m in (job.chat.status_message, job.posted_message_id) if m}
-    if guild == job.chat.guild and clicked is not None and clicked in own:
-        return job
-    if guild == job.chat.guild and being_posted(job):
-        # a message is posted before it is recorded (a thread is opened in between)
-        if acting is not None:
-            moderator = interaction.permissions.manage_messages
-            require_requester(
-                job.chat, str(interaction.user.id), moderator=moderator, action=acting
-            )
-        raise AnimateError(
-            f"Job #{job.id} is still being set up; try again in a moment.",
-            key="click.setting_up",
-            params={"job": job.id},
-            kind=Kind.BUSY,
-        )
-    log.info(
-        "click for job %s refused: message %s in guild %s is not one of its messages",
-        job.id, clicked, guild,
-    )  # fmt: skip
-    raise AnimateError(
-        f"This button is not on job #{job.id}'s own status or result message here (it may be "
-        "from before the bot's data was reset), so nothing was done.",
-        key="click.foreign_message",
-        params={"job": job.id},
-        kind=Kind.PERMISSION,
+    return await service_of(interaction).clicked(
+        job_id,
+        here=lambda chat: guild == chat.guild,
+        message=str(interaction.message.id) if interaction.message is not None else None,
+        user=str(interaction.user.id),
+        moderator=interaction.permissions.manage_messages,
+        action=acting,
     )
 
 

@@ -1,11 +1,10 @@
-"""Cancel, Regenerate and Show again: restart-proof buttons (§8).
+"""Cancel, Regenerate, Show again and Extend: restart-proof buttons (§8).
 
 A button carries its job id in ``value`` and its action in ``action_id``; the click is rebuilt
-from that alone, so buttons posted by an earlier process keep working. The id is not trusted
-on its own (a database restored from a backup would give the number to another job): a click
-acts only when it comes from one of the job's own messages (its status message or its posted
-outcome) in the job's workspace and channel. Cancel and Regenerate are for the requester or a
-workspace admin or owner (``users.info``); the facade enforces the rule, the answer is private.
+from that alone, so buttons posted by an earlier process keep working. The facade decides
+whether the click may act (``core.app.click_origin``: one of the job's own messages, here its
+workspace and channel); Cancel, Regenerate and Extend are for the requester or a workspace
+admin or owner (``users.info``). The answer is private.
 """
 
 from __future__ import annotations
@@ -18,8 +17,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from core.domain.errors import AnimateError, Kind
-from core.domain.jobs import ChatRef, JobView, being_posted, require_requester
+from core.domain.errors import AnimateError
+from core.domain.jobs import ChatRef, JobView
 from core.i18n import t
 from slackapp import form, kit
 from slackapp.api_errors import error_of
@@ -32,58 +31,6 @@ Json = dict[str, Any]
 ACTIONS = re.compile(r"^animate:(cancel|regen|show|extend)$")
 # the buttons only the requester may use
 _ACTS = {"cancel": "cancel", "regen": "regenerate", "extend": "extend"}
-
-
-async def job_for_click(
-    deps: Deps,
-    job_id: int,
-    *,
-    team: str,
-    channel: str | None,
-    message: str | None,
-    acting: tuple[str, str, bool] | None = None,
-) -> JobView:
-    """The clicked job, if the click came from one of its own messages in its place.
-
-    ``acting`` is (action, user, admin) for Cancel and Regenerate: while the job's status
-    message is not recorded yet, a click from someone who may not act at all is refused for
-    that, not asked to wait."""
-    job = await deps.service.get(job_id)
-    if job is None:
-        raise AnimateError(
-            f"There is no job #{job_id}.",
-            key="job.not_found",
-            params={"job": job_id},
-            kind=Kind.NOT_FOUND,
-        )
-    own = {m for m in (job.chat.status_message, job.posted_message_id) if m}
-    here = team == job.chat.guild and channel == job.chat.channel
-    if here and message is not None and message in own:
-        return job
-    if here and being_posted(job):
-        if acting is not None:
-            action, user, admin = acting
-            require_requester(job.chat, user, moderator=admin, action=action)
-        raise AnimateError(
-            f"Job #{job.id} is still being set up; try again in a moment.",
-            key="click.setting_up",
-            params={"job": job.id},
-            kind=Kind.BUSY,
-        )
-    log.info(
-        "click for job %s refused: message %s in %s/%s is not one of its messages",
-        job.id,
-        message,
-        team,
-        channel,
-    )
-    raise AnimateError(
-        f"This button is not on job #{job.id}'s own status or result message here (it may be "
-        "from before the bot's data was reset), so nothing was done.",
-        key="click.foreign_message",
-        params={"job": job.id},
-        kind=Kind.PERMISSION,
-    )
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -113,13 +60,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
             log.info("click without a job id: %r", action.get("value"))
             return
         try:
-            job = await job_for_click(
-                deps,
+            channel = container.get("channel_id")
+            job = await deps.service.clicked(
                 job_id,
-                team=team,
-                channel=container.get("channel_id"),
+                here=lambda chat: team == chat.guild and channel == chat.channel,
                 message=container.get("message_ts"),
-                acting=(_ACTS[kind], user, person.admin) if kind in _ACTS else None,
+                user=user,
+                moderator=person.admin,
+                action=_ACTS.get(kind),
             )
             if kind == "cancel":
                 canceled = await deps.service.cancel(job_id, user=user, moderator=person.admin)

@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from core.app import extend
+from core.app import click_origin, extend
 from core.app.cancel import cancel_job, no_such_job
 from core.app.checks import Checks, ValidSpec
 from core.app.controls import Controls, Edit, SettingsReport
@@ -384,6 +384,28 @@ class AnimateService:
     async def get(self, job_id: int) -> JobView | None:
         job = await self.store.get_job(job_id)
         return None if job is None else await self.views.view(job, self.clock.now())
+
+    async def clicked(
+        self,
+        job_id: int,
+        *,
+        here: Callable[[ChatRef], bool],
+        message: str | None,
+        user: str,
+        moderator: bool,
+        action: str | None = None,
+    ) -> JobView:
+        """The job a button click may act on (``core.app.click_origin``): ``here`` says whether the
+        click came from the job's place, ``message`` which message it came from."""
+        job = await self.get_view(job_id)
+        return click_origin.clicked(
+            job,
+            here=here(job.chat),
+            message=message,
+            user=user,
+            moderator=moderator,
+            action=action,
+        )
 
     async def get_view(self, job_id: int) -> JobView:
         view = await self.get(job_id)
